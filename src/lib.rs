@@ -1,0 +1,1 @@
+//! pao-bot: a support chat-bot for Passport Advantage Online (PAO) customers.
