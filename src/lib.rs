@@ -1,1 +1,23 @@
-//! pao-bot: a support chat-bot for Passport Advantage Online (PAO) customers.
+//! pao-bot: a support chat-bot for Passport Advantage Online (PAO) customers, in Japanese
+//! and English.
+//!
+//! A tour, in the order data flows:
+//!
+//! - [`channels`]: where messages come from and replies go; [`channels::console`] is the
+//!   terminal.
+//! - [`answer`]: turns a customer's question into the bot's reply.
+//! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
+//! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
+//! - [`text`] and [`lang`]: text folding and the two languages, shared by all of the above.
+//! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement.
+//! - [`cli`]: the command line.
+
+pub mod answer;
+pub mod channels;
+pub mod check;
+pub mod cli;
+pub mod eval;
+pub mod knowledge;
+pub mod lang;
+pub mod matcher;
+pub mod text;

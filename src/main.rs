@@ -1,7 +1,29 @@
 //! The `pao-bot` binary: parses the command line and hands over to the library.
 
+use std::io;
 use std::process::ExitCode;
 
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use pao_bot::cli::{self, Cli};
+
 fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    match run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_writer(io::stderr)
+        .init();
+    let code = cli::execute(cli, io::stdin().lock(), io::stdout().lock())?;
+    Ok(code)
 }

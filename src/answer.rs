@@ -1,0 +1,154 @@
+//! The answering core: a customer's question in, the bot's reply out, in the question's
+//! language. Channels render an [`Answer`]; they never decide what to say.
+
+use std::path::Path;
+
+use crate::knowledge::{Diagnostics, Entry, KnowledgeBase};
+use crate::lang::Lang;
+use crate::matcher::{Decision, Matcher, Ranking};
+
+/// The knowledge base with its matcher: everything needed to answer.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    kb: KnowledgeBase,
+    matcher: Matcher,
+}
+
+/// What the bot makes of one question.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The language to reply in.
+    pub lang: Lang,
+    pub decision: Decision,
+    pub ranking: Ranking,
+}
+
+impl Answer {
+    /// The entry that answers, if one does.
+    pub fn entry(&self) -> Option<usize> {
+        match self.decision {
+            Decision::Answer(entry) => Some(entry),
+            _ => None,
+        }
+    }
+}
+
+impl Bot {
+    /// Loads the knowledge base of `dir` and indexes it.
+    pub fn load(dir: &Path) -> Result<Bot, Diagnostics> {
+        KnowledgeBase::load(dir).map(Bot::new)
+    }
+
+    pub fn new(kb: KnowledgeBase) -> Bot {
+        let matcher = Matcher::new(&kb);
+        Bot { kb, matcher }
+    }
+
+    pub fn knowledge(&self) -> &KnowledgeBase {
+        &self.kb
+    }
+
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Answers `question`; `fallback` is the language to reply in when the question has no
+    /// letters to tell it by (a bare site number, "?").
+    pub fn ask(&self, question: &str, fallback: Lang) -> Answer {
+        let ranking = self.matcher.rank(question);
+        let decision = self.matcher.decide(&ranking);
+        Answer {
+            lang: ranking.lang.unwrap_or(fallback),
+            decision,
+            ranking,
+        }
+    }
+
+    /// The reply as plain text, as the console shows it.
+    pub fn render(&self, answer: &Answer) -> String {
+        let lang = answer.lang;
+        let messages = self.kb.messages();
+        match &answer.decision {
+            Decision::Answer(entry) => self.render_entry(&self.kb.entries()[*entry], lang),
+            Decision::DidYouMean(entries) => {
+                let mut out = messages.did_you_mean.get(lang).trim().to_owned();
+                for (n, entry) in entries.iter().enumerate() {
+                    let question = self.kb.entries()[*entry].question.get(lang);
+                    out.push_str(&format!("\n{}. {}", n + 1, question.trim()));
+                }
+                out
+            }
+            Decision::NoAnswer => plain_links(messages.no_answer.get(lang).trim()),
+            Decision::Empty => messages.empty_question.get(lang).trim().to_owned(),
+        }
+    }
+
+    /// An entry's answer with its procedure's steps and its related questions.
+    pub fn render_entry(&self, entry: &Entry, lang: Lang) -> String {
+        let messages = self.kb.messages();
+        let mut out = plain_links(entry.answer.get(lang).trim());
+        if let Some(procedure) = entry.procedure.as_ref().and_then(|id| self.kb.procedure(id)) {
+            out.push_str(&format!(
+                "\n\n{}: {}",
+                messages.steps_heading.get(lang).trim(),
+                procedure.title.get(lang).trim()
+            ));
+            for (n, step) in procedure.steps.iter().enumerate() {
+                out.push_str(&format!("\n{}. {}", n + 1, plain_links(step.text.get(lang).trim())));
+            }
+        }
+        let related: Vec<&Entry> = entry
+            .related
+            .iter()
+            .filter_map(|id| self.kb.entry(id))
+            .collect();
+        if !related.is_empty() {
+            out.push_str(&format!("\n\n{}", messages.related_heading.get(lang).trim()));
+            for other in related {
+                out.push_str(&format!("\n- {}", other.question.get(lang).trim()));
+            }
+        }
+        out
+    }
+}
+
+/// `[text](url)` links as `text (url)`, for places that show no markup.
+pub fn plain_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some((label, url, after)) = split_link(&rest[open..]) else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("{label} ({url})"));
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[label](url)rest` into its parts.
+fn split_link(text: &str) -> Option<(&str, &str, &str)> {
+    let close = text.find("](")?;
+    let end = close + text[close..].find(')')?;
+    let label = &text[1..close];
+    let url = &text[close + 2..end];
+    (!label.contains('\n') && !url.contains(char::is_whitespace)).then_some((label, url, &text[end + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_become_label_and_address() {
+        assert_eq!(
+            plain_links("See [PAO](https://example.com/pao) or [x] (y)."),
+            "See PAO (https://example.com/pao) or [x] (y)."
+        );
+        assert_eq!(plain_links("[a](b) [c](d)"), "a (b) c (d)");
+    }
+}

@@ -1,0 +1,112 @@
+//! `pao-bot check`: the knowledge base's self-test. Beyond loading (which already reports
+//! every file problem), it asks the bot each entry's question and examples with that very
+//! text left out, and each out-of-scope example likewise: an example another entry wins, or
+//! that gets no answer, is a conflict the editor should resolve before customers meet it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::answer::Bot;
+use crate::knowledge::{Class, Diagnostics, Source};
+use crate::matcher::Decision;
+
+/// What a passing check looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub entries: usize,
+    pub texts: usize,
+}
+
+/// Loads `dir` and self-tests it: every problem, or what was checked.
+pub fn run(dir: &Path) -> Result<Summary, Diagnostics> {
+    let bot = Bot::load(dir)?;
+    let conflicts = self_test(&bot, dir);
+    if !conflicts.is_empty() {
+        return Err(conflicts);
+    }
+    Ok(Summary {
+        entries: bot.knowledge().entries().len(),
+        texts: bot.knowledge().texts().count(),
+    })
+}
+
+/// Each text asked with itself left out; the ones not answered as they should be.
+pub fn self_test(bot: &Bot, dir: &Path) -> Diagnostics {
+    let kb = bot.knowledge();
+    let matcher = bot.matcher();
+    let id = |entry: usize| kb.entries()[entry].id.as_str();
+    let mut sources = SourceCache::default();
+    let mut problems = Diagnostics::default();
+    for (number, (class, _, text)) in kb.texts().enumerate() {
+        let ranking = matcher.rank_excluding(text, Some(number));
+        let decision = matcher.decide(&ranking);
+        let score_of = |entry: usize| {
+            ranking
+                .entries
+                .iter()
+                .find(|s| s.entry == entry)
+                .map_or(0.0, |s| s.score)
+        };
+        let complaint = match (class, &decision) {
+            (Class::Entry(own), Decision::Answer(got)) if *got == own => continue,
+            (Class::OutOfScope, Decision::NoAnswer) => continue,
+            (Class::Entry(own), Decision::Answer(got)) => format!(
+                "{text:?} is answered by `{}` ({:.2}) instead of `{}` ({:.2})",
+                id(*got),
+                score_of(*got),
+                id(own),
+                score_of(own)
+            ),
+            (Class::Entry(own), Decision::DidYouMean(offered)) => format!(
+                "{text:?} is not answered outright: the bot hesitates between {} (`{}` scores {:.2})",
+                list(offered.iter().map(|e| id(*e))),
+                id(own),
+                score_of(own)
+            ),
+            (Class::Entry(own), Decision::NoAnswer | Decision::Empty) => format!(
+                "{text:?} gets no answer: `{}` scores {:.2}, out of scope {:.2}; add examples like it",
+                id(own),
+                score_of(own),
+                ranking.out_of_scope
+            ),
+            (Class::OutOfScope, Decision::Answer(got)) => format!(
+                "out-of-scope {text:?} is answered by `{}` ({:.2})",
+                id(*got),
+                score_of(*got)
+            ),
+            (Class::OutOfScope, Decision::DidYouMean(offered)) => format!(
+                "out-of-scope {text:?} is offered {}",
+                list(offered.iter().map(|e| id(*e)))
+            ),
+            (Class::OutOfScope, Decision::Empty) => format!("out-of-scope {text:?} has nothing to match"),
+        };
+        let path = match class {
+            Class::Entry(own) => dir.join("entries").join(format!("{}.yaml", id(own))),
+            Class::OutOfScope => dir.join("out-of-scope.yaml"),
+        };
+        problems.push(sources.get(&path).near(text, 1, complaint));
+    }
+    problems
+}
+
+fn list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+    ids.map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The files conflicts are pinned in, each read once.
+#[derive(Default)]
+struct SourceCache(Vec<Source>);
+
+impl SourceCache {
+    fn get(&mut self, path: &PathBuf) -> &Source {
+        let position = match self.0.iter().position(|s| &s.path == path) {
+            Some(i) => i,
+            None => {
+                let text = fs::read_to_string(path).unwrap_or_default();
+                self.0.push(Source::new(path, text));
+                self.0.len() - 1
+            }
+        };
+        &self.0[position]
+    }
+}

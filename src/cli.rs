@@ -1,0 +1,179 @@
+//! The command line: `ask`, `eval`, `check` and `chat`, each writing to a given output so
+//! that tests and the binary run the same code.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::answer::Bot;
+use crate::channels::console;
+use crate::eval::{self, EvalError};
+use crate::knowledge::Diagnostics;
+use crate::lang::Lang;
+use crate::matcher::Decision;
+
+/// A support chat-bot for Passport Advantage Online (PAO) customers, in Japanese and English.
+#[derive(Debug, Parser)]
+#[command(name = "pao-bot", version, about)]
+pub struct Cli {
+    /// The knowledge base folder [default: ./faq, else the one the program was built with]
+    #[arg(long, global = true, env = "PAO_FAQ_DIR", value_name = "DIR")]
+    pub faq: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer one question and exit
+    Ask {
+        /// Print one JSON object instead of the reply's text
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined with spaces)
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// Measure the matcher's accuracy on a file of questions with their expected entries
+    Eval {
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// A YAML list of {q: QUESTION, expect: ENTRY-ID or none}
+        file: PathBuf,
+    },
+    /// Check the knowledge base: every file problem, and every example another entry wins
+    Check,
+    /// Talk to the bot in the terminal (the default)
+    Chat,
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("the knowledge base in {dir} cannot be used:\n{problems}")]
+    Knowledge { dir: PathBuf, problems: Diagnostics },
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Runs `cli`, reading the conversation from `input` and writing to `output`.
+pub fn execute<R, W>(cli: Cli, input: R, mut output: W) -> Result<ExitCode, CliError>
+where
+    R: BufRead + IsTerminal,
+    W: Write,
+{
+    let dir = faq_dir(cli.faq);
+    let command = cli.command.unwrap_or(Command::Chat);
+    if let Command::Check = command {
+        return check(&dir, &mut output);
+    }
+    let bot = Bot::load(&dir).map_err(|problems| CliError::Knowledge {
+        dir: dir.clone(),
+        problems,
+    })?;
+    match command {
+        Command::Ask { json, question } => ask(&bot, &question.join(" "), json, &mut output)?,
+        Command::Eval { json, file } => {
+            let questions = eval::load(&file, &bot)?;
+            let report = eval::run(&bot, &questions);
+            if json {
+                writeln!(output, "{}", serde_json::to_string(&report).map_err(io::Error::other)?)?;
+            } else {
+                writeln!(output, "{report}")?;
+            }
+        }
+        Command::Chat => {
+            let prompt = input.is_terminal();
+            console::run(&bot, input, &mut output, prompt)?;
+        }
+        Command::Check => unreachable!("handled before loading"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--faq`, else `./faq`, else the folder of the source tree the program was built from.
+fn faq_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let here = PathBuf::from("faq");
+        if here.is_dir() {
+            here
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("faq")
+        }
+    })
+}
+
+fn check(dir: &Path, output: &mut impl Write) -> Result<ExitCode, CliError> {
+    match crate::check::run(dir) {
+        Ok(summary) => {
+            writeln!(
+                output,
+                "ok: {} entries, {} questions and examples, each answered by its own entry",
+                summary.entries, summary.texts
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            writeln!(output, "{problems}")?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `ask --json`'s object.
+#[derive(Serialize)]
+struct AskJson<'a> {
+    lang: Lang,
+    faq_id: Option<&'a str>,
+    score: f64,
+    answer: Option<&'a str>,
+    suggestions: Vec<SuggestionJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SuggestionJson<'a> {
+    id: &'a str,
+    score: f64,
+}
+
+fn ask(bot: &Bot, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
+    let answer = bot.ask(question, Lang::Ja);
+    if !json {
+        return writeln!(output, "{}", bot.render(&answer));
+    }
+    let entries = bot.knowledge().entries();
+    let entry = answer.entry().map(|e| &entries[e]);
+    let suggestions = match &answer.decision {
+        Decision::DidYouMean(offered) => answer
+            .ranking
+            .entries
+            .iter()
+            .filter(|s| offered.contains(&s.entry))
+            .map(|s| SuggestionJson {
+                id: entries[s.entry].id.as_str(),
+                score: rounded(s.score),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let object = AskJson {
+        lang: answer.lang,
+        faq_id: entry.map(|e| e.id.as_str()),
+        score: rounded(answer.ranking.top_score()),
+        answer: entry.map(|e| e.answer.get(answer.lang).as_str()),
+        suggestions,
+    };
+    writeln!(output, "{}", serde_json::to_string(&object).map_err(io::Error::other)?)
+}
+
+/// Four decimals: the precision scores mean anything at.
+fn rounded(score: f32) -> f64 {
+    (f64::from(score) * 1e4).round() / 1e4
+}

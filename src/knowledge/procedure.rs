@@ -1,0 +1,105 @@
+//! The portal's step-by-step procedures: instructions, and the values a guided flow asks
+//! the customer for, each with the pattern that checks it.
+
+use std::fmt;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::knowledge::ids::ProcedureId;
+use crate::lang::Localized;
+
+/// A procedure of the portal, e.g. first access with the temporary passcode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub id: ProcedureId,
+    pub title: Localized,
+    /// The account action carried out with the filled slots at the end, if any.
+    #[serde(default)]
+    pub action: Option<Action>,
+    pub steps: Vec<Step>,
+}
+
+/// One step: an instruction, or a question whose answer fills a slot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub text: Localized,
+    #[serde(default)]
+    pub slot: Option<Slot>,
+    #[serde(default)]
+    pub pattern: Option<Pattern>,
+    /// Said when the answer does not match `pattern`.
+    #[serde(default)]
+    pub retry: Option<Localized>,
+}
+
+/// A value a procedure collects from the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    SiteNumber,
+    IbmId,
+    Passcode,
+    Confirm,
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Slot::SiteNumber => "site_number",
+            Slot::IbmId => "ibm_id",
+            Slot::Passcode => "passcode",
+            Slot::Confirm => "confirm",
+        })
+    }
+}
+
+/// An account action a procedure ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    PasscodeCheck,
+    NominationRequest,
+}
+
+impl Action {
+    /// The slots the action needs filled.
+    pub fn needs(self) -> &'static [Slot] {
+        match self {
+            Action::PasscodeCheck => &[Slot::SiteNumber, Slot::IbmId, Slot::Passcode],
+            Action::NominationRequest => &[Slot::SiteNumber, Slot::IbmId],
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::PasscodeCheck => "passcode-check",
+            Action::NominationRequest => "nomination-request",
+        })
+    }
+}
+
+/// A regular expression from the YAML, compiled when loaded so a bad one is reported there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern(Regex);
+
+impl Pattern {
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+
+    fn try_from(source: String) -> Result<Self, Self::Error> {
+        Regex::new(&source)
+            .map(Pattern)
+            .map_err(|e| format!("invalid pattern {source:?}: {e}"))
+    }
+}

@@ -1,0 +1,319 @@
+//! The matcher: which FAQ entry answers a customer's question, and how sure it is.
+//!
+//! # How it works
+//!
+//! 1. **Folding** ([`crate::text::fold`]): width, case, katakana/hiragana, and the marks
+//!    customers use at will (・ ー) are folded away, symbols become spaces.
+//! 2. **Typos**: an English word the knowledge base never uses is replaced by the most used
+//!    known word one edit away ([`spelling`]).
+//! 3. **Vocabulary**: every spelling of a term in `faq/vocabulary.yaml` (ログイン, サインイン,
+//!    sign in...) becomes one symbol for the term ([`concepts`]), so the entries need not
+//!    list every spelling.
+//! 4. **Features** ([`features`]): English words (stopwords out, plurals folded), terms, and
+//!    pairs of neighbouring Japanese characters; character pairs need no dictionary and
+//!    tolerate the word boundaries and inflections Japanese leaves unmarked.
+//! 5. **Scoring** ([`index`]): every question and example of every entry is a TF-IDF vector,
+//!    rarity counted over entries; an entry's score is the mean cosine similarity of its
+//!    three closest texts to the question. Features no entry has still lengthen the
+//!    question's vector, so a question mostly about something else scores low. The examples
+//!    of `faq/out-of-scope.yaml` form a class of their own: when it wins, the bot does not
+//!    answer.
+//! 6. **Deciding** ([`Thresholds`]): a clear winner above the answer threshold answers; close
+//!    runners-up turn the answer into "did you mean"; below the suggestion threshold the bot
+//!    says it does not know.
+//!
+//! Everything the matcher learns is data: adding an entry or examples needs no code, and
+//! `pao-bot check` asks each example with itself left out, so a conflict between entries is
+//! found before customers meet it. Scoring walks only the texts that share a feature with the
+//! question, so it grows with the matches, not with the size of the FAQ.
+
+pub mod concepts;
+pub mod features;
+pub mod index;
+pub mod spelling;
+
+use crate::knowledge::{Class, KnowledgeBase};
+use crate::lang::Lang;
+use crate::text::fold;
+use concepts::Concepts;
+use features::Feature;
+use index::Index;
+use spelling::Spelling;
+
+/// How many of an entry's closest texts its score averages: one odd example cannot win alone.
+const CLOSEST_TEXTS: usize = 3;
+
+/// How many entries a [`Ranking`] keeps.
+const RANKED: usize = 5;
+
+/// The scores that turn a ranking into a decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    /// The least score that answers.
+    pub answer: f32,
+    /// The least score an entry needs to be offered under "did you mean".
+    pub suggest: f32,
+    /// How far ahead of the second the first must be to answer alone.
+    pub margin: f32,
+}
+
+impl Thresholds {
+    /// What to do with a ranking: answer, offer, or say "I don't know".
+    pub fn decide(&self, ranking: &Ranking) -> Decision {
+        let t = self;
+        if ranking.empty {
+            return Decision::Empty;
+        }
+        let top = ranking.top_score();
+        if top < t.suggest || ranking.out_of_scope >= top {
+            return Decision::NoAnswer;
+        }
+        let runner_up = ranking.entries.get(1).map_or(0.0, |s| s.score);
+        if top >= t.answer && top - runner_up >= t.margin {
+            return Decision::Answer(ranking.entries[0].entry);
+        }
+        let close: Vec<usize> = ranking
+            .entries
+            .iter()
+            .take(3)
+            .filter(|s| s.score >= t.suggest && top - s.score < 2.0 * t.margin.max(0.05))
+            .map(|s| s.entry)
+            .collect();
+        match close.as_slice() {
+            [] => Decision::NoAnswer,
+            [only] if top >= t.answer => Decision::Answer(*only),
+            _ => Decision::DidYouMean(close),
+        }
+    }
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            answer: 0.30,
+            suggest: 0.20,
+            margin: 0.04,
+        }
+    }
+}
+
+/// An entry and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// The entry's index in [`KnowledgeBase::entries`].
+    pub entry: usize,
+    pub score: f32,
+}
+
+/// The entries closest to a question, best first.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    /// The language of the question, when it has letters.
+    pub lang: Option<Lang>,
+    pub entries: Vec<Scored>,
+    /// The score of the out-of-scope examples.
+    pub out_of_scope: f32,
+    /// The question had nothing to match: no words, no Japanese.
+    pub empty: bool,
+}
+
+impl Ranking {
+    /// The best entry's score, 0 when none shares anything with the question.
+    pub fn top_score(&self) -> f32 {
+        self.entries.first().map_or(0.0, |s| s.score)
+    }
+}
+
+/// What the bot does with a question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Answers with this entry.
+    Answer(usize),
+    /// Offers these entries, best first.
+    DidYouMean(Vec<usize>),
+    /// Says it does not know, and points to the help desk.
+    NoAnswer,
+    /// Asks for a question: there was nothing to match.
+    Empty,
+}
+
+/// The knowledge base's questions and examples, indexed for ranking.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    analyzer: Analyzer,
+    index: Index,
+    thresholds: Thresholds,
+}
+
+impl Matcher {
+    /// Indexes every text of `kb`.
+    pub fn new(kb: &KnowledgeBase) -> Matcher {
+        Matcher::with_thresholds(kb, Thresholds::default())
+    }
+
+    pub fn with_thresholds(kb: &KnowledgeBase, thresholds: Thresholds) -> Matcher {
+        let folded: Vec<(Class, String)> = kb
+            .texts()
+            .map(|(class, _, text)| (class, fold(text)))
+            .collect();
+        let variants: Vec<String> = kb
+            .vocabulary()
+            .iter()
+            .flat_map(|term| &term.variants)
+            .map(|variant| fold(variant))
+            .collect();
+        let known_words = folded
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .chain(variants.iter().map(String::as_str))
+            .flat_map(latin_words);
+        let analyzer = Analyzer {
+            concepts: Concepts::new(kb.vocabulary()),
+            spelling: Spelling::new(known_words),
+        };
+        let texts: Vec<(u32, Vec<Feature>)> = folded
+            .iter()
+            .map(|(class, text)| (class_id(kb, *class), analyzer.features(text)))
+            .collect();
+        Matcher {
+            index: Index::build(&texts, kb.entries().len() + 1),
+            analyzer,
+            thresholds,
+        }
+    }
+
+    /// The entries closest to `question`.
+    pub fn rank(&self, question: &str) -> Ranking {
+        self.rank_excluding(question, None)
+    }
+
+    /// [`Matcher::rank`] as if text number `exclude` of [`KnowledgeBase::texts`] were not
+    /// there: how the check asks an example without it answering itself.
+    pub fn rank_excluding(&self, question: &str, exclude: Option<usize>) -> Ranking {
+        let features = self.analyzer.features(&fold(question));
+        let query = self.index.query(&features);
+        let scores = self.index.score(&query, CLOSEST_TEXTS, exclude);
+        let out_of_scope_class = self.index.classes() - 1;
+        let mut entries: Vec<Scored> = scores[..out_of_scope_class]
+            .iter()
+            .enumerate()
+            .filter(|(_, score)| **score > 0.0)
+            .map(|(entry, &score)| Scored { entry, score })
+            .collect();
+        entries.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        entries.truncate(RANKED);
+        Ranking {
+            lang: Lang::detect(question),
+            entries,
+            out_of_scope: scores[out_of_scope_class],
+            empty: query.is_empty(),
+        }
+    }
+
+    /// What to do with a ranking: answer, offer, or say "I don't know".
+    pub fn decide(&self, ranking: &Ranking) -> Decision {
+        self.thresholds.decide(ranking)
+    }
+}
+
+/// What turns folded text into features: the typo corrector and the vocabulary.
+#[derive(Debug, Clone)]
+struct Analyzer {
+    concepts: Concepts,
+    spelling: Spelling,
+}
+
+impl Analyzer {
+    /// Folded text to features: typos corrected, vocabulary terms replaced.
+    fn features(&self, folded: &str) -> Vec<Feature> {
+        let corrected = self.correct_typos(folded);
+        let replaced = self.concepts.replace(&corrected);
+        let mut features = Vec::new();
+        features::extract(&replaced, &mut features);
+        features
+    }
+
+    fn correct_typos(&self, folded: &str) -> String {
+        let mut out = String::with_capacity(folded.len());
+        let mut rest = folded;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic()) {
+            out.push_str(&rest[..start]);
+            let word_len = rest[start..]
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len() - start);
+            let word = &rest[start..start + word_len];
+            out.push_str(self.spelling.correct(word).unwrap_or(word));
+            rest = &rest[start + word_len..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn class_id(kb: &KnowledgeBase, class: Class) -> u32 {
+    match class {
+        Class::Entry(i) => i as u32,
+        Class::OutOfScope => kb.entries().len() as u32,
+    }
+}
+
+/// The runs of ASCII letters and digits in a folded text that start with a letter.
+fn latin_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranking(scores: &[f32], out_of_scope: f32) -> Ranking {
+        Ranking {
+            lang: Some(Lang::En),
+            entries: scores
+                .iter()
+                .enumerate()
+                .map(|(entry, &score)| Scored { entry, score })
+                .collect(),
+            out_of_scope,
+            empty: false,
+        }
+    }
+
+    #[test]
+    fn a_clear_winner_above_the_threshold_answers() {
+        let t = Thresholds::default();
+        assert_eq!(t.decide(&ranking(&[0.6, 0.3], 0.1)), Decision::Answer(0));
+        assert_eq!(t.decide(&ranking(&[t.answer], 0.0)), Decision::Answer(0));
+    }
+
+    #[test]
+    fn close_runners_up_are_offered_instead() {
+        let t = Thresholds::default();
+        let decision = t.decide(&ranking(&[0.50, 0.48, 0.47, 0.10], 0.0));
+        assert_eq!(decision, Decision::DidYouMean(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn a_weak_single_candidate_is_offered_not_answered() {
+        let t = Thresholds::default();
+        let between = (t.answer + t.suggest) / 2.0;
+        assert_eq!(t.decide(&ranking(&[between], 0.0)), Decision::DidYouMean(vec![0]));
+    }
+
+    #[test]
+    fn below_the_suggestion_threshold_or_out_of_scope_there_is_no_answer() {
+        let t = Thresholds::default();
+        assert_eq!(t.decide(&ranking(&[t.suggest - 0.01], 0.0)), Decision::NoAnswer);
+        assert_eq!(t.decide(&ranking(&[0.6], 0.61)), Decision::NoAnswer);
+        assert_eq!(t.decide(&ranking(&[], 0.0)), Decision::NoAnswer);
+    }
+
+    #[test]
+    fn nothing_to_match_is_empty() {
+        let mut r = ranking(&[], 0.0);
+        r.empty = true;
+        assert_eq!(Thresholds::default().decide(&r), Decision::Empty);
+    }
+}

@@ -1,0 +1,117 @@
+//! Reads every spelling of a vocabulary term as the term itself: each variant found in a
+//! folded text is replaced by one private-use character that stands for its term.
+
+use regex::Regex;
+
+use crate::knowledge::Term;
+use crate::text::fold;
+
+/// The vocabulary, compiled for replacing variants in folded text.
+#[derive(Debug, Clone)]
+pub struct Concepts {
+    /// All folded variants, longest first, so the longest spelling wins.
+    pattern: Option<Regex>,
+    /// Folded variant -> the character standing for its term.
+    symbols: std::collections::HashMap<String, char>,
+}
+
+/// The first character of the private-use area that stands for term number 0.
+const FIRST_SYMBOL: u32 = 0xF0000;
+
+impl Concepts {
+    pub fn new(terms: &[Term]) -> Concepts {
+        let mut symbols = std::collections::HashMap::new();
+        for (i, term) in terms.iter().enumerate() {
+            let symbol = symbol(i);
+            for variant in &term.variants {
+                let folded = fold(variant);
+                if !folded.is_empty() {
+                    symbols.entry(folded).or_insert(symbol);
+                }
+            }
+        }
+        let mut variants: Vec<&String> = symbols.keys().collect();
+        variants.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let pattern = (!variants.is_empty()).then(|| {
+            let alternation: Vec<String> = variants.iter().map(|v| regex::escape(v)).collect();
+            Regex::new(&alternation.join("|")).expect("escaped literals always compile")
+        });
+        Concepts { pattern, symbols }
+    }
+
+    /// `folded` with each variant replaced by its term's symbol. A variant that starts or ends
+    /// with a Latin letter or digit only counts as a whole word ("pw" is not found in "pwd").
+    pub fn replace(&self, folded: &str) -> String {
+        let Some(pattern) = &self.pattern else {
+            return folded.to_owned();
+        };
+        let mut out = String::with_capacity(folded.len());
+        let mut at = 0;
+        while let Some(m) = pattern.find_at(folded, at) {
+            if is_whole_word(folded, m.start(), m.end()) {
+                out.push_str(&folded[at..m.start()]);
+                out.push(self.symbols[m.as_str()]);
+                at = m.end();
+            } else {
+                let next = m.start() + folded[m.start()..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&folded[at..next]);
+                at = next;
+            }
+        }
+        out.push_str(&folded[at..]);
+        out
+    }
+}
+
+/// The character standing for term number `i`.
+fn symbol(i: usize) -> char {
+    char::from_u32(FIRST_SYMBOL + i as u32).expect("fewer terms than private-use characters")
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+fn is_whole_word(text: &str, start: usize, end: usize) -> bool {
+    let matched = &text[start..end];
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let starts_latin = matched.chars().next().is_some_and(is_latin);
+    let ends_latin = matched.chars().next_back().is_some_and(is_latin);
+    !(starts_latin && before.is_some_and(is_latin) || ends_latin && after.is_some_and(is_latin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concepts() -> Concepts {
+        let term = |term: &str, variants: &[&str]| Term {
+            term: term.into(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+        };
+        Concepts::new(&[
+            term("signin", &["ログイン", "サインイン", "sign in", "login"]),
+            term("password", &["パスワード", "password", "pw"]),
+        ])
+    }
+
+    #[test]
+    fn every_spelling_becomes_the_same_symbol() {
+        let c = concepts();
+        let a = c.replace(&fold("ログインできない"));
+        let b = c.replace(&fold("ｻｲﾝｲﾝできない"));
+        let d = c.replace(&fold("Sign-In できない"));
+        assert_eq!(a, b);
+        assert_eq!(a.trim(), d.replace(' ', ""));
+    }
+
+    #[test]
+    fn latin_variants_only_match_whole_words() {
+        let c = concepts();
+        assert_eq!(c.replace("pwd reset"), "pwd reset");
+        assert_ne!(c.replace("pw reset"), "pw reset");
+        assert_ne!(c.replace("pwを忘れた"), "pwを忘れた");
+        assert_eq!(c.replace("logins"), "logins");
+    }
+}
