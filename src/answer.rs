@@ -87,14 +87,22 @@ impl Bot {
     pub fn render_entry(&self, entry: &Entry, lang: Lang) -> String {
         let messages = self.kb.messages();
         let mut out = plain_links(entry.answer.get(lang).trim());
-        if let Some(procedure) = entry.procedure.as_ref().and_then(|id| self.kb.procedure(id)) {
+        if let Some(procedure) = entry
+            .procedure
+            .as_ref()
+            .and_then(|id| self.kb.procedure(id))
+        {
             out.push_str(&format!(
                 "\n\n{}: {}",
                 messages.steps_heading.get(lang).trim(),
                 procedure.title.get(lang).trim()
             ));
             for (n, step) in procedure.steps.iter().enumerate() {
-                out.push_str(&format!("\n{}. {}", n + 1, plain_links(step.text.get(lang).trim())));
+                out.push_str(&format!(
+                    "\n{}. {}",
+                    n + 1,
+                    plain_links(step.text.get(lang).trim())
+                ));
             }
         }
         let related: Vec<&Entry> = entry
@@ -103,7 +111,10 @@ impl Bot {
             .filter_map(|id| self.kb.entry(id))
             .collect();
         if !related.is_empty() {
-            out.push_str(&format!("\n\n{}", messages.related_heading.get(lang).trim()));
+            out.push_str(&format!(
+                "\n\n{}",
+                messages.related_heading.get(lang).trim()
+            ));
             for other in related {
                 out.push_str(&format!("\n- {}", other.question.get(lang).trim()));
             }
@@ -136,7 +147,11 @@ fn split_link(text: &str) -> Option<(&str, &str, &str)> {
     let end = close + text[close..].find(')')?;
     let label = &text[1..close];
     let url = &text[close + 2..end];
-    (!label.contains('\n') && !url.contains(char::is_whitespace)).then_some((label, url, &text[end + 1..]))
+    (!label.contains('\n') && !url.contains(char::is_whitespace)).then_some((
+        label,
+        url,
+        &text[end + 1..],
+    ))
 }
 
 #[cfg(test)]

@@ -78,7 +78,9 @@ pub fn self_test(bot: &Bot, dir: &Path) -> Diagnostics {
                 "out-of-scope {text:?} is offered {}",
                 list(offered.iter().map(|e| id(*e)))
             ),
-            (Class::OutOfScope, Decision::Empty) => format!("out-of-scope {text:?} has nothing to match"),
+            (Class::OutOfScope, Decision::Empty) => {
+                format!("out-of-scope {text:?} has nothing to match")
+            }
         };
         let path = match class {
             Class::Entry(own) => dir.join("entries").join(format!("{}.yaml", id(own))),
@@ -90,7 +92,9 @@ pub fn self_test(bot: &Bot, dir: &Path) -> Diagnostics {
 }
 
 fn list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
-    ids.map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+    ids.map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The files conflicts are pinned in, each read once.

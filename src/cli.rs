@@ -84,7 +84,11 @@ where
             let questions = eval::load(&file, &bot)?;
             let report = eval::run(&bot, &questions);
             if json {
-                writeln!(output, "{}", serde_json::to_string(&report).map_err(io::Error::other)?)?;
+                writeln!(
+                    output,
+                    "{}",
+                    serde_json::to_string(&report).map_err(io::Error::other)?
+                )?;
             } else {
                 writeln!(output, "{report}")?;
             }
@@ -170,7 +174,11 @@ fn ask(bot: &Bot, question: &str, json: bool, output: &mut impl Write) -> io::Re
         answer: entry.map(|e| e.answer.get(answer.lang).as_str()),
         suggestions,
     };
-    writeln!(output, "{}", serde_json::to_string(&object).map_err(io::Error::other)?)
+    writeln!(
+        output,
+        "{}",
+        serde_json::to_string(&object).map_err(io::Error::other)?
+    )
 }
 
 /// Four decimals: the precision scores mean anything at.

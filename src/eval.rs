@@ -47,7 +47,9 @@ pub enum EvalError {
         path: PathBuf,
         source: serde_yaml::Error,
     },
-    #[error("{path}: question {question:?} expects `{expect}`, which is no entry of the knowledge base (nor `none`)")]
+    #[error(
+        "{path}: question {question:?} expects `{expect}`, which is no entry of the knowledge base (nor `none`)"
+    )]
     UnknownEntry {
         path: PathBuf,
         question: String,
@@ -157,7 +159,11 @@ pub fn run(bot: &Bot, questions: &[Question]) -> Report {
     let correct = in_scope_correct + rejected;
     micros.sort_by(f64::total_cmp);
     Report {
-        overall: if total == 0 { 0.0 } else { correct as f64 / total as f64 },
+        overall: if total == 0 {
+            0.0
+        } else {
+            correct as f64 / total as f64
+        },
         correct,
         total,
         in_scope_correct,

@@ -139,7 +139,11 @@ impl<'a> Loader<'a> {
             }
         }
         if let Some((procedures, source)) = &procedures {
-            self.unique_ids(source, procedures.iter().map(|p| p.id.as_str()), "procedure");
+            self.unique_ids(
+                source,
+                procedures.iter().map(|p| p.id.as_str()),
+                "procedure",
+            );
             for procedure in procedures {
                 self.procedure(source, procedure);
             }
@@ -187,7 +191,8 @@ impl<'a> Loader<'a> {
             Ok(text) => Some(Source::new(path, text)),
             Err(e) => {
                 let source = Source::new(path, String::new());
-                self.problems.push(source.whole(format!("cannot read: {e}")));
+                self.problems
+                    .push(source.whole(format!("cannot read: {e}")));
                 None
             }
         }
@@ -226,23 +231,35 @@ impl<'a> Loader<'a> {
                 .collect(),
             Err(e) => {
                 let source = Source::new(&dir, String::new());
-                self.problems.push(source.whole(format!("cannot read the folder: {e}")));
+                self.problems
+                    .push(source.whole(format!("cannot read the folder: {e}")));
                 return Vec::new();
             }
         };
         paths.sort();
         if paths.is_empty() {
             let source = Source::new(&dir, String::new());
-            self.problems.push(source.whole("no entries (*.yaml) in this folder"));
+            self.problems
+                .push(source.whole("no entries (*.yaml) in this folder"));
         }
         let mut entries = Vec::new();
         let mut seen: HashMap<EntryId, std::path::PathBuf> = HashMap::new();
         for path in paths {
-            let Some(source) = self.read(&path) else { continue };
-            let Some(entry) = self.parse::<Entry>(&source) else { continue };
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let Some(source) = self.read(&path) else {
+                continue;
+            };
+            let Some(entry) = self.parse::<Entry>(&source) else {
+                continue;
+            };
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
             if stem != entry.id.as_str() {
-                let problem = format!("the entry's id `{}` differs from its file name `{stem}`", entry.id);
+                let problem = format!(
+                    "the entry's id `{}` differs from its file name `{stem}`",
+                    entry.id
+                );
                 self.problems.push(source.near("id:", 1, problem));
             }
             if let Some(first) = seen.insert(entry.id.clone(), path.clone()) {
@@ -253,7 +270,9 @@ impl<'a> Loader<'a> {
             self.texts_present(&source, "answer", &entry.answer);
             for (lang, list) in entry.examples.iter() {
                 if list.is_empty() {
-                    let problem = format!("no {lang} examples: customers' ways of asking are what the bot learns from");
+                    let problem = format!(
+                        "no {lang} examples: customers' ways of asking are what the bot learns from"
+                    );
                     self.problems.push(source.near("examples:", 1, problem));
                 }
             }
@@ -268,7 +287,8 @@ impl<'a> Loader<'a> {
             if text.trim().is_empty() {
                 let line = source.find(key, 1).map_or(1, |(l, _)| l);
                 let problem = format!("`{key}` has an empty {lang} text");
-                self.problems.push(source.near(&format!("{lang}:"), line, problem));
+                self.problems
+                    .push(source.near(&format!("{lang}:"), line, problem));
             }
         }
     }
@@ -294,19 +314,25 @@ impl<'a> Loader<'a> {
         let id = &procedure.id;
         self.texts_present(source, id.as_str(), &procedure.title);
         if procedure.steps.is_empty() {
-            self.problems.push(source.near(id.as_str(), start, format!("procedure `{id}` has no steps")));
+            self.problems.push(source.near(
+                id.as_str(),
+                start,
+                format!("procedure `{id}` has no steps"),
+            ));
         }
         let mut slots = HashSet::new();
         for step in &procedure.steps {
             let at = source.find(&step.text.ja, start).map_or(start, |(l, _)| l);
             let problem = |message: String| source.near("", at, message);
             if step.text.ja.trim().is_empty() || step.text.en.trim().is_empty() {
-                self.problems.push(problem(format!("a step of `{id}` has an empty text")));
+                self.problems
+                    .push(problem(format!("a step of `{id}` has an empty text")));
             }
             match step.slot {
                 Some(slot) => {
                     if !slots.insert(slot) {
-                        self.problems.push(problem(format!("`{id}` asks for `{slot}` twice")));
+                        self.problems
+                            .push(problem(format!("`{id}` asks for `{slot}` twice")));
                     }
                     if step.pattern.is_none() || step.retry.is_none() {
                         self.problems.push(problem(format!(
@@ -325,7 +351,8 @@ impl<'a> Loader<'a> {
         if let Some(action) = procedure.action {
             for needed in action.needs() {
                 if !slots.contains(needed) {
-                    let problem = format!("`{id}` ends with `{action}` but never asks for `{needed}`");
+                    let problem =
+                        format!("`{id}` ends with `{action}` but never asks for `{needed}`");
                     self.problems.push(source.near("action:", start, problem));
                 }
             }
@@ -335,7 +362,9 @@ impl<'a> Loader<'a> {
     fn vocabulary(&mut self, source: &Source, terms: &[Term]) {
         let mut owner: HashMap<String, &str> = HashMap::new();
         for term in terms {
-            let at = source.find(&format!("term: {}", term.term), 1).unwrap_or((1, 1));
+            let at = source
+                .find(&format!("term: {}", term.term), 1)
+                .unwrap_or((1, 1));
             if term.variants.is_empty() {
                 let problem = format!("term `{}` has no variants", term.term);
                 self.problems.push(source.at(at.0, at.1, problem));
@@ -345,7 +374,10 @@ impl<'a> Loader<'a> {
                 let problem = if folded.is_empty() {
                     format!("variant {variant:?} of `{}` has no letters", term.term)
                 } else if let Some(other) = owner.insert(folded, &term.term) {
-                    format!("variant {variant:?} of `{}` is already a variant of `{other}`", term.term)
+                    format!(
+                        "variant {variant:?} of `{}` is already a variant of `{other}`",
+                        term.term
+                    )
                 } else {
                     continue;
                 };
@@ -376,17 +408,17 @@ impl<'a> Loader<'a> {
     ) {
         let ids: HashSet<&EntryId> = entries.iter().map(|(e, _)| &e.id).collect();
         for (entry, source) in entries {
-            if let Some(categories) = categories {
-                if !categories.iter().any(|c| c.id == entry.category) {
-                    let problem = format!("unknown category `{}`: not in {CATEGORIES}", entry.category);
-                    self.problems.push(source.near("category:", 1, problem));
-                }
+            if let Some(categories) = categories
+                && !categories.iter().any(|c| c.id == entry.category)
+            {
+                let problem = format!("unknown category `{}`: not in {CATEGORIES}", entry.category);
+                self.problems.push(source.near("category:", 1, problem));
             }
-            if let (Some(procedures), Some(id)) = (procedures, &entry.procedure) {
-                if !procedures.iter().any(|p| &p.id == id) {
-                    let problem = format!("unknown procedure `{id}`: not in {PROCEDURES}");
-                    self.problems.push(source.near("procedure:", 1, problem));
-                }
+            if let (Some(procedures), Some(id)) = (procedures, &entry.procedure)
+                && !procedures.iter().any(|p| &p.id == id)
+            {
+                let problem = format!("unknown procedure `{id}`: not in {PROCEDURES}");
+                self.problems.push(source.near("procedure:", 1, problem));
             }
             let related_line = source.find("related:", 1).map_or(1, |(l, _)| l);
             for related in &entry.related {
@@ -397,14 +429,19 @@ impl<'a> Loader<'a> {
                 } else {
                     continue;
                 };
-                self.problems.push(source.near(related.as_str(), related_line, problem));
+                self.problems
+                    .push(source.near(related.as_str(), related_line, problem));
             }
         }
     }
 
     /// The same example (once folded) under two entries, or twice under one, teaches the
     /// matcher nothing but a conflict.
-    fn examples_unique(&mut self, entries: &[(Entry, Source)], out_of_scope: Option<&(OutOfScope, Source)>) {
+    fn examples_unique(
+        &mut self,
+        entries: &[(Entry, Source)],
+        out_of_scope: Option<&(OutOfScope, Source)>,
+    ) {
         let mut seen: HashMap<String, String> = HashMap::new();
         let everything = entries
             .iter()

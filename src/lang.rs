@@ -119,8 +119,14 @@ mod tests {
     #[test]
     fn detects_english_even_with_a_japanese_word_in_it() {
         assert_eq!(Lang::detect("forgot password"), Some(Lang::En));
-        assert_eq!(Lang::detect("how do I switch the portal to 日本語"), Some(Lang::En));
-        assert_eq!(Lang::detect("ＦＯＲＧＯＴ ＰＡＳＳＷＯＲＤ"), Some(Lang::En));
+        assert_eq!(
+            Lang::detect("how do I switch the portal to 日本語"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::detect("ＦＯＲＧＯＴ ＰＡＳＳＷＯＲＤ"),
+            Some(Lang::En)
+        );
     }
 
     #[test]

@@ -299,13 +299,19 @@ mod tests {
     fn a_weak_single_candidate_is_offered_not_answered() {
         let t = Thresholds::default();
         let between = (t.answer + t.suggest) / 2.0;
-        assert_eq!(t.decide(&ranking(&[between], 0.0)), Decision::DidYouMean(vec![0]));
+        assert_eq!(
+            t.decide(&ranking(&[between], 0.0)),
+            Decision::DidYouMean(vec![0])
+        );
     }
 
     #[test]
     fn below_the_suggestion_threshold_or_out_of_scope_there_is_no_answer() {
         let t = Thresholds::default();
-        assert_eq!(t.decide(&ranking(&[t.suggest - 0.01], 0.0)), Decision::NoAnswer);
+        assert_eq!(
+            t.decide(&ranking(&[t.suggest - 0.01], 0.0)),
+            Decision::NoAnswer
+        );
         assert_eq!(t.decide(&ranking(&[0.6], 0.61)), Decision::NoAnswer);
         assert_eq!(t.decide(&ranking(&[], 0.0)), Decision::NoAnswer);
     }

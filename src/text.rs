@@ -22,7 +22,8 @@ pub fn fold(text: &str) -> String {
         }
         if is_word_char(c) {
             if pending_space && !out.is_empty() {
-                let joins_japanese = out.chars().next_back().is_some_and(is_japanese) && is_japanese(c);
+                let joins_japanese =
+                    out.chars().next_back().is_some_and(is_japanese) && is_japanese(c);
                 if !joins_japanese {
                     out.push(' ');
                 }
@@ -71,7 +72,10 @@ mod tests {
 
     #[test]
     fn drops_marks_customers_use_at_will() {
-        assert_eq!(fold("パスポート・アドバンテージ"), fold("パスポトアドバンテジ"));
+        assert_eq!(
+            fold("パスポート・アドバンテージ"),
+            fold("パスポトアドバンテジ")
+        );
         assert_eq!(fold("ユーザー"), fold("ユーザ"));
         assert_eq!(fold("can't"), "cant");
     }

@@ -15,7 +15,12 @@ where
     W: Write,
 {
     let messages = bot.knowledge().messages();
-    writeln!(output, "{}\n\n{}\n", messages.greeting.ja.trim(), messages.greeting.en.trim())?;
+    writeln!(
+        output,
+        "{}\n\n{}\n",
+        messages.greeting.ja.trim(),
+        messages.greeting.en.trim()
+    )?;
     let mut lang = Lang::Ja;
     let mut offered: Vec<usize> = Vec::new();
     let mut lines = input.lines();

@@ -72,7 +72,16 @@ mod tests {
     fn accepts_kebab_case_and_refuses_the_rest() {
         assert!(EntryId::parse("forgot-ibm-id").is_ok());
         assert!(EntryId::parse("q2").is_ok());
-        for bad in ["", "Forgot", "forgot_password", "-a", "a-", "2fa", "パスワード", "a b"] {
+        for bad in [
+            "",
+            "Forgot",
+            "forgot_password",
+            "-a",
+            "a-",
+            "2fa",
+            "パスワード",
+            "a b",
+        ] {
             assert!(EntryId::parse(bad).is_err(), "{bad:?}");
         }
     }

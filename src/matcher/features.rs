@@ -124,7 +124,11 @@ fn stem(word: &str) -> &str {
         && !word.ends_with("ss")
         && !word.ends_with("us")
         && !word.ends_with("is");
-    if plural { &word[..word.len() - 1] } else { word }
+    if plural {
+        &word[..word.len() - 1]
+    } else {
+        word
+    }
 }
 
 /// FNV-1a: a fixed hash, so feature keys are the same in every process.

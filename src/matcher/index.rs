@@ -138,10 +138,10 @@ impl Index {
             let cosine = dot / query.norm;
             if top.len() < k {
                 top.push(cosine);
-            } else if let Some(min) = top.iter_mut().min_by(|a, b| a.total_cmp(b)) {
-                if cosine > *min {
-                    *min = cosine;
-                }
+            } else if let Some(min) = top.iter_mut().min_by(|a, b| a.total_cmp(b))
+                && cosine > *min
+            {
+                *min = cosine;
             }
         }
         for (class, top) in best {
@@ -227,7 +227,10 @@ mod tests {
         let query = index.query(&features(&[1, 2]));
         let one = index.score(&query, 1, None)[0];
         let two = index.score(&query, 2, None)[0];
-        assert!(two < one, "the second-closest text is farther: {two} vs {one}");
+        assert!(
+            two < one,
+            "the second-closest text is farther: {two} vs {one}"
+        );
         let without_first = index.score(&query, 1, Some(0))[0];
         assert!(without_first < one);
     }

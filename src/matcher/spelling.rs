@@ -113,7 +113,9 @@ mod tests {
     use super::*;
 
     fn spelling() -> Spelling {
-        Spelling::new(["password", "password", "logout", "locked", "browser", "passcode"])
+        Spelling::new([
+            "password", "password", "logout", "locked", "browser", "passcode",
+        ])
     }
 
     #[test]

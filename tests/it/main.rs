@@ -1,1 +1,8 @@
 //! The integration tests: one binary, a module per area.
+
+mod ask;
+mod chat;
+mod check;
+mod eval;
+mod robustness;
+mod support;

@@ -1,0 +1,67 @@
+//! `pao-bot eval`: accuracy on a question file, its misses and its summary line.
+
+use std::fs;
+
+use regex::Regex;
+use tempfile::TempDir;
+
+use crate::support::pao_bot;
+
+const SUMMARY: &str = r"^overall: (\d\.\d{4}) \((\d+)/(\d+)\) in_scope: (\d+)/(\d+) out_of_scope_rejected: (\d+)/(\d+) p50_us: (\d+) p99_us: (\d+)$";
+
+#[test]
+fn prints_misses_then_the_summary_line() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("questions.yaml");
+    fs::write(
+        &file,
+        "- {q: \"ログアウトのやり方\", expect: logout}\n\
+         - {q: \"how do I log out\", expect: forgot-password}\n\
+         - {q: \"東京タワーの高さ\", expect: none}\n",
+    )
+    .unwrap();
+    let run = pao_bot(&["eval", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let summary = Regex::new(SUMMARY).unwrap();
+    let caps = summary.captures(run.last_line()).expect(&run.stdout);
+    assert_eq!(&caps[1], "0.6667");
+    assert_eq!((&caps[2], &caps[3]), ("2", "3"));
+    assert_eq!((&caps[4], &caps[5]), ("1", "2"));
+    assert_eq!((&caps[6], &caps[7]), ("1", "1"));
+    assert!(
+        run.stdout
+            .contains("miss: \"how do I log out\" expected forgot-password got logout"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_unknown_expected_entry_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("questions.yaml");
+    fs::write(&file, "- {q: \"x\", expect: no-such-entry}\n").unwrap();
+    let run = pao_bot(&["eval", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("no-such-entry"), "{}", run.stderr);
+}
+
+/// The development questions beside the repository: the bar the matcher must keep.
+#[test]
+fn the_development_questions_score_at_least_95_percent() {
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.yaml");
+    assert!(
+        dev.exists(),
+        "{} is missing: clone the repository beside shared/",
+        dev.display()
+    );
+    let run = pao_bot(&["eval", "--json", dev.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let overall = report["overall"].as_f64().unwrap();
+    assert!(
+        overall >= 0.95,
+        "overall {overall}: misses {}",
+        report["misses"]
+    );
+}

@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests: running the binary, and copies of the shipped
+//! knowledge base to break on purpose.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use pao_bot::answer::{Bot, plain_links};
+use pao_bot::knowledge::EntryId;
+use pao_bot::lang::Lang;
+use tempfile::TempDir;
+
+/// The knowledge base shipped in `faq/`.
+pub fn faq_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("faq")
+}
+
+/// The shipped knowledge base, loaded once for the whole test binary.
+pub fn bot() -> &'static Bot {
+    static BOT: OnceLock<Bot> = OnceLock::new();
+    BOT.get_or_init(|| Bot::load(&faq_dir()).expect("the shipped faq/ loads"))
+}
+
+/// The first line of an entry's answer as the console shows it (links spelled out).
+pub fn first_line_of_answer(id: &str, lang: Lang) -> String {
+    let entry = bot()
+        .knowledge()
+        .entry(&EntryId::parse(id).expect("a valid id"))
+        .expect("a shipped entry");
+    let shown = plain_links(entry.answer.get(lang));
+    shown.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// What a run of the binary printed and how it ended.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code(),
+        }
+    }
+
+    /// The last line of standard output.
+    pub fn last_line(&self) -> &str {
+        self.stdout.trim_end().lines().last().unwrap_or_default()
+    }
+}
+
+/// `pao-bot ARGS` with `stdin` piped in, run from a temporary folder so nothing depends on
+/// where the tests are started from.
+pub fn pao_bot_with_input(args: &[&str], stdin: &str) -> Run {
+    let cwd = TempDir::new().expect("a temporary folder");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("PAO_FAQ_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    Run::from(child.wait_with_output().expect("the binary ends"))
+}
+
+/// `pao-bot ARGS` with nothing on standard input.
+pub fn pao_bot(args: &[&str]) -> Run {
+    pao_bot_with_input(args, "")
+}
+
+/// A writable copy of the shipped knowledge base.
+pub fn faq_copy() -> TempDir {
+    let copy = TempDir::new().expect("a temporary folder");
+    copy_dir(&faq_dir(), copy.path());
+    copy
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("folder created");
+    for item in fs::read_dir(from).expect("folder listed") {
+        let item = item.expect("folder entry");
+        let target = to.join(item.file_name());
+        if item.path().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else {
+            fs::copy(item.path(), target).expect("file copied");
+        }
+    }
+}
+
+/// Replaces the first `from` in the file at `path` by `to`; the text must be there.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).expect("file read");
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).expect("file written");
+}
