@@ -125,6 +125,14 @@ impl Bot {
 
 /// `[text](url)` links as `text (url)`, for places that show no markup.
 pub fn plain_links(text: &str) -> String {
+    rewrite_links(text, |label, url| format!("{label} ({url})"))
+}
+
+/// `text` with each `[label](url)` link replaced by what `rewrite` makes of it.
+fn rewrite_links<F>(text: &str, rewrite: F) -> String
+where
+    F: Fn(&str, &str) -> String,
+{
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('[') {
@@ -134,11 +142,16 @@ pub fn plain_links(text: &str) -> String {
             continue;
         };
         out.push_str(&rest[..open]);
-        out.push_str(&format!("{label} ({url})"));
+        out.push_str(&rewrite(label, url));
         rest = after;
     }
     out.push_str(rest);
     out
+}
+
+/// `[text](url)` links as their text alone.
+pub fn link_labels(text: &str) -> String {
+    rewrite_links(text, |label, _| label.to_owned())
 }
 
 /// `[label](url)rest` into its parts.

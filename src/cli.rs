@@ -122,6 +122,13 @@ fn check(dir: &Path, output: &mut impl Write) -> Result<ExitCode, CliError> {
                 "ok: {} entries, {} questions and examples, each answered by its own entry",
                 summary.entries, summary.texts
             )?;
+            writeln!(
+                output,
+                "generalisation: {}/{} ({:.1}%) still answered as they should be with themselves left out",
+                summary.left_out_answered,
+                summary.texts,
+                100.0 * summary.left_out_answered as f64 / summary.texts.max(1) as f64
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(problems) => {

@@ -373,7 +373,9 @@ impl<'a> Loader<'a> {
                 let folded = fold(variant);
                 let problem = if folded.is_empty() {
                     format!("variant {variant:?} of `{}` has no letters", term.term)
-                } else if let Some(other) = owner.insert(folded, &term.term) {
+                } else if let Some(other) = owner.insert(folded, &term.term)
+                    && other != term.term
+                {
                     format!(
                         "variant {variant:?} of `{}` is already a variant of `{other}`",
                         term.term

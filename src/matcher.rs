@@ -41,7 +41,7 @@ use index::Index;
 use spelling::Spelling;
 
 /// How many of an entry's closest texts its score averages: one odd example cannot win alone.
-const CLOSEST_TEXTS: usize = 3;
+const CLOSEST_TEXTS: usize = 2;
 
 /// How many entries a [`Ranking`] keeps.
 const RANKED: usize = 5;
@@ -152,9 +152,20 @@ impl Matcher {
     }
 
     pub fn with_thresholds(kb: &KnowledgeBase, thresholds: Thresholds) -> Matcher {
+        let answers = kb.entries().iter().enumerate().flat_map(|(i, entry)| {
+            entry
+                .answer
+                .iter()
+                .flat_map(|(_, answer)| sentences(answer))
+                .map(move |sentence| (Class::Entry(i), sentence))
+        });
+        // The answers' sentences come after the questions and examples, so that a text's
+        // number is the same as in `KnowledgeBase::texts`.
         let folded: Vec<(Class, String)> = kb
             .texts()
-            .map(|(class, _, text)| (class, fold(text)))
+            .map(|(class, _, text)| (class, text.to_owned()))
+            .chain(answers)
+            .map(|(class, text)| (class, fold(&text)))
             .collect();
         let variants: Vec<String> = kb
             .vocabulary()
@@ -255,6 +266,21 @@ fn class_id(kb: &KnowledgeBase, class: Class) -> u32 {
         Class::Entry(i) => i as u32,
         Class::OutOfScope => kb.entries().len() as u32,
     }
+}
+
+/// The sentences of an answer, links reduced to their text: they name what the entry
+/// covers in the FAQ's own words, which customers often echo.
+fn sentences(answer: &str) -> Vec<String> {
+    let text = crate::answer::link_labels(answer);
+    text.split(['。', '\n'])
+        .flat_map(|line| line.split(". "))
+        .map(|sentence| {
+            sentence
+                .trim_matches(|c: char| c.is_whitespace() || c == '→')
+                .to_owned()
+        })
+        .filter(|sentence| sentence.chars().count() >= 4)
+        .collect()
 }
 
 /// The runs of ASCII letters and digits in a folded text that start with a letter.

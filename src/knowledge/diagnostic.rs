@@ -122,14 +122,28 @@ impl Source {
             })
     }
 
-    /// A serde_yaml error, at the position it reports.
+    /// A serde_yaml error, at the position it reports; an error about a quoted value (an
+    /// invalid id or pattern) is reported at that value, which serde_yaml places at the
+    /// start of the enclosing mapping.
     pub fn yaml_error(&self, error: &serde_yaml::Error) -> Diagnostic {
         let message = strip_position(&error.to_string());
-        match error.location() {
-            Some(at) => self.at(at.line(), at.column(), message),
-            None => self.whole(message),
-        }
+        let Some(at) = error.location() else {
+            return self.whole(message);
+        };
+        let (line, column) = quoted_value(&message)
+            .and_then(|value| self.find(&value, at.line()))
+            .unwrap_or((at.line(), at.column()));
+        self.at(line, column, message)
     }
+}
+
+/// The first `"..."` of an error message, unescaped.
+fn quoted_value(message: &str) -> Option<String> {
+    static QUOTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("a valid pattern")
+    });
+    let quoted = QUOTED.find(message)?;
+    serde_json::from_str(quoted.as_str()).ok()
 }
 
 /// serde_yaml writes " at line L column C" into its messages; the diagnostic says it already.

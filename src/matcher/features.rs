@@ -11,6 +11,9 @@ pub enum Kind {
     Term,
     Bigram,
     Unigram,
+    /// Two neighbouring English words or terms, stopwords included: "what can", "sign-in
+    /// screen" say more than their words apart.
+    Phrase,
 }
 
 impl Kind {
@@ -21,10 +24,27 @@ impl Kind {
         match self {
             Kind::Term => 1.5,
             Kind::Word | Kind::Bigram => 1.0,
-            Kind::Unigram => 0.7,
+            Kind::Unigram | Kind::Phrase => 0.7,
         }
     }
 }
+
+impl Kind {
+    /// How much a feature of this kind that no text has lengthens a question's vector,
+    /// relative to a known one. An unknown English word most likely means another topic; an
+    /// unknown character pair is often only where two Japanese words meet, and an unknown
+    /// phrase only a new order of known words.
+    pub fn unknown_factor(self) -> f32 {
+        match self {
+            Kind::Word | Kind::Term | Kind::Unigram => 1.0,
+            Kind::Bigram => UNKNOWN_BIGRAM,
+            Kind::Phrase => UNKNOWN_PHRASE,
+        }
+    }
+}
+
+pub const UNKNOWN_BIGRAM: f32 = 0.5;
+pub const UNKNOWN_PHRASE: f32 = 0.0;
 
 /// One feature: `key` identifies it across texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,24 +64,27 @@ const STOPWORDS: &[&str] = &[
 
 /// Appends the features of `text` to `out`.
 pub fn extract(text: &str, out: &mut Vec<Feature>) {
-    let mut word = String::new();
-    let mut run: Vec<char> = Vec::new();
+    let mut state = State::default();
     for c in text.chars().chain(std::iter::once(' ')) {
-        if is_private_use(c) {
-            out.push(Feature {
-                key: tagged(TAG_TERM, c as u64),
-                kind: Kind::Term,
-            });
-        }
         if is_run_char(c) {
-            flush_word(&mut word, out);
-            run.push(c);
+            state.flush_word(out);
+            if is_private_use(c) {
+                let key = tagged(TAG_TERM, c as u64);
+                out.push(Feature {
+                    key,
+                    kind: Kind::Term,
+                });
+                state.follow(key, out);
+            } else {
+                state.previous = None;
+            }
+            state.run.push(c);
         } else if c.is_alphanumeric() {
-            flush_run(&mut run, out);
-            word.push(c);
+            state.flush_run(out);
+            state.word.push(c);
         } else {
-            flush_word(&mut word, out);
-            flush_run(&mut run, out);
+            state.flush_word(out);
+            state.flush_run(out);
         }
     }
 }
@@ -70,47 +93,79 @@ const TAG_WORD: u64 = 0;
 const TAG_TERM: u64 = 1;
 const TAG_BIGRAM: u64 = 2;
 const TAG_UNIGRAM: u64 = 3;
+const TAG_PHRASE: u64 = 4;
 
 fn tagged(tag: u64, value: u64) -> u64 {
-    tag << 62 | (value & ((1 << 62) - 1))
+    tag << 61 | (value & ((1 << 61) - 1))
+}
+
+/// What [`extract`] is in the middle of.
+#[derive(Default)]
+struct State {
+    /// The English word being read.
+    word: String,
+    /// The Japanese run being read.
+    run: Vec<char>,
+    /// The last English word or term, for phrases; Japanese text in between breaks them.
+    previous: Option<u64>,
+}
+
+impl State {
+    fn flush_word(&mut self, out: &mut Vec<Feature>) {
+        if self.word.is_empty() {
+            return;
+        }
+        let word = stem(&self.word);
+        let key = tagged(TAG_WORD, fnv1a(word.as_bytes()));
+        let is_long_number = word.len() > 3 && word.chars().all(|c| c.is_ascii_digit());
+        if !is_long_number && !STOPWORDS.contains(&word) {
+            out.push(Feature {
+                key,
+                kind: Kind::Word,
+            });
+        }
+        if is_long_number {
+            self.previous = None;
+        } else {
+            self.follow(key, out);
+        }
+        self.word.clear();
+    }
+
+    /// Records `key` as the latest English token, with the phrase it ends.
+    fn follow(&mut self, key: u64, out: &mut Vec<Feature>) {
+        if let Some(previous) = self.previous.replace(key) {
+            let pair = fnv1a(&[previous.to_le_bytes(), key.to_le_bytes()].concat());
+            out.push(Feature {
+                key: tagged(TAG_PHRASE, pair),
+                kind: Kind::Phrase,
+            });
+        }
+    }
+
+    fn flush_run(&mut self, out: &mut Vec<Feature>) {
+        match self.run.as_slice() {
+            [] => {}
+            [single] => {
+                if !is_private_use(*single) && !is_kana(*single) {
+                    out.push(Feature {
+                        key: tagged(TAG_UNIGRAM, *single as u64),
+                        kind: Kind::Unigram,
+                    });
+                }
+            }
+            chars => out.extend(chars.windows(2).map(|pair| Feature {
+                key: tagged(TAG_BIGRAM, (pair[0] as u64) << 21 | pair[1] as u64),
+                kind: Kind::Bigram,
+            })),
+        }
+        self.run.clear();
+    }
 }
 
 /// Japanese characters and term symbols: a run of them yields character pairs.
 fn is_run_char(c: char) -> bool {
     crate::lang::is_japanese(c) || is_private_use(c)
-}
-
-fn flush_word(word: &mut String, out: &mut Vec<Feature>) {
-    if word.is_empty() {
-        return;
-    }
-    let is_long_number = word.len() > 3 && word.chars().all(|c| c.is_ascii_digit());
-    if !is_long_number && !STOPWORDS.contains(&word.as_str()) {
-        out.push(Feature {
-            key: tagged(TAG_WORD, fnv1a(stem(word).as_bytes())),
-            kind: Kind::Word,
-        });
-    }
-    word.clear();
-}
-
-fn flush_run(run: &mut Vec<char>, out: &mut Vec<Feature>) {
-    match run.as_slice() {
-        [] => {}
-        [single] => {
-            if !is_private_use(*single) && !is_kana(*single) {
-                out.push(Feature {
-                    key: tagged(TAG_UNIGRAM, *single as u64),
-                    kind: Kind::Unigram,
-                });
-            }
-        }
-        chars => out.extend(chars.windows(2).map(|pair| Feature {
-            key: tagged(TAG_BIGRAM, (pair[0] as u64) << 21 | pair[1] as u64),
-            kind: Kind::Bigram,
-        })),
-    }
-    run.clear();
 }
 
 fn is_kana(c: char) -> bool {
@@ -150,11 +205,31 @@ mod tests {
 
     #[test]
     fn english_words_without_stopwords_and_plurals_folded() {
-        assert_eq!(kinds("how do i add users"), [Kind::Word, Kind::Word]);
+        let words = |text: &str| -> Vec<Kind> {
+            kinds(text)
+                .into_iter()
+                .filter(|k| *k == Kind::Word)
+                .collect()
+        };
+        assert_eq!(words("how do i add users"), [Kind::Word, Kind::Word]);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         extract("users", &mut a);
         extract("user", &mut b);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn neighbouring_english_tokens_make_phrases_stopwords_included() {
+        assert_eq!(kinds("what can"), [Kind::Word, Kind::Phrase]);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        extract("can do", &mut a);
+        extract("do can", &mut b);
+        assert_ne!(a, b, "phrases keep the order of their words");
+        assert_eq!(
+            kinds("what 日本 can"),
+            [Kind::Bigram, Kind::Word],
+            "Japanese breaks phrases"
+        );
     }
 
     #[test]
@@ -168,7 +243,10 @@ mod tests {
     fn terms_count_alone_and_join_their_japanese_neighbours() {
         assert_eq!(kinds("\u{F0000}"), [Kind::Term]);
         assert_eq!(kinds("\u{F0000}後"), [Kind::Term, Kind::Bigram]);
-        assert_eq!(kinds("\u{F0000} error"), [Kind::Term, Kind::Word]);
+        assert_eq!(
+            kinds("\u{F0000} error"),
+            [Kind::Term, Kind::Word, Kind::Phrase]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::matcher::features::Feature;
+use crate::matcher::features::{Feature, Kind};
 
 /// A text's class: an entry's index in the knowledge base, or [`Index::out_of_scope`].
 pub type Class = u32;
@@ -46,7 +46,7 @@ impl Index {
     pub fn build(texts: &[(Class, Vec<Feature>)], classes: usize) -> Index {
         let mut ids: HashMap<u64, u32> = HashMap::new();
         let mut feature_classes: Vec<Vec<Class>> = Vec::new();
-        let counted: Vec<Vec<(u32, f32)>> = texts
+        let counted: Vec<Vec<(u32, f32, Kind)>> = texts
             .iter()
             .map(|(class, features)| {
                 count(features, |key| {
@@ -72,7 +72,7 @@ impl Index {
         for (text, features) in counted.iter().enumerate() {
             let weights: Vec<(u32, f32)> = features
                 .iter()
-                .map(|&(id, tf)| (id, tf * idf[id as usize]))
+                .map(|&(id, tf, _)| (id, tf * idf[id as usize]))
                 .collect();
             let norm = weights.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
             if norm == 0.0 {
@@ -105,9 +105,9 @@ impl Index {
         let mut unknown = 0.0f32;
         let counted = count(features, |key| self.ids.get(&key).copied());
         let mut known = Vec::with_capacity(counted.len());
-        for (id, tf) in counted {
+        for (id, tf, kind) in counted {
             if id == u32::MAX {
-                unknown += (tf * self.unknown_idf).powi(2);
+                unknown += (tf * self.unknown_idf * kind.unknown_factor()).powi(2);
             } else {
                 known.push((id, tf * self.idf[id as usize]));
             }
@@ -151,33 +151,32 @@ impl Index {
     }
 }
 
-/// Counts repeated features into (id, sublinear term frequency × kind weight), in first-seen
-/// order; features `id_of` maps to `None` are counted under `u32::MAX`.
-fn count<F>(features: &[Feature], mut id_of: F) -> Vec<(u32, f32)>
+/// Counts repeated features into (id, sublinear term frequency × kind weight, kind), in
+/// first-seen order; features `id_of` maps to `None` are counted under `u32::MAX`.
+fn count<F>(features: &[Feature], mut id_of: F) -> Vec<(u32, f32, Kind)>
 where
     F: FnMut(u64) -> Option<u32>,
 {
     let mut position: HashMap<u64, usize> = HashMap::with_capacity(features.len());
-    let mut seen: Vec<(u32, f32, f32)> = Vec::with_capacity(features.len());
+    let mut seen: Vec<(u32, f32, Kind)> = Vec::with_capacity(features.len());
     for feature in features {
         match position.get(&feature.key) {
             Some(&i) => seen[i].1 += 1.0,
             None => {
                 position.insert(feature.key, seen.len());
                 let id = id_of(feature.key).unwrap_or(u32::MAX);
-                seen.push((id, 1.0, feature.kind.weight()));
+                seen.push((id, 1.0, feature.kind));
             }
         }
     }
     seen.into_iter()
-        .map(|(id, n, kind)| (id, (1.0 + n.ln()) * kind))
+        .map(|(id, n, kind)| (id, (1.0 + n.ln()) * kind.weight(), kind))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::features::Kind;
 
     fn features(keys: &[u64]) -> Vec<Feature> {
         keys.iter()

@@ -62,7 +62,7 @@ fn a_yaml_syntax_error_is_pinned() {
         &VALID_ENTRY.replace("[試験のための項目について]", "[試験のための項目について"),
     );
     let run = check(dir.path());
-    assert_reported(&run, "test-entry.yaml", 11, 3, "did not find expected");
+    assert_reported(&run, "test-entry.yaml", 11, 5, "did not find expected");
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn an_invalid_pattern_is_pinned() {
 ";
     fs::write(&path, format!("{}\n{broken}", original.trim_end())).unwrap();
     let run = check(dir.path());
-    assert_reported(&run, "procedures.yaml", line + 1, 16, "invalid pattern");
+    assert_reported(&run, "procedures.yaml", line + 1, 17, "invalid pattern");
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn an_action_missing_a_slot_is_reported() {
 }
 
 #[test]
-fn an_example_another_entry_wins_is_a_conflict() {
+fn an_example_another_entry_claims_is_a_conflict() {
     let dir = faq_copy();
     let yaml = VALID_ENTRY.replace(
         "ja: [試験のための項目について]",
@@ -188,13 +188,7 @@ fn an_example_another_entry_wins_is_a_conflict() {
     );
     write_entry(dir.path(), "test-entry", &yaml);
     let run = check(dir.path());
-    assert_reported(
-        &run,
-        "test-entry.yaml",
-        10,
-        31,
-        "is answered by `forgot-password`",
-    );
+    assert_reported(&run, "test-entry.yaml", 10, 22, "`forgot-password`");
 }
 
 #[test]
