@@ -41,7 +41,7 @@ use index::Index;
 use spelling::Spelling;
 
 /// How many of an entry's closest texts its score averages: one odd example cannot win alone.
-const CLOSEST_TEXTS: usize = 2;
+const CLOSEST_TEXTS: usize = 3;
 
 /// How many entries a [`Ranking`] keeps.
 const RANKED: usize = 5;
@@ -90,9 +90,9 @@ impl Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            answer: 0.30,
-            suggest: 0.20,
-            margin: 0.04,
+            answer: 0.22,
+            suggest: 0.15,
+            margin: 0.03,
         }
     }
 }
@@ -272,7 +272,7 @@ fn class_id(kb: &KnowledgeBase, class: Class) -> u32 {
 /// covers in the FAQ's own words, which customers often echo.
 fn sentences(answer: &str) -> Vec<String> {
     let text = crate::answer::link_labels(answer);
-    text.split(['。', '\n'])
+    text.split(['。', '、', '\n'])
         .flat_map(|line| line.split(". "))
         .map(|sentence| {
             sentence
