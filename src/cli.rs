@@ -70,34 +70,31 @@ where
     W: Write,
 {
     let dir = faq_dir(cli.faq);
-    let command = cli.command.unwrap_or(Command::Chat);
-    if let Command::Check = command {
-        return check(&dir, &mut output);
-    }
-    let bot = Bot::load(&dir).map_err(|problems| CliError::Knowledge {
-        dir: dir.clone(),
-        problems,
-    })?;
-    match command {
-        Command::Ask { json, question } => ask(&bot, &question.join(" "), json, &mut output)?,
+    let load = || {
+        Bot::load(&dir).map_err(|problems| CliError::Knowledge {
+            dir: dir.clone(),
+            problems,
+        })
+    };
+    match cli.command.unwrap_or(Command::Chat) {
+        Command::Check => return check(&dir, &mut output),
+        Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
         Command::Eval { json, file } => {
+            let bot = load()?;
             let questions = eval::load(&file, &bot)?;
             let report = eval::run(&bot, &questions);
             if json {
-                writeln!(
-                    output,
-                    "{}",
-                    serde_json::to_string(&report).map_err(io::Error::other)?
-                )?;
+                let object = serde_json::to_string(&report).map_err(io::Error::other)?;
+                writeln!(output, "{object}")?;
             } else {
                 writeln!(output, "{report}")?;
             }
         }
         Command::Chat => {
+            let bot = load()?;
             let prompt = input.is_terminal();
             console::run(&bot, input, &mut output, prompt)?;
         }
-        Command::Check => unreachable!("handled before loading"),
     }
     Ok(ExitCode::SUCCESS)
 }

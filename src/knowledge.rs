@@ -323,7 +323,7 @@ impl<'a> Loader<'a> {
         let mut slots = HashSet::new();
         for step in &procedure.steps {
             let at = source.find(&step.text.ja, start).map_or(start, |(l, _)| l);
-            let problem = |message: String| source.near("", at, message);
+            let problem = |message: String| source.at(at, 1, message);
             if step.text.ja.trim().is_empty() || step.text.en.trim().is_empty() {
                 self.problems
                     .push(problem(format!("a step of `{id}` has an empty text")));

@@ -211,8 +211,13 @@ impl Matcher {
             .filter(|(_, score)| **score > 0.0)
             .map(|(entry, &score)| Scored { entry, score })
             .collect();
-        entries.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-        entries.truncate(RANKED);
+        let best_first =
+            |a: &Scored, b: &Scored| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry));
+        if entries.len() > RANKED {
+            entries.select_nth_unstable_by(RANKED, best_first);
+            entries.truncate(RANKED);
+        }
+        entries.sort_by(best_first);
         Ranking {
             lang: Lang::detect(question),
             entries,

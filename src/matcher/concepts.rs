@@ -1,6 +1,8 @@
 //! Reads every spelling of a vocabulary term as the term itself: each variant found in a
 //! folded text is replaced by one private-use character that stands for its term.
 
+use std::collections::HashMap;
+
 use regex::Regex;
 
 use crate::knowledge::Term;
@@ -12,7 +14,7 @@ pub struct Concepts {
     /// All folded variants, longest first, so the longest spelling wins.
     pattern: Option<Regex>,
     /// Folded variant -> the character standing for its term.
-    symbols: std::collections::HashMap<String, char>,
+    symbols: HashMap<String, char>,
 }
 
 /// The first character of the private-use area that stands for term number 0.
@@ -20,7 +22,7 @@ const FIRST_SYMBOL: u32 = 0xF0000;
 
 impl Concepts {
     pub fn new(terms: &[Term]) -> Concepts {
-        let mut symbols = std::collections::HashMap::new();
+        let mut symbols = HashMap::new();
         for (i, term) in terms.iter().enumerate() {
             let symbol = symbol(i);
             for variant in &term.variants {

@@ -123,29 +123,34 @@ impl Index {
         if query.is_empty() {
             return scores;
         }
-        let mut dots: HashMap<u32, f32> = HashMap::new();
+        // Dense arrays beat hash maps here: a common feature touches thousands of texts.
+        let mut dots = vec![0.0f32; self.text_class.len()];
+        let mut touched = Vec::new();
         for &(id, weight) in &query.known {
             for posting in &self.postings[id as usize] {
-                *dots.entry(posting.text).or_default() += weight * posting.weight;
+                let dot = &mut dots[posting.text as usize];
+                if *dot == 0.0 {
+                    touched.push(posting.text);
+                }
+                *dot += weight * posting.weight;
             }
         }
-        let mut best: HashMap<Class, Vec<f32>> = HashMap::new();
-        for (text, dot) in dots {
+        let mut best = vec![0.0f32; self.classes * k];
+        for text in touched {
             if exclude == Some(text as usize) {
                 continue;
             }
-            let top = best.entry(self.text_class[text as usize]).or_default();
-            let cosine = dot / query.norm;
-            if top.len() < k {
-                top.push(cosine);
-            } else if let Some(min) = top.iter_mut().min_by(|a, b| a.total_cmp(b))
+            let class = self.text_class[text as usize] as usize;
+            let top = &mut best[class * k..(class + 1) * k];
+            let cosine = dots[text as usize] / query.norm;
+            if let Some(min) = top.iter_mut().min_by(|a, b| a.total_cmp(b))
                 && cosine > *min
             {
                 *min = cosine;
             }
         }
-        for (class, top) in best {
-            scores[class as usize] = top.iter().sum::<f32>() / k as f32;
+        for (score, top) in scores.iter_mut().zip(best.chunks_exact(k)) {
+            *score = top.iter().sum::<f32>() / k as f32;
         }
         scores
     }
