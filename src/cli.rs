@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::Bot;
 use crate::channels::console;
 use crate::eval::{self, EvalError};
@@ -22,6 +23,16 @@ pub struct Cli {
     /// The knowledge base folder [default: ./faq, else the one the program was built with]
     #[arg(long, global = true, env = "PAO_FAQ_DIR", value_name = "DIR")]
     pub faq: Option<PathBuf>,
+
+    /// The account database: sqlite://FILE (created when missing) or postgres://...
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pao-bot.db",
+        value_name = "URL"
+    )]
+    pub database_url: String,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,6 +61,11 @@ pub enum Command {
     Check,
     /// Talk to the bot in the terminal (the default)
     Chat,
+    /// Account actions for operators: sites, passcodes, nominations, agents, audit log
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 /// Why a command could not run.
@@ -59,6 +75,8 @@ pub enum CliError {
     Knowledge { dir: PathBuf, problems: Diagnostics },
     #[error(transparent)]
     Eval(#[from] EvalError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -73,6 +91,12 @@ where
     let command = cli.command.unwrap_or(Command::Chat);
     if let Command::Check = command {
         return check(&dir, &mut output);
+    }
+    if let Command::Admin { command } = command {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return Ok(runtime.block_on(admin::run(command, &cli.database_url, &mut output))?);
     }
     let bot = Bot::load(&dir).map_err(|problems| CliError::Knowledge {
         dir: dir.clone(),
@@ -97,7 +121,7 @@ where
             let prompt = input.is_terminal();
             console::run(&bot, input, &mut output, prompt)?;
         }
-        Command::Check => unreachable!("handled before loading"),
+        Command::Check | Command::Admin { .. } => unreachable!("handled before loading"),
     }
     Ok(ExitCode::SUCCESS)
 }
