@@ -36,7 +36,10 @@ enum Backend {
 }
 
 fn main() {
-    let wanted: Vec<String> = env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted: Vec<String> = env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let backends = [("sqlite", Backend::Sqlite), ("postgres", Backend::Postgres)];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

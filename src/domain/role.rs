@@ -3,12 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
-
 /// What a member may do on a site: the primary (exactly one) and secondary members (at most
 /// four) manage access; users (unlimited) manage nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Primary,
     Secondary,

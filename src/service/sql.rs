@@ -574,16 +574,15 @@ impl SqlService {
             .execute(&mut *write.tx)
             .await?;
             if promoted.rows_affected() == 0 {
-                self.insert_member(
-                    &mut write.tx,
+                let member = NewMember {
                     site,
                     ibm_id,
-                    Role::Primary,
-                    actor,
-                    actor,
-                    now,
-                )
-                .await?;
+                    role: Role::Primary,
+                    chat_identity: actor,
+                    added_by: actor,
+                    at: now,
+                };
+                insert_member(&mut write.tx, member).await?;
             }
             let target = Target::member(site, ibm_id);
             self.audit(&mut write.tx, actor, Action::PasscodeCheck, &target, "ok")
@@ -636,36 +635,6 @@ impl SqlService {
             failures,
             locked_until,
         })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_member(
-        &self,
-        conn: &mut AnyConnection,
-        site: &SiteNumber,
-        ibm_id: &IbmId,
-        role: Role,
-        chat_identity: &ChatIdentity,
-        added_by: &ChatIdentity,
-        now: Timestamp,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO members (site_number, ibm_id, role, chat_identity, added_at, added_by) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(site.as_str())
-        .bind(ibm_id.as_str())
-        .bind(role.as_str())
-        .bind(chat_identity.to_string())
-        .bind(now.as_millis())
-        .bind(added_by.to_string())
-        .execute(conn)
-        .await
-        .map_err(|error| match is_secondary_limit(&error) {
-            true => ServiceError::SecondaryLimitReached { site: site.clone() },
-            false => error.into(),
-        })?;
-        Ok(())
     }
 
     async fn request_nomination_inner(
@@ -854,26 +823,16 @@ impl SqlService {
                     return Err(ServiceError::SecondaryLimitReached { site: site.clone() });
                 }
             }
-            self.insert_member(
-                conn,
+            let member = NewMember {
                 site,
-                &nomination.ibm_id,
+                ibm_id: &nomination.ibm_id,
                 role,
-                &nomination.requested_by,
-                actor,
-                now,
-            )
-            .await?;
-            self.decide(
-                conn,
-                actor,
-                id,
-                NominationStatus::Approved,
-                Some(role),
-                None,
-                now,
-            )
-            .await?;
+                chat_identity: &nomination.requested_by,
+                added_by: actor,
+                at: now,
+            };
+            insert_member(conn, member).await?;
+            decide(conn, actor, id, Decision::Approve(role), now).await?;
             let event = OutboxEvent::NominationApproved {
                 nomination: id,
                 site: site.to_string(),
@@ -909,16 +868,7 @@ impl SqlService {
             let nomination = self
                 .nomination_to_decide(conn, actor, Action::NominationDeny, id)
                 .await?;
-            self.decide(
-                conn,
-                actor,
-                id,
-                NominationStatus::Denied,
-                None,
-                Some(reason),
-                now,
-            )
-            .await?;
+            decide(conn, actor, id, Decision::Deny(reason), now).await?;
             let event = OutboxEvent::NominationDenied {
                 nomination: id,
                 site: nomination.site.to_string(),
@@ -934,33 +884,6 @@ impl SqlService {
         }
         .await;
         write.finish(result).await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn decide(
-        &self,
-        conn: &mut AnyConnection,
-        actor: &ChatIdentity,
-        id: NominationId,
-        status: NominationStatus,
-        role: Option<Role>,
-        reason: Option<&DenyReason>,
-        now: Timestamp,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "UPDATE nominations \
-             SET status = $2, granted_role = $3, reason = $4, decided_by = $5, decided_at = $6 \
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id.0)
-        .bind(status.as_str())
-        .bind(role.map(Role::as_str))
-        .bind(reason.map(DenyReason::as_str))
-        .bind(actor.to_string())
-        .bind(now.as_millis())
-        .execute(conn)
-        .await?;
-        Ok(())
     }
 
     /// Queues `event` for `recipient` in the outbox.
@@ -1335,6 +1258,75 @@ impl NominationRow {
             status,
         })
     }
+}
+
+/// A membership about to be granted.
+struct NewMember<'a> {
+    site: &'a SiteNumber,
+    ibm_id: &'a IbmId,
+    role: Role,
+    /// Who may act for the member from now on.
+    chat_identity: &'a ChatIdentity,
+    added_by: &'a ChatIdentity,
+    at: Timestamp,
+}
+
+async fn insert_member(
+    conn: &mut AnyConnection,
+    member: NewMember<'_>,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO members (site_number, ibm_id, role, chat_identity, added_at, added_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(member.site.as_str())
+    .bind(member.ibm_id.as_str())
+    .bind(member.role.as_str())
+    .bind(member.chat_identity.to_string())
+    .bind(member.at.as_millis())
+    .bind(member.added_by.to_string())
+    .execute(conn)
+    .await
+    .map_err(|error| match is_secondary_limit(&error) {
+        true => ServiceError::SecondaryLimitReached {
+            site: member.site.clone(),
+        },
+        false => error.into(),
+    })?;
+    Ok(())
+}
+
+/// How a nomination is decided.
+enum Decision<'a> {
+    Approve(Role),
+    Deny(&'a DenyReason),
+}
+
+async fn decide(
+    conn: &mut AnyConnection,
+    actor: &ChatIdentity,
+    id: NominationId,
+    decision: Decision<'_>,
+    now: Timestamp,
+) -> Result<(), ServiceError> {
+    let (status, role, reason) = match decision {
+        Decision::Approve(role) => (NominationStatus::Approved, Some(role), None),
+        Decision::Deny(reason) => (NominationStatus::Denied, None, Some(reason)),
+    };
+    sqlx::query(
+        "UPDATE nominations \
+         SET status = $2, granted_role = $3, reason = $4, decided_by = $5, decided_at = $6 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(role.map(Role::as_str))
+    .bind(reason.map(DenyReason::as_str))
+    .bind(actor.to_string())
+    .bind(now.as_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Failed checks for `site` within the lockout window before `now`.
