@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pao_bot::domain::{ChatIdentity, Timestamp};
-use pao_bot::service::{ManualClock, SqlService};
+use pao_bot::service::{AccountService, ManualClock, SqlService};
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use tempfile::TempDir;
 
@@ -155,7 +155,6 @@ impl TestDb {
 
 /// A help-desk agent registered by the local operator.
 pub async fn registered_agent(db: &TestDb, identity: &str) -> ChatIdentity {
-    use pao_bot::service::AccountService;
     let agent = ChatIdentity::parse(identity).expect("a chat identity");
     db.service
         .add_agent(&ChatIdentity::local_operator(), &agent)

@@ -1,9 +1,11 @@
 //! Who may do what, the audit log, and site numbers.
 
+use std::fmt::Debug;
+use std::sync::Arc;
+
 use pao_bot::domain::{DenyReason, GrantRole, Program};
 use pao_bot::service::{AccountService, NominationId, ServiceError, SqlService, SystemClock};
 use sqlx::{AnyConnection, Connection};
-use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::{ibm, identity, new_site, operator, site};
@@ -19,7 +21,7 @@ on_both_databases!(
 
 fn assert_not_authorised<T>(result: Result<T, ServiceError>)
 where
-    T: std::fmt::Debug,
+    T: Debug,
 {
     assert!(
         matches!(result, Err(ServiceError::NotAuthorised { .. })),

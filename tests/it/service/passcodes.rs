@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pao_bot::domain::{Passcode, Role, Timestamp};
+use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
 use pao_bot::service::{AccountService, Lockout, ServiceError};
 
 use super::{ibm, identity, new_site, operator, site, site_with_primary};
@@ -265,7 +265,6 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
 }
 
 async fn only_agents_and_the_primary_reissue(db: TestDb) {
-    use pao_bot::domain::GrantRole;
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
     let nomination = db
         .service
