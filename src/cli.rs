@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::Bot;
 use crate::channels::console;
 use crate::eval::{self, EvalError};
@@ -22,6 +23,16 @@ pub struct Cli {
     /// The knowledge base folder [default: ./faq, else the one the program was built with]
     #[arg(long, global = true, env = "PAO_FAQ_DIR", value_name = "DIR")]
     pub faq: Option<PathBuf>,
+
+    /// The account database: sqlite://FILE (created when missing) or postgres://...
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pao-bot.db",
+        value_name = "URL"
+    )]
+    pub database_url: String,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,6 +61,11 @@ pub enum Command {
     Check,
     /// Talk to the bot in the terminal (the default)
     Chat,
+    /// Account actions for operators: sites, passcodes, nominations, agents, audit log
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 /// Why a command could not run.
@@ -59,6 +75,8 @@ pub enum CliError {
     Knowledge { dir: PathBuf, problems: Diagnostics },
     #[error(transparent)]
     Eval(#[from] EvalError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -78,6 +96,12 @@ where
     };
     match cli.command.unwrap_or(Command::Chat) {
         Command::Check => return check(&dir, &mut output),
+        Command::Admin { command } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            return Ok(runtime.block_on(admin::run(command, &cli.database_url, &mut output))?);
+        }
         Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
         Command::Eval { json, file } => {
             let bot = load()?;

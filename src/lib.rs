@@ -10,14 +10,19 @@
 //! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
 //! - [`text`] and [`lang`]: text folding and the two languages, shared by all of the above.
 //! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement.
+//! - [`service`]: account actions (sites, passcodes, nominations, roles) over SQLite or
+//!   PostgreSQL, on [`domain`] values; [`admin`] is its command line for operators.
 //! - [`cli`]: the command line.
 
+pub mod admin;
 pub mod answer;
 pub mod channels;
 pub mod check;
 pub mod cli;
+pub mod domain;
 pub mod eval;
 pub mod knowledge;
 pub mod lang;
 pub mod matcher;
+pub mod service;
 pub mod text;

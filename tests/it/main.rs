@@ -3,6 +3,8 @@
 mod ask;
 mod chat;
 mod check;
+mod databases;
 mod eval;
 mod robustness;
+mod service;
 mod support;

@@ -1,0 +1,173 @@
+//! Account service throughput on SQLite and on PostgreSQL: self-nomination requests per
+//! second and passcode checks per second, with 1 and with 16 concurrent callers.
+//!
+//! Run: `cargo bench --bench service` (add `sqlite` or `postgres` to run one database:
+//! `cargo bench --bench service -- postgres`). PostgreSQL is the server named by
+//! `PAO_TEST_POSTGRES_URL`, else a throwaway cluster started here with its default (durable)
+//! settings. A custom harness rather than criterion: what matters is throughput under N
+//! concurrent callers, not the latency of one call.
+
+#[path = "../tests/it/databases/cluster.rs"]
+mod cluster;
+
+use std::env;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
+use pao_bot::service::{AccountService, HASH_COST, SqlService, SystemClock};
+use sqlx::{AnyConnection, Connection, Executor};
+use tempfile::TempDir;
+use tokio::task::JoinSet;
+
+const CALLERS: [usize; 2] = [1, 16];
+/// Requests per run: enough for a second or more at the target rate.
+const NOMINATIONS: usize = 4_000;
+/// Sites the requests are spread over, as customers are.
+const SITES: usize = 50;
+/// Passcode checks per caller count: each costs one argon2 verification.
+const CHECKS: [usize; 2] = [40, 96];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn main() {
+    let wanted: Vec<String> = env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let backends = [("sqlite", Backend::Sqlite), ("postgres", Backend::Postgres)];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    println!(
+        "argon2id cost: {} KiB, {} passes, {} lane",
+        HASH_COST.memory_kib, HASH_COST.passes, HASH_COST.lanes
+    );
+    for (name, backend) in backends {
+        if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        runtime.block_on(bench(name, backend));
+    }
+}
+
+async fn bench(name: &str, backend: Backend) {
+    for (callers, checks) in CALLERS.into_iter().zip(CHECKS) {
+        let (service, _keep) = fresh(backend).await;
+        let rate = nominations(&service, callers).await;
+        println!("{name:<8}  nomination requests  {callers:>2} callers  {rate:>8.0}/s");
+        let rate = passcode_checks(&service, callers, checks).await;
+        println!("{name:<8}  passcode checks      {callers:>2} callers  {rate:>8.1}/s");
+        service.close().await;
+    }
+}
+
+/// A fresh database; the returned folder (SQLite) must outlive the service.
+async fn fresh(backend: Backend) -> (Arc<SqlService>, Option<TempDir>) {
+    sqlx::any::install_default_drivers();
+    let (url, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new().expect("a temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let server = cluster::server_url("-c max_connections=100");
+            let name = format!(
+                "pao_bench_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::SeqCst)
+            );
+            let mut admin = AnyConnection::connect(server).await.expect("the server");
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("a bench database");
+            (cluster::with_database(server, &name), None)
+        }
+    };
+    let service = SqlService::connect(&url, Arc::new(SystemClock))
+        .await
+        .expect("the service opens");
+    (Arc::new(service), dir)
+}
+
+fn site(n: usize) -> SiteNumber {
+    SiteNumber::parse(&format!("{:07}", 1_000_000 + n)).expect("a site number")
+}
+
+/// Requests per second, `NOMINATIONS` of them from `callers` concurrent callers.
+async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
+    let operator = ChatIdentity::local_operator();
+    for n in 0..SITES {
+        service
+            .add_site(&operator, &site(n), Program::Pa)
+            .await
+            .expect("a site");
+    }
+    let per_caller = NOMINATIONS / callers;
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for caller in 0..callers {
+        let service = service.clone();
+        tasks.spawn(async move {
+            let who = ChatIdentity::parse(&format!("telegram:{}", 1000 + caller)).expect("id");
+            for n in 0..per_caller {
+                let ibm = IbmId::parse(&format!("c{caller}n{n}@example.jp")).expect("an IBM ID");
+                service
+                    .request_nomination(&who, &site(n % SITES), &ibm)
+                    .await
+                    .expect("the request is recorded");
+            }
+        });
+    }
+    tasks.join_all().await;
+    rate(per_caller * callers, started.elapsed())
+}
+
+/// Accepted checks per second: each of `checks` sites' contact uses its passcode.
+async fn passcode_checks(service: &Arc<SqlService>, callers: usize, checks: usize) -> f64 {
+    let operator = ChatIdentity::local_operator();
+    let mut sites = Vec::new();
+    for n in 0..checks {
+        let number = site(SITES + n);
+        let passcode = service
+            .add_site(&operator, &number, Program::Pa)
+            .await
+            .expect("a site");
+        sites.push((number, passcode));
+    }
+    let queue = Arc::new(std::sync::Mutex::new(sites));
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for caller in 0..callers {
+        let (service, queue) = (service.clone(), queue.clone());
+        tasks.spawn(async move {
+            let who = ChatIdentity::parse(&format!("telegram:{}", 2000 + caller)).expect("id");
+            let ibm = IbmId::parse(&format!("contact{caller}@example.jp")).expect("an IBM ID");
+            loop {
+                let next: Option<(SiteNumber, Passcode)> = queue.lock().expect("queue").pop();
+                let Some((number, passcode)) = next else {
+                    break;
+                };
+                service
+                    .check_passcode(&who, &number, &ibm, &passcode)
+                    .await
+                    .expect("the passcode is accepted");
+            }
+        });
+    }
+    tasks.join_all().await;
+    rate(checks, started.elapsed())
+}
+
+fn rate(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}

@@ -1,0 +1,373 @@
+//! `pao-bot admin`: every account action from the command line, for operators and scripts.
+//! It acts as the local operator, `console:local`, which counts as a help-desk agent and is
+//! audited as such.
+//!
+//! Exit codes: 0 done (for `passcode check`: accepted), 1 refused (wrong passcode, not
+//! allowed, no such site...), 2 bad input (from clap, before anything runs), 3 the site's
+//! passcode is locked.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+
+use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber};
+use crate::service::{
+    AccountService, Lockout, NominationId, ServiceError, SqlService, SqlServiceError, SystemClock,
+};
+
+/// Exit code of a refused action.
+const REFUSED: u8 = 1;
+/// Exit code of a check refused because the site is locked.
+const LOCKED: u8 = 3;
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add a site or show its members, nominations and lockout
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Check a site contact's temporary passcode, or issue a new one
+    Passcode {
+        #[command(subcommand)]
+        command: PasscodeCommand,
+    },
+    /// Request, list and decide requests for access to a site
+    Nomination {
+        #[command(subcommand)]
+        command: NominationCommand,
+    },
+    /// Register help-desk agents
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+    /// Lift a site's passcode lockout
+    Unlock {
+        /// The site number (7 digits)
+        site: SiteNumber,
+    },
+    /// Show the most recent audit log rows
+    Audit {
+        /// Only rows about this site
+        #[arg(long)]
+        site: Option<SiteNumber>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Register a site and print its temporary passcode (shown this once)
+    Add {
+        /// The site number (7 digits)
+        site: SiteNumber,
+        /// pa (Passport Advantage) or pae (Passport Advantage Express)
+        #[arg(long, default_value = "pa")]
+        program: Program,
+    },
+    /// Show a site's members and roles, pending nominations and lockout state
+    Show {
+        /// The site number (7 digits)
+        site: SiteNumber,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PasscodeCommand {
+    /// Check a passcode: exit 0 accepted (IBM_ID becomes primary), 1 wrong, 3 locked
+    Check {
+        /// The site number (7 digits)
+        site: SiteNumber,
+        /// The site contact's IBM ID (e-mail address)
+        ibm_id: IbmId,
+        /// The temporary passcode
+        code: Passcode,
+    },
+    /// Replace a site's passcode, lift its lockout, and print the new one (shown this once)
+    Reissue {
+        /// The site number (7 digits)
+        site: SiteNumber,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NominationCommand {
+    /// Ask for IBM_ID to get access to SITE; prints `nomination: ID`
+    Request {
+        /// The site number (7 digits)
+        site: SiteNumber,
+        /// The IBM ID (e-mail address) asking for access
+        ibm_id: IbmId,
+    },
+    /// List pending nominations
+    List {
+        /// Only this site's
+        #[arg(long)]
+        site: Option<SiteNumber>,
+    },
+    /// Approve a nomination
+    Approve {
+        /// The nomination's number
+        id: NominationId,
+        /// The role to grant: user or secondary (at most 4 per site)
+        #[arg(long, default_value = "user")]
+        role: GrantRole,
+    },
+    /// Deny a nomination; the requester is told the reason
+    Deny {
+        /// The nomination's number
+        id: NominationId,
+        /// Why, in words the requester will see
+        #[arg(long)]
+        reason: DenyReason,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Register CHANNEL:ID (telegram:123456, discord:987654321) as a help-desk agent
+    Add {
+        /// The agent's chat identity
+        identity: ChatIdentity,
+    },
+}
+
+/// Why an admin command could not run at all (a refusal is not one of these).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Open(#[from] SqlServiceError),
+    #[error(transparent)]
+    Service(ServiceError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Opens the database at `database_url` and runs `command` as `console:local`.
+pub async fn run<W>(
+    command: AdminCommand,
+    database_url: &str,
+    out: &mut W,
+) -> Result<ExitCode, AdminError>
+where
+    W: Write,
+{
+    let service = SqlService::connect(database_url, Arc::new(SystemClock)).await?;
+    let code = execute(&service, &ChatIdentity::local_operator(), command, out).await;
+    service.close().await;
+    code
+}
+
+/// Runs `command` against `service` as `actor`, writing results and refusals to `out`.
+pub async fn execute<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    command: AdminCommand,
+    out: &mut W,
+) -> Result<ExitCode, AdminError>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    match perform(service, actor, command, out).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(Failure::Io(error)) => Err(error.into()),
+        Err(Failure::Service(error)) => refused(error, out),
+    }
+}
+
+enum Failure {
+    Service(ServiceError),
+    Io(io::Error),
+}
+
+impl From<ServiceError> for Failure {
+    fn from(error: ServiceError) -> Failure {
+        Failure::Service(error)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Failure {
+        Failure::Io(error)
+    }
+}
+
+/// Says why the service refused, with the exit code that tells scripts which refusal it was.
+fn refused<W>(error: ServiceError, out: &mut W) -> Result<ExitCode, AdminError>
+where
+    W: Write,
+{
+    let code = match error {
+        ServiceError::Unavailable(_) | ServiceError::Corrupt(_) | ServiceError::Hashing => {
+            return Err(AdminError::Service(error));
+        }
+        ServiceError::Locked { .. } => LOCKED,
+        _ => REFUSED,
+    };
+    writeln!(out, "refused: {error}")?;
+    Ok(ExitCode::from(code))
+}
+
+async fn perform<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    command: AdminCommand,
+    out: &mut W,
+) -> Result<(), Failure>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    match command {
+        AdminCommand::Site {
+            command: SiteCommand::Add { site, program },
+        } => {
+            let passcode = service.add_site(actor, &site, program).await?;
+            writeln!(out, "site {site} added ({program})")?;
+            writeln!(out, "passcode: {}", passcode.expose_secret())?;
+        }
+        AdminCommand::Site {
+            command: SiteCommand::Show { site },
+        } => show_site(service, actor, &site, out).await?,
+        AdminCommand::Passcode {
+            command: PasscodeCommand::Check { site, ibm_id, code },
+        } => {
+            let accepted = service.check_passcode(actor, &site, &ibm_id, &code).await?;
+            writeln!(
+                out,
+                "accepted: {} is now the primary member of site {}",
+                accepted.ibm_id, accepted.site
+            )?;
+        }
+        AdminCommand::Passcode {
+            command: PasscodeCommand::Reissue { site },
+        } => {
+            let passcode = service.reissue_passcode(actor, &site).await?;
+            writeln!(out, "passcode: {}", passcode.expose_secret())?;
+        }
+        AdminCommand::Nomination { command } => nomination(service, actor, command, out).await?,
+        AdminCommand::Agent {
+            command: AgentCommand::Add { identity },
+        } => {
+            service.add_agent(actor, &identity).await?;
+            writeln!(out, "agent added: {identity}")?;
+        }
+        AdminCommand::Unlock { site } => {
+            service.unlock(actor, &site).await?;
+            writeln!(out, "unlocked: site {site}")?;
+        }
+        AdminCommand::Audit { site } => {
+            for entry in service.audit_log(actor, site.as_ref()).await? {
+                writeln!(
+                    out,
+                    "{}  {}  {}  site={}  ibm_id={}  {}{}",
+                    entry.at,
+                    entry.actor,
+                    entry.action,
+                    entry.site.as_deref().unwrap_or("-"),
+                    entry.ibm_id.as_deref().unwrap_or("-"),
+                    entry.outcome,
+                    entry.detail.map(|d| format!("  ({d})")).unwrap_or_default(),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn show_site<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    site: &SiteNumber,
+    out: &mut W,
+) -> Result<(), Failure>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    let view = service.show_site(actor, site).await?;
+    writeln!(out, "site {} ({})", view.site, view.program)?;
+    let passcode = if view.passcode_outstanding {
+        "outstanding"
+    } else {
+        "used"
+    };
+    writeln!(out, "passcode: {passcode}")?;
+    match view.lockout {
+        Lockout::Open { recent_failures } => writeln!(
+            out,
+            "lockout: open ({recent_failures} failed checks in the last 30 minutes)"
+        )?,
+        Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
+    }
+    writeln!(out, "members:")?;
+    if view.members.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for member in &view.members {
+        writeln!(out, "  {:<9}  {}", member.role, member.ibm_id)?;
+    }
+    writeln!(out, "pending nominations:")?;
+    if view.pending.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for nomination in &view.pending {
+        writeln!(
+            out,
+            "  {}  {}  requested {} by {}",
+            nomination.id, nomination.ibm_id, nomination.requested_at, nomination.requested_by
+        )?;
+    }
+    Ok(())
+}
+
+async fn nomination<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    command: NominationCommand,
+    out: &mut W,
+) -> Result<(), Failure>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    match command {
+        NominationCommand::Request { site, ibm_id } => {
+            let id = service.request_nomination(actor, &site, &ibm_id).await?;
+            writeln!(out, "nomination: {id}")?;
+        }
+        NominationCommand::List { site } => {
+            let pending = service.list_nominations(actor, site.as_ref()).await?;
+            if pending.is_empty() {
+                writeln!(out, "no pending nominations")?;
+            }
+            for nomination in pending {
+                writeln!(
+                    out,
+                    "{}  site {}  {}  requested {} by {}",
+                    nomination.id,
+                    nomination.site,
+                    nomination.ibm_id,
+                    nomination.requested_at,
+                    nomination.requested_by
+                )?;
+            }
+        }
+        NominationCommand::Approve { id, role } => {
+            let member = service.approve_nomination(actor, id, role).await?;
+            writeln!(
+                out,
+                "approved: {} is now a {} member (nomination {id})",
+                member.ibm_id, member.role
+            )?;
+        }
+        NominationCommand::Deny { id, reason } => {
+            service.deny_nomination(actor, id, &reason).await?;
+            writeln!(out, "denied: nomination {id}")?;
+        }
+    }
+    Ok(())
+}

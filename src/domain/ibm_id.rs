@@ -1,0 +1,85 @@
+//! IBM IDs: the e-mail addresses customers sign in to the portal with.
+
+use std::fmt;
+use std::str::FromStr;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// An IBM ID, trimmed and case-folded, so that two spellings of one address compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IbmId(String);
+
+/// Why a text is not an IBM ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an IBM ID is the e-mail address you registered with IBM, such as taro@example.co.jp")]
+pub struct IbmIdError;
+
+/// The longest address SMTP allows.
+const MAX_LEN: usize = 254;
+
+impl IbmId {
+    /// Parses an e-mail address: full-width characters are folded (Japanese keyboards type
+    /// ＠), blanks around it dropped, and case folded for comparison.
+    pub fn parse(input: &str) -> Result<IbmId, IbmIdError> {
+        let folded: String = input.trim().nfkc().flat_map(char::to_lowercase).collect();
+        if folded.len() > MAX_LEN || folded.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(IbmIdError);
+        }
+        let Some((local, domain)) = folded.split_once('@') else {
+            return Err(IbmIdError);
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.contains('@')
+            && domain.split('.').all(|label| !label.is_empty());
+        if local.is_empty() || !domain_ok {
+            return Err(IbmIdError);
+        }
+        Ok(IbmId(folded))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IbmId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for IbmId {
+    type Err = IbmIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IbmId::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_trimmed_and_case_folded() {
+        let a = IbmId::parse("  Taro.Yamada@Example.CO.JP ").unwrap();
+        let b = IbmId::parse("taro.yamada＠example.co.jp").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "taro.yamada@example.co.jp");
+    }
+
+    #[test]
+    fn non_addresses_are_refused() {
+        for bad in [
+            "",
+            "taro",
+            "@example.com",
+            "taro@",
+            "taro@example",
+            "ta ro@x.jp",
+            "a@b@c.jp",
+        ] {
+            assert!(IbmId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The reason given when a nomination is denied: shown to the requester, so never empty.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A non-empty, single-paragraph reason of bounded length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyReason(String);
+
+/// Why a text is not a usable reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a reason is a short text (1 to {MAX_CHARS} characters) the requester will be shown")]
+pub struct DenyReasonError;
+
+const MAX_CHARS: usize = 500;
+
+impl DenyReason {
+    pub fn parse(input: &str) -> Result<DenyReason, DenyReasonError> {
+        let text = input.trim();
+        let chars = text.chars().count();
+        if chars == 0 || chars > MAX_CHARS || text.chars().any(|c| c.is_control()) {
+            return Err(DenyReasonError);
+        }
+        Ok(DenyReason(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for DenyReason {
+    type Err = DenyReasonError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DenyReason::parse(s)
+    }
+}

@@ -1,0 +1,433 @@
+//! The account service: every account action the channels (console, Telegram, Discord) and
+//! the admin command line can trigger, behind one async trait, [`AccountService`].
+//!
+//! Like teloxide's `Storage`, the trait is what callers hold (`Arc<dyn AccountService>`);
+//! [`SqlService`] implements it over SQLite or PostgreSQL. Every call names the acting
+//! [`ChatIdentity`]; authorisation is decided here, and every action and every refusal is
+//! written to the audit log. The service speaks no customer language: failures are a typed
+//! [`ServiceError`], and what must be told to whom is stored as structured [`OutboxEvent`]s
+//! that the channels word and deliver.
+
+mod clock;
+mod hashing;
+mod sql;
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, Role, SiteNumber,
+    Timestamp,
+};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use hashing::HASH_COST;
+pub use sql::{SqlService, SqlServiceError};
+
+/// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
+pub const LOCKOUT_FAILURES: u32 = 5;
+/// The window failures are counted in, and how long a lockout lasts.
+pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// The most secondary members a site may have.
+pub const MAX_SECONDARIES: u32 = 4;
+
+/// The account actions, as the audit log names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    SiteAdd,
+    SiteShow,
+    PasscodeCheck,
+    PasscodeReissue,
+    NominationRequest,
+    NominationList,
+    NominationApprove,
+    NominationDeny,
+    AgentAdd,
+    Unlock,
+    AuditRead,
+}
+
+impl Action {
+    /// The name stored in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SiteAdd => "site_add",
+            Action::SiteShow => "site_show",
+            Action::PasscodeCheck => "passcode_check",
+            Action::PasscodeReissue => "passcode_reissue",
+            Action::NominationRequest => "nomination_request",
+            Action::NominationList => "nomination_list",
+            Action::NominationApprove => "nomination_approve",
+            Action::NominationDeny => "nomination_deny",
+            Action::AgentAdd => "agent_add",
+            Action::Unlock => "unlock",
+            Action::AuditRead => "audit_read",
+        }
+    }
+
+    /// What the action does, to complete "not authorised to ...".
+    fn describe(self) -> &'static str {
+        match self {
+            Action::SiteAdd => "add sites",
+            Action::SiteShow => "look at this site's members",
+            Action::PasscodeCheck => "check passcodes",
+            Action::PasscodeReissue => "reissue this site's passcode",
+            Action::NominationRequest => "request access",
+            Action::NominationList => "list these nominations",
+            Action::NominationApprove => "approve this nomination",
+            Action::NominationDeny => "deny this nomination",
+            Action::AgentAdd => "register help-desk agents",
+            Action::Unlock => "lift this site's lockout",
+            Action::AuditRead => "read the audit log",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// A nomination's number, as shown to the people who decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NominationId(pub i64);
+
+/// An outbox message's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(pub i64);
+
+impl fmt::Display for NominationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for NominationId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim().trim_start_matches('#').parse().map(NominationId)
+    }
+}
+
+/// Where a nomination stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NominationStatus {
+    Pending,
+    Approved,
+    Denied,
+}
+
+impl NominationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NominationStatus::Pending => "pending",
+            NominationStatus::Approved => "approved",
+            NominationStatus::Denied => "denied",
+        }
+    }
+}
+
+impl fmt::Display for NominationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A site member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub ibm_id: IbmId,
+    pub role: Role,
+    pub since: Timestamp,
+}
+
+/// A request for access to a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nomination {
+    pub id: NominationId,
+    pub site: SiteNumber,
+    pub ibm_id: IbmId,
+    pub requested_by: ChatIdentity,
+    pub requested_at: Timestamp,
+    pub status: NominationStatus,
+}
+
+/// Whether a site's passcode can be checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lockout {
+    /// Checks are accepted; `recent_failures` failed within the lockout window.
+    Open { recent_failures: u32 },
+    /// Every check is refused until then.
+    Locked { until: Timestamp },
+}
+
+/// What `show_site` tells an agent or a site's manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteView {
+    pub site: SiteNumber,
+    pub program: Program,
+    /// Whether a temporary passcode is outstanding (issued and not yet used).
+    pub passcode_outstanding: bool,
+    pub lockout: Lockout,
+    /// Primary first, then secondary members, then users; by IBM ID within a role.
+    pub members: Vec<Member>,
+    pub pending: Vec<Nomination>,
+}
+
+/// The result of a right passcode: `ibm_id` is now the site's primary member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasscodeAccepted {
+    pub site: SiteNumber,
+    pub ibm_id: IbmId,
+}
+
+/// One row of the audit log. Stored text is returned as stored, so that rows written by
+/// older versions still read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub site: Option<String>,
+    pub ibm_id: Option<String>,
+    /// `ok`, or the refusal's [`ServiceError::code`].
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// Something that must be told to someone, in no particular language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxEvent {
+    NominationApproved {
+        nomination: NominationId,
+        site: String,
+        ibm_id: String,
+        role: String,
+    },
+    NominationDenied {
+        nomination: NominationId,
+        site: String,
+        ibm_id: String,
+        reason: String,
+    },
+}
+
+impl OutboxEvent {
+    /// The `kind` stored beside the event, to query by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutboxEvent::NominationApproved { .. } => "nomination_approved",
+            OutboxEvent::NominationDenied { .. } => "nomination_denied",
+        }
+    }
+}
+
+/// A message waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: MessageId,
+    pub recipient: ChatIdentity,
+    pub created_at: Timestamp,
+    pub event: OutboxEvent,
+}
+
+/// Why an account action was refused or failed. `Display` is a sentence for operators and
+/// logs; channels match on the variant to word it for customers.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{actor} is not authorised to {action}")]
+    NotAuthorised { actor: ChatIdentity, action: Action },
+    #[error("passcode checks for site {site} are locked until {until}")]
+    Locked { site: SiteNumber, until: Timestamp },
+    #[error("wrong passcode for site {site}: {tries_left} more failures lock it for 30 minutes")]
+    WrongPasscode { site: SiteNumber, tries_left: u32 },
+    #[error("site {site} has no temporary passcode outstanding: it was used or replaced")]
+    NoPasscode { site: SiteNumber },
+    #[error("there is no site {site}")]
+    NoSuchSite { site: SiteNumber },
+    #[error("site {site} already exists")]
+    SiteExists { site: SiteNumber },
+    #[error("there is no nomination {id}")]
+    NoSuchNomination { id: NominationId },
+    #[error("{ibm_id} already has access to site {site}, as {role}")]
+    AlreadyMember {
+        site: SiteNumber,
+        ibm_id: IbmId,
+        role: Role,
+    },
+    #[error("{ibm_id} already has a pending request for site {site}")]
+    AlreadyPending { site: SiteNumber, ibm_id: IbmId },
+    #[error("site {site} already has the most secondary members allowed ({MAX_SECONDARIES})")]
+    SecondaryLimitReached { site: SiteNumber },
+    #[error("nomination {id} was already {status}")]
+    AlreadyDecided {
+        id: NominationId,
+        status: NominationStatus,
+    },
+    #[error("{identity} is already a help-desk agent")]
+    AlreadyAgent { identity: ChatIdentity },
+    #[error("the account database is unavailable")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("the account database holds a value this version cannot read: {0}")]
+    Corrupt(String),
+    #[error("passcode hashing failed")]
+    Hashing,
+}
+
+impl ServiceError {
+    /// A stable name for the audit log's outcome column.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::NotAuthorised { .. } => "not_authorised",
+            ServiceError::Locked { .. } => "locked",
+            ServiceError::WrongPasscode { .. } => "wrong_passcode",
+            ServiceError::NoPasscode { .. } => "no_passcode",
+            ServiceError::NoSuchSite { .. } => "no_such_site",
+            ServiceError::SiteExists { .. } => "site_exists",
+            ServiceError::NoSuchNomination { .. } => "no_such_nomination",
+            ServiceError::AlreadyMember { .. } => "already_member",
+            ServiceError::AlreadyPending { .. } => "already_pending",
+            ServiceError::SecondaryLimitReached { .. } => "secondary_limit_reached",
+            ServiceError::AlreadyDecided { .. } => "already_decided",
+            ServiceError::AlreadyAgent { .. } => "already_agent",
+            ServiceError::Unavailable(_) => "database_unavailable",
+            ServiceError::Corrupt(_) => "database_corrupt",
+            ServiceError::Hashing => "hashing_failed",
+        }
+    }
+}
+
+/// The account actions. Each takes the acting chat identity first.
+#[async_trait]
+pub trait AccountService: Send + Sync {
+    /// Registers a site (agents only) and returns its temporary passcode: the only time the
+    /// passcode can be seen.
+    async fn add_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+        program: Program,
+    ) -> Result<Passcode, ServiceError>;
+
+    /// Members, pending nominations and lockout state (agents, and the site's managers).
+    async fn show_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<SiteView, ServiceError>;
+
+    /// A site contact's first access: when the passcode is right, `ibm_id` becomes the
+    /// primary member (bound to `actor`) and the passcode is used up. Wrong answers count
+    /// towards the lockout.
+    async fn check_passcode(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+        ibm_id: &IbmId,
+        passcode: &Passcode,
+    ) -> Result<PasscodeAccepted, ServiceError>;
+
+    /// Self-nomination: anyone may ask for `ibm_id` to get access to `site`; the decision
+    /// is sent to `actor`.
+    async fn request_nomination(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+        ibm_id: &IbmId,
+    ) -> Result<NominationId, ServiceError>;
+
+    /// Pending nominations: of one site (agents and its managers) or all (agents).
+    async fn list_nominations(
+        &self,
+        actor: &ChatIdentity,
+        site: Option<&SiteNumber>,
+    ) -> Result<Vec<Nomination>, ServiceError>;
+
+    /// Grants the requested access as `role`, within the secondary limit.
+    async fn approve_nomination(
+        &self,
+        actor: &ChatIdentity,
+        id: NominationId,
+        role: GrantRole,
+    ) -> Result<Member, ServiceError>;
+
+    async fn deny_nomination(
+        &self,
+        actor: &ChatIdentity,
+        id: NominationId,
+        reason: &DenyReason,
+    ) -> Result<(), ServiceError>;
+
+    /// Registers a help-desk agent (agents only).
+    async fn add_agent(
+        &self,
+        actor: &ChatIdentity,
+        agent: &ChatIdentity,
+    ) -> Result<(), ServiceError>;
+
+    /// Lifts a site's passcode lockout and forgets its failed checks.
+    async fn unlock(&self, actor: &ChatIdentity, site: &SiteNumber) -> Result<(), ServiceError>;
+
+    /// Replaces the site's passcode (agents, and the site's primary), lifting any lockout;
+    /// the new one is returned once, to `actor` only.
+    async fn reissue_passcode(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<Passcode, ServiceError>;
+
+    /// The most recent audit rows, oldest first (agents only).
+    async fn audit_log(
+        &self,
+        actor: &ChatIdentity,
+        site: Option<&SiteNumber>,
+    ) -> Result<Vec<AuditEntry>, ServiceError>;
+
+    /// Undelivered messages for people on `channel`, oldest first. Called by a channel's
+    /// delivery loop, on behalf of no one.
+    async fn pending_messages(
+        &self,
+        channel: Channel,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError>;
+
+    async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError>;
+}
+
+/// How many messages one delivery round takes.
+const DELIVERY_BATCH: u32 = 100;
+
+/// One delivery round for `channel`: hands each pending message to `send` and marks those it
+/// accepted as delivered. A message `send` fails stays pending for the next round. Returns how
+/// many were delivered; a channel calls this in its loop, tests call it to drain the outbox.
+pub async fn deliver_once<S, F, Fut, E>(
+    service: &S,
+    channel: Channel,
+    mut send: F,
+) -> Result<usize, ServiceError>
+where
+    S: AccountService + ?Sized,
+    F: FnMut(OutboxMessage) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: fmt::Display,
+{
+    let mut delivered = 0;
+    for message in service.pending_messages(channel, DELIVERY_BATCH).await? {
+        let id = message.id;
+        if let Err(error) = send(message).await {
+            tracing::warn!(message = id.0, %error, "outbox message not delivered; kept for the next round");
+            continue;
+        }
+        service.mark_delivered(id).await?;
+        delivered += 1;
+    }
+    Ok(delivered)
+}

@@ -1,0 +1,45 @@
+//! The account service and `pao-bot admin`, each test run on SQLite and on PostgreSQL.
+
+mod access;
+mod admin_cli;
+mod nominations;
+mod passcodes;
+mod secrecy;
+
+use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
+use pao_bot::service::AccountService;
+
+use crate::databases::TestDb;
+
+pub fn identity(text: &str) -> ChatIdentity {
+    ChatIdentity::parse(text).expect("a chat identity")
+}
+
+pub fn operator() -> ChatIdentity {
+    ChatIdentity::local_operator()
+}
+
+pub fn site(text: &str) -> SiteNumber {
+    SiteNumber::parse(text).expect("a site number")
+}
+
+pub fn ibm(text: &str) -> IbmId {
+    IbmId::parse(text).expect("an IBM ID")
+}
+
+/// A new site, as the operator adds it; returns its passcode.
+pub async fn new_site(db: &TestDb, number: &str) -> Passcode {
+    db.service
+        .add_site(&operator(), &site(number), Program::Pa)
+        .await
+        .expect("the operator adds a site")
+}
+
+/// A new site whose contact `primary` has used the passcode from chat `chat`.
+pub async fn site_with_primary(db: &TestDb, number: &str, primary: &str, chat: &str) {
+    let passcode = new_site(db, number).await;
+    db.service
+        .check_passcode(&identity(chat), &site(number), &ibm(primary), &passcode)
+        .await
+        .expect("the right passcode is accepted");
+}

@@ -1,0 +1,223 @@
+//! `pao-bot admin`: the binary's output and exit codes (0 done or accepted, 1 refused or
+//! wrong, 2 bad input, 3 locked).
+
+use std::process::Command;
+
+use crate::databases::{TestDb, on_both_databases};
+
+on_both_databases!(
+    passcode_check_exit_codes,
+    nominations_agents_and_the_audit_from_the_command_line,
+);
+
+struct Admin {
+    stdout: String,
+    stderr: String,
+    code: Option<i32>,
+}
+
+fn admin(db: &TestDb, args: &[&str]) -> Admin {
+    let output = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+        .arg("--database-url")
+        .arg(&db.url)
+        .arg("admin")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    Admin {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code(),
+    }
+}
+
+/// Runs `args`, expecting `code`; returns standard output.
+fn expect(db: &TestDb, args: &[&str], code: i32) -> String {
+    let run = admin(db, args);
+    assert_eq!(
+        run.code,
+        Some(code),
+        "pao-bot admin {args:?}\nstdout: {}\nstderr: {}",
+        run.stdout,
+        run.stderr
+    );
+    run.stdout
+}
+
+fn passcode_of(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("passcode: "))
+        .unwrap_or_else(|| panic!("no passcode line in {stdout:?}"))
+        .to_owned()
+}
+
+async fn passcode_check_exit_codes(db: TestDb) {
+    let code = passcode_of(&expect(
+        &db,
+        &["site", "add", "01234567", "--program", "pae"],
+        0,
+    ));
+    let wrong = expect(
+        &db,
+        &[
+            "passcode",
+            "check",
+            "1234567",
+            "taro@example.jp",
+            "WRONG22222",
+        ],
+        1,
+    );
+    assert!(wrong.contains("wrong passcode"), "{wrong}");
+
+    let bad = admin(
+        &db,
+        &["passcode", "check", "123456", "taro@example.jp", &code],
+    );
+    assert_eq!(bad.code, Some(2));
+    assert!(bad.stderr.contains("7 digits"), "{}", bad.stderr);
+    let bad = admin(
+        &db,
+        &["passcode", "check", "1234567", "not-an-address", &code],
+    );
+    assert_eq!(bad.code, Some(2));
+
+    for _ in 0..3 {
+        expect(
+            &db,
+            &[
+                "passcode",
+                "check",
+                "1234567",
+                "taro@example.jp",
+                "WRONG22222",
+            ],
+            1,
+        );
+    }
+    let locked = expect(
+        &db,
+        &[
+            "passcode",
+            "check",
+            "1234567",
+            "taro@example.jp",
+            "WRONG22222",
+        ],
+        3,
+    );
+    assert!(locked.contains("locked until"), "{locked}");
+    let locked = expect(
+        &db,
+        &["passcode", "check", "1234567", "taro@example.jp", &code],
+        3,
+    );
+    assert!(locked.contains("locked until"), "{locked}");
+    let shown = expect(&db, &["site", "show", "1234567"], 0);
+    assert!(shown.contains("lockout: locked until"), "{shown}");
+
+    expect(&db, &["unlock", "1234567"], 0);
+    let accepted = expect(
+        &db,
+        &["passcode", "check", "1234567", "Taro@Example.jp", &code],
+        0,
+    );
+    assert!(
+        accepted.contains("taro@example.jp is now the primary member"),
+        "{accepted}"
+    );
+    let shown = expect(&db, &["site", "show", "01234567"], 0);
+    assert!(shown.contains("site 1234567 (pae)"), "{shown}");
+    assert!(shown.contains("primary    taro@example.jp"), "{shown}");
+    assert!(shown.contains("passcode: used"), "{shown}");
+
+    let reissued = passcode_of(&expect(&db, &["passcode", "reissue", "1234567"], 0));
+    assert_ne!(reissued, code);
+    expect(
+        &db,
+        &[
+            "passcode",
+            "check",
+            "1234567",
+            "hanako@example.jp",
+            &reissued,
+        ],
+        0,
+    );
+}
+
+async fn nominations_agents_and_the_audit_from_the_command_line(db: TestDb) {
+    expect(&db, &["site", "add", "1234567"], 0);
+    let requested = expect(
+        &db,
+        &["nomination", "request", "1234567", "hanako@example.jp"],
+        0,
+    );
+    let id = requested
+        .trim()
+        .strip_prefix("nomination: ")
+        .unwrap_or_else(|| panic!("{requested:?}"))
+        .to_owned();
+    let again = expect(
+        &db,
+        &["nomination", "request", "1234567", "hanako@example.jp"],
+        1,
+    );
+    assert!(again.starts_with("refused: "), "{again}");
+    assert!(again.contains("already has a pending request"), "{again}");
+
+    let listed = expect(&db, &["nomination", "list", "--site", "1234567"], 0);
+    assert!(listed.contains("hanako@example.jp"), "{listed}");
+    expect(
+        &db,
+        &["nomination", "approve", &id, "--role", "secondary"],
+        0,
+    );
+    let decided = expect(&db, &["nomination", "approve", &id], 1);
+    assert!(decided.contains("already approved"), "{decided}");
+    let member = expect(
+        &db,
+        &["nomination", "request", "1234567", "hanako@example.jp"],
+        1,
+    );
+    assert!(member.contains("already has access"), "{member}");
+    let bad_role = admin(&db, &["nomination", "approve", &id, "--role", "primary"]);
+    assert_eq!(bad_role.code, Some(2));
+
+    let requested = expect(
+        &db,
+        &["nomination", "request", "1234567", "jiro@example.jp"],
+        0,
+    );
+    let id = requested
+        .trim()
+        .trim_start_matches("nomination: ")
+        .to_owned();
+    expect(
+        &db,
+        &["nomination", "deny", &id, "--reason", "unknown person"],
+        0,
+    );
+    let listed = expect(&db, &["nomination", "list"], 0);
+    assert!(listed.contains("no pending nominations"), "{listed}");
+
+    expect(&db, &["agent", "add", "telegram:123456"], 0);
+    let again = expect(&db, &["agent", "add", "telegram:123456"], 1);
+    assert!(again.contains("already a help-desk agent"), "{again}");
+    assert_eq!(admin(&db, &["agent", "add", "telegram:abc"]).code, Some(2));
+    let missing = expect(&db, &["unlock", "7654321"], 1);
+    assert!(missing.contains("no site 7654321"), "{missing}");
+
+    let audit = expect(&db, &["audit", "--site", "1234567"], 0);
+    assert!(
+        audit.contains("console:local  site_add  site=1234567"),
+        "{audit}"
+    );
+    assert!(audit.contains("nomination_deny"), "{audit}");
+    assert!(audit.contains("already_pending"), "{audit}");
+    assert!(!audit.contains("agent_add"), "{audit}");
+    let audit = expect(&db, &["audit"], 0);
+    assert!(audit.contains("agent_add"), "{audit}");
+}

@@ -1,0 +1,294 @@
+//! Temporary passcodes: first access, the lockout, and reissuing.
+
+use std::time::Duration;
+
+use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
+use pao_bot::service::{AccountService, Lockout, ServiceError};
+
+use super::{ibm, identity, new_site, operator, site, site_with_primary};
+use crate::databases::{START, TestDb, on_both_databases, registered_agent};
+
+on_both_databases!(
+    first_access_makes_the_contact_primary_and_uses_the_passcode_up,
+    wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself,
+    failures_older_than_thirty_minutes_do_not_count,
+    an_agent_lifts_a_lockout_and_a_stranger_cannot,
+    a_reissued_passcode_replaces_the_old_one_and_hands_over_primary,
+    only_agents_and_the_primary_reissue,
+);
+
+fn wrong() -> Passcode {
+    Passcode::parse("WRONG22222").expect("a passcode")
+}
+
+async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    let view = db
+        .service
+        .show_site(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    assert!(view.passcode_outstanding);
+    assert!(view.members.is_empty());
+
+    let accepted = db
+        .service
+        .check_passcode(
+            &identity("telegram:1"),
+            &site("1234567"),
+            &ibm(" Taro@Example.JP "),
+            &passcode,
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.ibm_id, ibm("taro@example.jp"));
+
+    let view = db
+        .service
+        .show_site(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    assert!(!view.passcode_outstanding);
+    assert_eq!(view.members.len(), 1);
+    assert_eq!(view.members[0].ibm_id, ibm("taro@example.jp"));
+    assert_eq!(view.members[0].role, Role::Primary);
+
+    let again = db
+        .service
+        .check_passcode(
+            &identity("telegram:2"),
+            &site("1234567"),
+            &ibm("jiro@example.jp"),
+            &passcode,
+        )
+        .await;
+    assert!(
+        matches!(again, Err(ServiceError::NoPasscode { .. })),
+        "{again:?}"
+    );
+}
+
+async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    let (who, number, id) = (
+        identity("telegram:1"),
+        site("1234567"),
+        ibm("taro@example.jp"),
+    );
+    for expected in [4, 3, 2, 1] {
+        match db
+            .service
+            .check_passcode(&who, &number, &id, &wrong())
+            .await
+        {
+            Err(ServiceError::WrongPasscode { tries_left, .. }) => assert_eq!(tries_left, expected),
+            other => panic!("expected a wrong passcode, got {other:?}"),
+        }
+        db.clock.advance(Duration::from_secs(60));
+    }
+    let until = Timestamp::from_millis(START).plus(Duration::from_secs(4 * 60 + 30 * 60));
+    let fifth = db
+        .service
+        .check_passcode(&who, &number, &id, &wrong())
+        .await;
+    assert!(
+        matches!(fifth, Err(ServiceError::Locked { until: u, .. }) if u == until),
+        "{fifth:?}"
+    );
+
+    // The sixth check within 30 minutes is refused even with the right passcode.
+    db.clock.advance(Duration::from_secs(29 * 60));
+    let sixth = db
+        .service
+        .check_passcode(&who, &number, &id, &passcode)
+        .await;
+    assert!(
+        matches!(sixth, Err(ServiceError::Locked { until: u, .. }) if u == until),
+        "{sixth:?}"
+    );
+    assert!(sixth.unwrap_err().to_string().contains(&until.to_string()));
+    let view = db.service.show_site(&operator(), &number).await.unwrap();
+    assert_eq!(view.lockout, Lockout::Locked { until });
+
+    // It ends by itself after 30 minutes.
+    db.clock.advance(Duration::from_secs(60));
+    db.service
+        .check_passcode(&who, &number, &id, &passcode)
+        .await
+        .unwrap();
+    let view = db.service.show_site(&operator(), &number).await.unwrap();
+    assert_eq!(view.members[0].role, Role::Primary);
+}
+
+async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let (who, number, id) = (
+        identity("telegram:1"),
+        site("1234567"),
+        ibm("taro@example.jp"),
+    );
+    for _ in 0..4 {
+        let refused = db
+            .service
+            .check_passcode(&who, &number, &id, &wrong())
+            .await;
+        assert!(matches!(refused, Err(ServiceError::WrongPasscode { .. })));
+    }
+    db.clock.advance(Duration::from_secs(31 * 60));
+    let view = db.service.show_site(&operator(), &number).await.unwrap();
+    assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
+    let refused = db
+        .service
+        .check_passcode(&who, &number, &id, &wrong())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(ServiceError::WrongPasscode { tries_left: 4, .. })
+        ),
+        "{refused:?}"
+    );
+}
+
+async fn lock(db: &TestDb, number: &str) {
+    for _ in 0..5 {
+        let refused = db
+            .service
+            .check_passcode(
+                &identity("telegram:1"),
+                &site(number),
+                &ibm("taro@example.jp"),
+                &wrong(),
+            )
+            .await;
+        assert!(refused.is_err());
+    }
+}
+
+async fn an_agent_lifts_a_lockout_and_a_stranger_cannot(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    lock(&db, "1234567").await;
+    let stranger = db
+        .service
+        .unlock(&identity("discord:666"), &site("1234567"))
+        .await;
+    assert!(
+        matches!(stranger, Err(ServiceError::NotAuthorised { .. })),
+        "{stranger:?}"
+    );
+
+    let agent = registered_agent(&db, "telegram:900").await;
+    db.service.unlock(&agent, &site("1234567")).await.unwrap();
+    let view = db
+        .service
+        .show_site(&agent, &site("1234567"))
+        .await
+        .unwrap();
+    assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
+    db.service
+        .check_passcode(
+            &identity("telegram:1"),
+            &site("1234567"),
+            &ibm("taro@example.jp"),
+            &passcode,
+        )
+        .await
+        .unwrap();
+}
+
+async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: TestDb) {
+    let first = new_site(&db, "1234567").await;
+    lock(&db, "1234567").await;
+    let second = db
+        .service
+        .reissue_passcode(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    assert_ne!(first.expose_secret(), second.expose_secret());
+
+    // The reissue lifted the lockout; the old passcode no longer works.
+    let old = db
+        .service
+        .check_passcode(
+            &identity("telegram:1"),
+            &site("1234567"),
+            &ibm("taro@example.jp"),
+            &first,
+        )
+        .await;
+    assert!(
+        matches!(old, Err(ServiceError::WrongPasscode { tries_left: 4, .. })),
+        "{old:?}"
+    );
+    db.service
+        .check_passcode(
+            &identity("telegram:1"),
+            &site("1234567"),
+            &ibm("taro@example.jp"),
+            &second,
+        )
+        .await
+        .unwrap();
+
+    // A passcode reissued after first access makes its user primary; the old primary stays.
+    let third = db
+        .service
+        .reissue_passcode(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    db.service
+        .check_passcode(
+            &identity("telegram:2"),
+            &site("1234567"),
+            &ibm("hanako@example.jp"),
+            &third,
+        )
+        .await
+        .unwrap();
+    let view = db
+        .service
+        .show_site(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    let roles: Vec<_> = view
+        .members
+        .iter()
+        .map(|m| (m.ibm_id.to_string(), m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("hanako@example.jp".to_owned(), Role::Primary),
+            ("taro@example.jp".to_owned(), Role::User)
+        ]
+    );
+}
+
+async fn only_agents_and_the_primary_reissue(db: TestDb) {
+    site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
+    let nomination = db
+        .service
+        .request_nomination(
+            &identity("telegram:2"),
+            &site("1234567"),
+            &ibm("jiro@example.jp"),
+        )
+        .await
+        .unwrap();
+    db.service
+        .approve_nomination(&operator(), nomination, GrantRole::Secondary)
+        .await
+        .unwrap();
+    let secondary = db
+        .service
+        .reissue_passcode(&identity("telegram:2"), &site("1234567"))
+        .await;
+    assert!(
+        matches!(secondary, Err(ServiceError::NotAuthorised { .. })),
+        "{secondary:?}"
+    );
+    db.service
+        .reissue_passcode(&identity("telegram:1"), &site("1234567"))
+        .await
+        .unwrap();
+}
