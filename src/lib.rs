@@ -8,7 +8,8 @@
 //! - [`answer`]: turns a customer's question into the bot's reply.
 //! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
 //! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
-//! - [`text`] and [`lang`]: text folding and the two languages, shared by all of the above.
+//! - [`text`], [`markup`] and [`lang`]: text folding, links, and the two languages, shared by
+//!   all of the above.
 //! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement.
 //! - [`service`]: account actions (sites, passcodes, nominations, roles) over SQLite or
 //!   PostgreSQL, on [`domain`] values; [`admin`] is its command line for operators.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod eval;
 pub mod knowledge;
 pub mod lang;
+pub mod markup;
 pub mod matcher;
 pub mod service;
 pub mod text;

@@ -276,7 +276,7 @@ fn class_id(kb: &KnowledgeBase, class: Class) -> u32 {
 /// The sentences of an answer, links reduced to their text: they name what the entry
 /// covers in the FAQ's own words, which customers often echo.
 fn sentences(answer: &str) -> Vec<String> {
-    let text = crate::answer::link_labels(answer);
+    let text = crate::markup::link_labels(answer);
     text.split(['。', '、', '\n'])
         .flat_map(|line| line.split(". "))
         .map(|sentence| {

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use pao_bot::answer::{Bot, plain_links};
+use pao_bot::answer::Bot;
 use pao_bot::knowledge::EntryId;
 use pao_bot::lang::Lang;
+use pao_bot::markup::plain_links;
 use tempfile::TempDir;
 
 /// The knowledge base shipped in `faq/`.
