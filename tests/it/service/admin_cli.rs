@@ -5,6 +5,15 @@ use std::process::Command;
 
 use crate::databases::{TestDb, on_both_databases};
 
+/// A passcode check of site 1234567 with a wrong passcode.
+const WRONG_CHECK: &[&str] = &[
+    "passcode",
+    "check",
+    "1234567",
+    "taro@example.jp",
+    "WRONG22222",
+];
+
 on_both_databases!(
     passcode_check_exit_codes,
     nominations_agents_and_the_audit_from_the_command_line,
@@ -59,17 +68,7 @@ async fn passcode_check_exit_codes(db: TestDb) {
         &["site", "add", "01234567", "--program", "pae"],
         0,
     ));
-    let wrong = expect(
-        &db,
-        &[
-            "passcode",
-            "check",
-            "1234567",
-            "taro@example.jp",
-            "WRONG22222",
-        ],
-        1,
-    );
+    let wrong = expect(&db, WRONG_CHECK, 1);
     assert!(wrong.contains("wrong passcode"), "{wrong}");
 
     let bad = admin(
@@ -85,29 +84,9 @@ async fn passcode_check_exit_codes(db: TestDb) {
     assert_eq!(bad.code, Some(2));
 
     for _ in 0..3 {
-        expect(
-            &db,
-            &[
-                "passcode",
-                "check",
-                "1234567",
-                "taro@example.jp",
-                "WRONG22222",
-            ],
-            1,
-        );
+        expect(&db, WRONG_CHECK, 1);
     }
-    let locked = expect(
-        &db,
-        &[
-            "passcode",
-            "check",
-            "1234567",
-            "taro@example.jp",
-            "WRONG22222",
-        ],
-        3,
-    );
+    let locked = expect(&db, WRONG_CHECK, 3);
     assert!(locked.contains("locked until"), "{locked}");
     let locked = expect(
         &db,
