@@ -51,6 +51,7 @@ fn the_shipped_knowledge_base_passes() {
     let run = check(&faq_dir());
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert!(run.stdout.starts_with("ok: 15 entries"), "{}", run.stdout);
+    assert!(run.stdout.contains("\ngeneralisation: "), "{}", run.stdout);
 }
 
 #[test]
