@@ -12,12 +12,14 @@
 //! 4. **Features** ([`features`]): English words (stopwords out, plurals folded), terms, and
 //!    pairs of neighbouring Japanese characters; character pairs need no dictionary and
 //!    tolerate the word boundaries and inflections Japanese leaves unmarked.
-//! 5. **Scoring** ([`index`]): every question and example of every entry is a TF-IDF vector,
-//!    rarity counted over entries; an entry's score is the mean cosine similarity of its
-//!    three closest texts to the question. Features no entry has still lengthen the
-//!    question's vector, so a question mostly about something else scores low. The examples
-//!    of `faq/out-of-scope.yaml` form a class of their own: when it wins, the bot does not
-//!    answer.
+//! 5. **Scoring** ([`index`]): every question and example of every entry, and every clause
+//!    of its answers (they name what the entry covers, in the words customers echo), is a
+//!    TF-IDF vector, rarity counted over entries; an entry's score is the mean cosine
+//!    similarity of its three closest texts to the question. Features no entry has still
+//!    lengthen the question's vector (English words fully, Japanese character pairs by
+//!    half, since many only straddle two words), so a question mostly about something else
+//!    scores low. The examples of `faq/out-of-scope.yaml` form a class of their own: when it
+//!    wins, the bot does not answer.
 //! 6. **Deciding** ([`Thresholds`]): a clear winner above the answer threshold answers; close
 //!    runners-up turn the answer into "did you mean"; below the suggestion threshold the bot
 //!    says it does not know.
