@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use crate::matcher::features::{Feature, Kind};
 
-/// A text's class: an entry's index in the knowledge base, or [`Index::out_of_scope`].
+/// A text's class: an entry's index in the knowledge base, or the last class, which holds
+/// the out-of-scope examples.
 pub type Class = u32;
 
 /// One text that has a feature, with the feature's weight in its unit-length vector.
