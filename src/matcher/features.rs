@@ -27,9 +27,7 @@ impl Kind {
             Kind::Unigram | Kind::Phrase => 0.7,
         }
     }
-}
 
-impl Kind {
     /// How much a feature of this kind that no text has lengthens a question's vector,
     /// relative to a known one. An unknown English word most likely means another topic; an
     /// unknown character pair is often only where two Japanese words meet, and an unknown
@@ -37,14 +35,11 @@ impl Kind {
     pub fn unknown_factor(self) -> f32 {
         match self {
             Kind::Word | Kind::Term | Kind::Unigram => 1.0,
-            Kind::Bigram => UNKNOWN_BIGRAM,
-            Kind::Phrase => UNKNOWN_PHRASE,
+            Kind::Bigram => 0.5,
+            Kind::Phrase => 0.0,
         }
     }
 }
-
-pub const UNKNOWN_BIGRAM: f32 = 0.5;
-pub const UNKNOWN_PHRASE: f32 = 0.0;
 
 /// One feature: `key` identifies it across texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
