@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 
+use crate::database::DatabaseError;
 use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber};
 use crate::service::{
-    AccountService, Lockout, NominationId, ServiceError, SqlService, SqlServiceError, SystemClock,
+    AccountService, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
 
 /// Exit code of a refused action.
@@ -138,7 +139,7 @@ pub enum AgentCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error(transparent)]
-    Open(#[from] SqlServiceError),
+    Open(#[from] DatabaseError),
     #[error(transparent)]
     Service(ServiceError),
     #[error(transparent)]

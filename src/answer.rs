@@ -84,10 +84,17 @@ impl Bot {
         }
     }
 
-    /// An entry's answer with its procedure's steps and its related questions.
+    /// An entry's answer with its procedure's steps and its related questions, links as plain
+    /// text.
     pub fn render_entry(&self, entry: &Entry, lang: Lang) -> String {
+        plain_links(&self.entry_text(entry, lang))
+    }
+
+    /// An entry's answer with its procedure's steps and its related questions, links kept as
+    /// `[label](url)` for channels that render them.
+    pub fn entry_text(&self, entry: &Entry, lang: Lang) -> String {
         let messages = self.kb.messages();
-        let mut out = plain_links(entry.answer.get(lang).trim());
+        let mut out = entry.answer.get(lang).trim().to_owned();
         if let Some(procedure) = entry
             .procedure
             .as_ref()
@@ -99,11 +106,7 @@ impl Bot {
                 procedure.title.get(lang).trim()
             ));
             for (n, step) in procedure.steps.iter().enumerate() {
-                out.push_str(&format!(
-                    "\n{}. {}",
-                    n + 1,
-                    plain_links(step.text.get(lang).trim())
-                ));
+                out.push_str(&format!("\n{}. {}", n + 1, step.text.get(lang).trim()));
             }
         }
         let related: Vec<&Entry> = entry

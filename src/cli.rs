@@ -1,9 +1,10 @@
-//! The command line: `ask`, `eval`, `check` and `chat`, each writing to a given output so
+//! The command line: `ask`, `eval`, `check`, `chat`, `report` and `admin`, each writing to a given output so
 //! that tests and the binary run the same code.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -11,10 +12,15 @@ use serde::Serialize;
 use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::Bot;
 use crate::channels::console;
+use crate::conversation::{Engine, Store};
+use crate::database::{Database, DatabaseError};
+use crate::domain::{ChatIdentity, Program, SiteNumber};
 use crate::eval::{self, EvalError};
 use crate::knowledge::Diagnostics;
 use crate::lang::Lang;
 use crate::matcher::Decision;
+use crate::report::Report;
+use crate::service::{AccountService, Clock, ServiceError, SqlService, SystemClock};
 
 /// A support chat-bot for Passport Advantage Online (PAO) customers, in Japanese and English.
 #[derive(Debug, Parser)]
@@ -59,8 +65,21 @@ pub enum Command {
     },
     /// Check the knowledge base: every file problem, and every example another entry wins
     Check,
-    /// Talk to the bot in the terminal (the default)
-    Chat,
+    /// Talk to the bot in the terminal (the default), with account actions on the database
+    Chat {
+        /// Speak as the local help-desk agent (console:local)
+        #[arg(long)]
+        agent: bool,
+        /// Create the demo site 1234567 (or give it a new passcode) and print its passcode
+        #[arg(long)]
+        demo: bool,
+    },
+    /// What the bot could not answer, and how often each FAQ entry answered and helped
+    Report {
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Account actions for operators: sites, passcodes, nominations, agents, audit log
     Admin {
         #[command(subcommand)]
@@ -78,6 +97,10 @@ pub enum CliError {
     #[error(transparent)]
     Admin(#[from] AdminError),
     #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("cannot read the report from the database")]
+    Report(#[source] sqlx::Error),
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 
@@ -94,13 +117,14 @@ where
             problems,
         })
     };
-    match cli.command.unwrap_or(Command::Chat) {
+    let command = cli.command.unwrap_or(Command::Chat {
+        agent: false,
+        demo: false,
+    });
+    match command {
         Command::Check => return check(&dir, &mut output),
         Command::Admin { command } => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            return Ok(runtime.block_on(admin::run(command, &cli.database_url, &mut output))?);
+            return Ok(runtime()?.block_on(admin::run(command, &cli.database_url, &mut output))?);
         }
         Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
         Command::Eval { json, file } => {
@@ -114,13 +138,104 @@ where
                 writeln!(output, "{report}")?;
             }
         }
-        Command::Chat => {
-            let bot = load()?;
+        Command::Chat { agent, demo } => {
+            let bot = Arc::new(load()?);
             let prompt = input.is_terminal();
-            console::run(&bot, input, &mut output, prompt)?;
+            runtime()?.block_on(chat(
+                bot,
+                &cli.database_url,
+                agent,
+                demo,
+                input,
+                &mut output,
+                prompt,
+            ))?;
+        }
+        Command::Report { json } => {
+            let bot = load()?;
+            runtime()?.block_on(report(&bot, &cli.database_url, json, &mut output))?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
+/// The demo site of `chat --demo`.
+const DEMO_SITE: &str = "1234567";
+
+/// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`.
+async fn chat<R, W>(
+    bot: Arc<Bot>,
+    url: &str,
+    agent: bool,
+    demo: bool,
+    input: R,
+    output: &mut W,
+    prompt: bool,
+) -> Result<(), CliError>
+where
+    R: BufRead,
+    W: Write,
+{
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Database::open(url).await?;
+    let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+    if demo {
+        demo_site(&service, output).await?;
+    }
+    let engine = Engine::new(bot, service, db, clock);
+    let identity = if agent {
+        ChatIdentity::local_operator()
+    } else {
+        ChatIdentity::parse("console:guest").expect("a valid console identity")
+    };
+    console::run(&engine, &identity, input, output, prompt).await?;
+    Ok(())
+}
+
+/// Creates the demo site, or gives it a new passcode, and prints the passcode.
+async fn demo_site<W: Write>(service: &SqlService, output: &mut W) -> Result<(), CliError> {
+    let operator = ChatIdentity::local_operator();
+    let site = SiteNumber::parse(DEMO_SITE).expect("a valid site number");
+    let passcode = match service.add_site(&operator, &site, Program::Pa).await {
+        Err(ServiceError::SiteExists { .. }) => service.reissue_passcode(&operator, &site).await,
+        other => other,
+    }
+    .map_err(AdminError::Service)?;
+    writeln!(
+        output,
+        "demo site {site} (PA), temporary passcode: {}\n",
+        passcode.expose_secret()
+    )?;
+    Ok(())
+}
+
+async fn report<W: Write>(
+    bot: &Bot,
+    url: &str,
+    json: bool,
+    output: &mut W,
+) -> Result<(), CliError> {
+    let db = Database::connect(url).await?;
+    let store = Store::new(db);
+    let report = Report::read(&store, bot.knowledge())
+        .await
+        .map_err(CliError::Report)?;
+    if json {
+        writeln!(
+            output,
+            "{}",
+            serde_json::to_string(&report).map_err(io::Error::other)?
+        )?;
+    } else {
+        write!(output, "{report}")?;
+    }
+    Ok(())
 }
 
 /// `--faq`, else `./faq`, else the folder of the source tree the program was built from.

@@ -23,6 +23,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Source};
 pub use entry::{Category, Entry, OutOfScope};
 pub use ids::{CategoryId, EntryId, InvalidId, ProcedureId};
 pub use messages::Messages;
+use messages::placeholders;
 pub use procedure::{Action, Pattern, Procedure, Slot, Step};
 pub use vocabulary::Term;
 
@@ -389,16 +390,17 @@ impl<'a> Loader<'a> {
     }
 
     fn messages(&mut self, source: &Source, messages: &Messages) {
-        let all = [
-            ("greeting", &messages.greeting),
-            ("no_answer", &messages.no_answer),
-            ("did_you_mean", &messages.did_you_mean),
-            ("steps_heading", &messages.steps_heading),
-            ("related_heading", &messages.related_heading),
-            ("empty_question", &messages.empty_question),
-        ];
-        for (key, texts) in all {
+        for (key, texts) in messages.all() {
             self.texts_present(source, key, texts);
+            let (ja, en) = (placeholders(&texts.ja), placeholders(&texts.en));
+            if ja != en {
+                let problem = format!(
+                    "`{key}` has placeholders {ja:?} in Japanese but {en:?} in English: \
+                     both must name the same values"
+                );
+                self.problems
+                    .push(source.near(&format!("{key}:"), 1, problem));
+            }
         }
     }
 

@@ -26,7 +26,7 @@ use crate::domain::{
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hashing::HASH_COST;
-pub use sql::{SqlService, SqlServiceError};
+pub use sql::SqlService;
 
 /// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
 pub const LOCKOUT_FAILURES: u32 = 5;

@@ -1,65 +1,121 @@
-//! The terminal channel: a line in, the reply out. Works interactively and with piped input,
-//! ending at end of input or `/quit`.
+//! The terminal channel: a line in, the engine's replies out. Works interactively and with
+//! piped input, ending at end of input or `/quit`. Buttons are shown numbered, and typing a
+//! button's number presses it; decisions waiting in the outbox for this person are shown
+//! when the session starts and after every message.
 
 use std::io::{self, BufRead, Write};
 
-use crate::answer::Bot;
-use crate::lang::Lang;
-use crate::matcher::Decision;
+use crate::conversation::{ButtonAction, Content, Engine, Incoming, Reply};
+use crate::domain::{Channel, ChatIdentity};
+use crate::markup::plain_links;
 
-/// Runs a conversation over `input` and `output`; `prompt` shows `> ` before each line, for
-/// people at a terminal.
-pub fn run<R, W>(bot: &Bot, input: R, mut output: W, prompt: bool) -> io::Result<()>
+/// How many outbox messages are read per turn, for all console users.
+const OUTBOX_BATCH: u32 = 100;
+
+/// Talks with `engine` as `identity` over `input` and `output`; `prompt` shows `> ` before
+/// each line, for people at a terminal.
+pub async fn run<R, W>(
+    engine: &Engine,
+    identity: &ChatIdentity,
+    input: R,
+    mut output: W,
+    prompt: bool,
+) -> io::Result<()>
 where
     R: BufRead,
     W: Write,
 {
-    let messages = bot.knowledge().messages();
+    let messages = engine.bot().knowledge().messages();
     writeln!(
         output,
         "{}\n\n{}\n",
         messages.greeting.ja.trim(),
         messages.greeting.en.trim()
     )?;
-    let mut lang = Lang::Ja;
-    let mut offered: Vec<usize> = Vec::new();
+    deliver(engine, identity, &mut output).await?;
+    let mut offered: Vec<String> = Vec::new();
     let mut lines = input.lines();
     loop {
         if prompt {
             write!(output, "> ")?;
             output.flush()?;
         }
+        // Read between turns, never during one: blocking here holds up nothing else.
         let Some(line) = lines.next().transpose()? else {
             break;
         };
         let line = line.trim();
-        let reply = match line {
+        let content = match line {
             "" => continue,
             "/quit" | "/exit" => break,
-            "/help" | "/start" => messages.greeting.get(lang).trim().to_owned(),
             _ => match pick(line, &offered) {
-                Some(entry) => {
-                    offered.clear();
-                    bot.render_entry(&bot.knowledge().entries()[entry], lang)
-                }
-                None => {
-                    let answer = bot.ask(line, lang);
-                    lang = answer.lang;
-                    offered = match &answer.decision {
-                        Decision::DidYouMean(entries) => entries.clone(),
-                        _ => Vec::new(),
-                    };
-                    bot.render(&answer)
-                }
+                Some(payload) => Content::Button(payload),
+                None => Content::Text(line.to_owned()),
             },
         };
-        writeln!(output, "{reply}\n")?;
+        let response = engine
+            .handle(Incoming {
+                channel: Channel::Console,
+                chat: identity.id().to_owned(),
+                private: true,
+                sender: identity.clone(),
+                lang_hint: None,
+                content,
+                message_id: None,
+            })
+            .await;
+        offered.clear();
+        for reply in &response.replies {
+            show(reply, &mut offered, &mut output)?;
+        }
+        deliver(engine, identity, &mut output).await?;
     }
     output.flush()
 }
 
-/// The entry chosen by number from the last "did you mean" list.
-fn pick(line: &str, offered: &[usize]) -> Option<usize> {
+/// Writes `reply`, numbering its buttons after those already `offered`.
+fn show<W: Write>(reply: &Reply, offered: &mut Vec<String>, output: &mut W) -> io::Result<()> {
+    writeln!(output, "{}", plain_links(&reply.text))?;
+    for button in &reply.buttons {
+        match &button.action {
+            ButtonAction::Payload(payload) => {
+                offered.push(payload.clone());
+                writeln!(output, "  [{}] {}", offered.len(), button.label)?;
+            }
+            ButtonAction::Link(url) => writeln!(output, "  → {} ({url})", button.label)?,
+        }
+    }
+    writeln!(output)
+}
+
+/// Shows the outbox's messages for `identity`; those for other console users stay queued.
+async fn deliver<W: Write>(
+    engine: &Engine,
+    identity: &ChatIdentity,
+    output: &mut W,
+) -> io::Result<()> {
+    let service = engine.service();
+    let pending = match service
+        .pending_messages(Channel::Console, OUTBOX_BATCH)
+        .await
+    {
+        Ok(pending) => pending,
+        Err(error) => {
+            tracing::warn!(%error, "outbox not read");
+            return Ok(());
+        }
+    };
+    for message in pending.iter().filter(|m| &m.recipient == identity) {
+        show(&engine.outbox_reply(message).await, &mut Vec::new(), output)?;
+        if let Err(error) = service.mark_delivered(message.id).await {
+            tracing::warn!(%error, "outbox message shown but not marked delivered");
+        }
+    }
+    Ok(())
+}
+
+/// The payload of the button numbered `line` in the last replies.
+fn pick(line: &str, offered: &[String]) -> Option<String> {
     let n: usize = crate::text::fold(line).parse().ok()?;
-    offered.get(n.checked_sub(1)?).copied()
+    offered.get(n.checked_sub(1)?).cloned()
 }

@@ -8,16 +8,14 @@
 //! they read so that the service reports a limit before the database has to.
 //!
 //! Locking: on PostgreSQL every change to a site first locks its row (`FOR UPDATE`), so the
-//! decisions on one site are serialised and different sites proceed in parallel. SQLite has a
-//! single writer per database: writers queue on an in-process mutex, then `BEGIN IMMEDIATE`
-//! takes the database's write lock (which also serialises writers in other processes).
+//! decisions on one site are serialised and different sites proceed in parallel. On SQLite
+//! the [`Database`]'s single writer serialises them.
 
 use std::sync::Arc;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, FromRow, Transaction};
-use tokio::sync::{Mutex, MutexGuard};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::database::{Backend, Database, DatabaseError, Write};
 
 use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, Role, SiteNumber,
@@ -30,48 +28,8 @@ use crate::service::{
     OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
 };
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
-
-/// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
-/// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
-/// per commit.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                              PRAGMA foreign_keys = ON;";
-const SQLITE_CONNECTIONS: u32 = 4;
-/// Enough for 16 concurrent callers plus readers, well under PostgreSQL's default 100.
-const POSTGRES_CONNECTIONS: u32 = 20;
 /// The audit log returns at most this many rows: the most recent.
 const AUDIT_ROWS: i64 = 1000;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum SqlServiceError {
-    #[error("unsupported database URL: use sqlite://FILE or postgres://USER@HOST/DATABASE")]
-    UnsupportedUrl,
-    #[error("cannot open the account database")]
-    Connect(#[source] sqlx::Error),
-    #[error("cannot bring the account database's schema up to date")]
-    Migrate(#[source] MigrateError),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn of(url: &str) -> Result<Backend, SqlServiceError> {
-        if url.starts_with("sqlite:") {
-            return Ok(Backend::Sqlite);
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Backend::Postgres);
-        }
-        Err(SqlServiceError::UnsupportedUrl)
-    }
-}
 
 /// Who, besides help-desk agents, may do an action on a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,39 +45,9 @@ enum Allowed {
 /// The account service over a SQLite or PostgreSQL database.
 #[derive(Debug)]
 pub struct SqlService {
-    pool: AnyPool,
-    backend: Backend,
+    db: Database,
     clock: Arc<dyn Clock>,
     hasher: Hasher,
-    /// SQLite writers queue here rather than in SQLite's busy handler, which sleeps and
-    /// retries; `None` on PostgreSQL, where rows are locked instead.
-    writer: Option<Mutex<()>>,
-}
-
-/// A write transaction, holding the SQLite writer's turn until it ends.
-struct Write<'a> {
-    tx: Transaction<'static, Any>,
-    _turn: Option<MutexGuard<'a, ()>>,
-}
-
-impl Write<'_> {
-    /// Commits when `result` is a success, rolls back otherwise.
-    async fn finish<T>(self, result: Result<T, ServiceError>) -> Result<T, ServiceError> {
-        match result {
-            Ok(value) => {
-                self.tx.commit().await?;
-                Ok(value)
-            }
-            Err(error) => {
-                // Rolled back now rather than when the connection is next used, so that the
-                // next writer does not wait for it.
-                if let Err(rollback) = self.tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rollback failed");
-                }
-                Err(error)
-            }
-        }
-    }
 }
 
 /// What an audit row says beyond who did what when.
@@ -214,64 +142,30 @@ const NOMINATION_COLUMNS: &str =
 impl SqlService {
     /// Opens the database at `url` (`sqlite://FILE`, created when missing, or
     /// `postgres://...`) and brings its schema up to date.
-    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<SqlService, SqlServiceError> {
-        sqlx::any::install_default_drivers();
-        let backend = Backend::of(url)?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(SQLITE_CONNECTIONS)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
-                    })
-                    .connect(&sqlite_create_if_missing(url))
-                    .await
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(POSTGRES_CONNECTIONS)
-                    .connect(url)
-                    .await
-            }
-        }
-        .map_err(SqlServiceError::Connect)?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(SqlServiceError::Migrate)?;
-        let writer = (backend == Backend::Sqlite).then(|| Mutex::new(()));
-        Ok(SqlService {
-            pool,
-            backend,
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<SqlService, DatabaseError> {
+        Ok(SqlService::new(Database::connect(url).await?, clock))
+    }
+
+    /// The service over an open database, which it may share with the conversation engine.
+    pub fn new(db: Database, clock: Arc<dyn Clock>) -> SqlService {
+        SqlService {
+            db,
             clock,
             hasher: Hasher::new(),
-            writer,
-        })
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Closes the database connections.
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    async fn turn(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.writer {
-            Some(writer) => Some(writer.lock().await),
-            None => None,
-        }
+        self.db.close().await;
     }
 
     async fn begin(&self) -> Result<Write<'_>, ServiceError> {
-        let turn = self.turn().await;
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(Write { tx, _turn: turn })
+        Ok(self.db.begin().await?)
     }
 
     /// The site's row, locked against other writers until the transaction ends.
@@ -280,7 +174,7 @@ impl SqlService {
         conn: &mut AnyConnection,
         site: &SiteNumber,
     ) -> Result<SiteRow, ServiceError> {
-        let sql = match self.backend {
+        let sql = match self.db.backend() {
             Backend::Sqlite => SITE_SQLITE,
             Backend::Postgres => SITE_FOR_UPDATE_POSTGRES,
         };
@@ -375,8 +269,8 @@ impl SqlService {
         target: &Target<'_>,
         outcome: &str,
     ) -> Result<(), ServiceError> {
-        let _turn = self.turn().await;
-        let mut conn = self.pool.acquire().await?;
+        let _turn = self.db.writer_turn().await;
+        let mut conn = self.db.pool().acquire().await?;
         self.audit(&mut conn, actor, action, target, outcome).await
     }
 
@@ -417,7 +311,7 @@ impl SqlService {
         program: Program,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.db.pool().acquire().await?;
             self.authorise(&mut conn, actor, Action::SiteAdd, None, Allowed::AgentsOnly)
                 .await?;
         }
@@ -457,7 +351,7 @@ impl SqlService {
     ) -> Result<SiteView, ServiceError> {
         let now = self.clock.now();
         let view = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.db.pool().acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
@@ -704,7 +598,7 @@ impl SqlService {
         site: Option<&SiteNumber>,
     ) -> Result<Vec<Nomination>, ServiceError> {
         let rows = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.db.pool().acquire().await?;
             let allowed = match site {
                 Some(_) => Allowed::Managers,
                 None => Allowed::AgentsOnly,
@@ -971,7 +865,7 @@ impl SqlService {
         site: &SiteNumber,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.db.pool().acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
@@ -1013,7 +907,7 @@ impl SqlService {
         site: Option<&SiteNumber>,
     ) -> Result<Vec<AuditEntry>, ServiceError> {
         let rows = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.db.pool().acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
@@ -1202,7 +1096,7 @@ impl AccountService for SqlService {
         )
         .bind(channel.as_str())
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.pool())
         .await?;
         rows.into_iter()
             .map(|row| {
@@ -1217,11 +1111,11 @@ impl AccountService for SqlService {
     }
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError> {
-        let _turn = self.turn().await;
+        let _turn = self.db.writer_turn().await;
         sqlx::query("UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL")
             .bind(id.0)
             .bind(self.clock.now().as_millis())
-            .execute(&self.pool)
+            .execute(self.db.pool())
             .await?;
         Ok(())
     }
@@ -1376,13 +1270,4 @@ fn is_secondary_limit(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|db| db.message().contains("secondary limit reached"))
-}
-
-/// `sqlite://FILE` opens FILE only when it exists; the bot creates its database.
-fn sqlite_create_if_missing(url: &str) -> String {
-    if url.contains("mode=") {
-        return url.to_owned();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}mode=rwc")
 }

@@ -1,9 +1,14 @@
 //! `pao-bot chat` (and `pao-bot` alone) with piped standard input.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
 use pao_bot::lang::Lang;
 use pao_bot::matcher::Decision;
+use tempfile::TempDir;
 
-use crate::support::{bot, first_line_of_answer, pao_bot_with_input};
+use crate::support::{Run, bot, first_line_of_answer, pao_bot_with_input};
 
 #[test]
 fn answers_each_line_until_end_of_input() {
@@ -59,4 +64,87 @@ fn quit_ends_the_chat_before_the_input_does() {
     assert_eq!(run.code, Some(0));
     let expected = first_line_of_answer("forgot-password", Lang::En);
     assert!(!run.stdout.contains(&expected), "{}", run.stdout);
+}
+
+/// `pao-bot ARGS` on the database `db`, with `stdin` piped in.
+fn on_database(db: &Path, args: &[&str], stdin: &str) -> Run {
+    let url = format!("sqlite://{}", db.display());
+    let mut all = vec!["--database-url", url.as_str()];
+    all.extend_from_slice(args);
+    pao_bot_with_input(&all, stdin)
+}
+
+#[test]
+fn a_nomination_made_in_one_chat_is_approved_in_another_and_shown_in_the_next() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+
+    let customer = on_database(
+        &db,
+        &["chat", "--demo"],
+        "/nominate\n1234567\ntaro@example.co.jp\nはい\n",
+    );
+    assert_eq!(customer.code, Some(0), "{}", customer.stderr);
+    assert!(
+        customer
+            .stdout
+            .contains("demo site 1234567 (PA), temporary passcode: ")
+    );
+    assert!(
+        customer.stdout.contains("リクエスト(番号 1)を送信しました"),
+        "{}",
+        customer.stdout
+    );
+
+    // The agent presses the first button of /pending: approve.
+    let agent = on_database(&db, &["chat", "--agent"], "/lang en\n/pending\n1\n");
+    assert!(
+        agent
+            .stdout
+            .contains("Request 1 approved: taro@example.co.jp (user)"),
+        "{}",
+        agent.stdout
+    );
+
+    let later = on_database(&db, &["chat"], "");
+    assert!(
+        later
+            .stdout
+            .contains("サイト 1234567 へのアクセスのリクエスト(番号 1)が承認されました"),
+        "{}",
+        later.stdout
+    );
+}
+
+#[test]
+fn the_demo_passcode_completes_a_first_access_in_the_terminal() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("pao-bot.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+        .args(["--database-url", &url, "chat", "--demo"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the demo line");
+    let passcode = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("the passcode ends the line")
+        .to_owned();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    writeln!(stdin, "/passcode\n01234567\ntaro@example.co.jp\n{passcode}").expect("written");
+    drop(stdin);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("the chat's output");
+    assert!(child.wait().expect("the binary ends").success());
+    assert!(
+        rest.contains("taro@example.co.jp がサイト 1234567 のプライマリー・メンバーになりました"),
+        "{rest}"
+    );
 }

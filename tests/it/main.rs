@@ -3,6 +3,7 @@
 mod ask;
 mod chat;
 mod check;
+mod conversations;
 mod databases;
 mod eval;
 mod robustness;

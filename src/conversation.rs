@@ -1,0 +1,341 @@
+//! The conversation engine: one transport-neutral core that every channel feeds with an
+//! [`Incoming`] message and renders the [`Response`] of, so that the console, Telegram and
+//! Discord behave the same.
+//!
+//! A message is handled in one *turn*: the person's state in that chat is read from the
+//! [`Store`] (with a redelivered message recognised and dropped), the message is dispatched,
+//! and the new state is written back with everything the message changed. What a message can
+//! be, in the order it is tried:
+//!
+//! - a button press ([`payload`]): a "did you mean" pick, feedback, a topic, yes/no, approve…
+//! - a slash command ([`command`]): `/help`, `/lang`, `/faq`, `/nominate`, `/passcode`,
+//!   `/cancel`, and the help-desk agents' `/pending`, `/approve`, `/deny`, `/site`,
+//!   `/unlock`, `/reissue` ([`agent`]);
+//! - "cancel" in either language, which leaves any procedure;
+//! - the answer to the step a guided procedure is waiting on ([`flow`]);
+//! - otherwise a question for the FAQ ([`faq`]).
+//!
+//! When the database cannot be reached the turn goes on without memory: FAQ answers still
+//! work, account actions say they are unavailable, and nothing is half-written.
+
+mod agent;
+mod command;
+mod faq;
+mod flow;
+mod locks;
+mod message;
+mod payload;
+mod state;
+mod store;
+mod wording;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
+pub use state::TIMEOUT;
+pub use store::{EntryStats, Store, UnansweredStats};
+
+use crate::answer::Bot;
+use crate::conversation::command::{Command, is_cancel};
+use crate::conversation::locks::KeyedLocks;
+use crate::conversation::payload::Payload;
+use crate::conversation::state::{ChatState, Flow};
+use crate::conversation::store::Turn;
+use crate::database::Database;
+use crate::domain::{Channel, ChatIdentity};
+use crate::knowledge::{KnowledgeBase, Messages};
+use crate::lang::{Lang, Localized};
+use crate::service::{AccountService, Clock, OutboxMessage, ServiceError};
+
+/// The engine: the knowledge, the account service and the conversations' memory.
+pub struct Engine {
+    bot: Arc<Bot>,
+    service: Arc<dyn AccountService>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    locks: KeyedLocks,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// One message being handled: what came in, the person's state, and the replies so far.
+struct Ctx<'a> {
+    engine: &'a Engine,
+    incoming: &'a Incoming,
+    state: ChatState,
+    /// `None` when the database could not be reached: nothing is remembered.
+    turn: Option<Turn<'a>>,
+    /// The language to reply in.
+    lang: Lang,
+    out: Response,
+}
+
+impl Engine {
+    pub fn new(
+        bot: Arc<Bot>,
+        service: Arc<dyn AccountService>,
+        db: Database,
+        clock: Arc<dyn Clock>,
+    ) -> Engine {
+        Engine {
+            bot,
+            service,
+            store: Store::new(db),
+            clock,
+            locks: KeyedLocks::default(),
+        }
+    }
+
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn service(&self) -> &dyn AccountService {
+        self.service.as_ref()
+    }
+
+    /// Handles one message. Never fails: whatever goes wrong is said to the sender.
+    pub async fn handle(&self, incoming: Incoming) -> Response {
+        let chat = format!("{}:{}", incoming.channel, incoming.chat);
+        let person = incoming.sender.to_string();
+        let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
+        let message_id = incoming.message_id.as_deref();
+        let (turn, state) = match self.store.begin(&chat, &person, message_id).await {
+            Ok((_, loaded)) if loaded.handled => {
+                tracing::info!(%chat, "message already handled: a redelivery, dropped");
+                return Response::default();
+            }
+            Ok((turn, loaded)) => (Some(turn), loaded.state),
+            Err(error) => {
+                tracing::warn!(%error, "conversation state unavailable; answering without it");
+                (None, ChatState::default())
+            }
+        };
+        let lang = state
+            .preference
+            .or(state.lang)
+            .or(incoming.lang_hint)
+            .unwrap_or(Lang::Ja);
+        let mut ctx = Ctx {
+            engine: self,
+            incoming: &incoming,
+            state,
+            turn,
+            lang,
+            out: Response::default(),
+        };
+        let now = self.clock.now();
+        if ctx.state.expired(now) && ctx.state.flow.take().is_some() {
+            ctx.say(|m| &m.timed_out, &[]);
+        }
+        ctx.dispatch().await;
+        let Ctx {
+            mut state,
+            turn,
+            lang,
+            out,
+            ..
+        } = ctx;
+        if state.lang.is_none() || state.preference.is_none() {
+            state.lang = Some(lang);
+        }
+        if let Some(turn) = turn
+            && let Err(error) = turn.finish(&state, message_id, now).await
+        {
+            tracing::warn!(%error, "conversation state not saved");
+        }
+        out
+    }
+
+    /// One delivery round of the outbox for `channel`: each decision becomes a [`Reply`] in
+    /// its recipient's language, handed to `send` with the recipient. Messages `send` fails
+    /// stay for the next round. Channels call this in a loop; tests call it to drain.
+    pub async fn deliver_once<F, Fut, E>(
+        &self,
+        channel: Channel,
+        send: F,
+    ) -> Result<usize, ServiceError>
+    where
+        F: Fn(ChatIdentity, Reply) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        crate::service::deliver_once(
+            self.service.as_ref(),
+            channel,
+            |message: OutboxMessage| async {
+                let reply = self.outbox_reply(&message).await;
+                send(message.recipient, reply).await
+            },
+        )
+        .await
+    }
+
+    /// What an outbox message says to its recipient, in their language.
+    pub async fn outbox_reply(&self, message: &OutboxMessage) -> Reply {
+        let person = message.recipient.to_string();
+        let lang = match self.store.lang_of(&person).await {
+            Ok(lang) => lang.unwrap_or(Lang::Ja),
+            Err(error) => {
+                tracing::warn!(%error, "language of an outbox recipient unknown");
+                Lang::Ja
+            }
+        };
+        let messages = self.bot.knowledge().messages();
+        Reply::text(wording::event(messages, &message.event, lang))
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn kb(&self) -> &'a KnowledgeBase {
+        self.engine.bot.knowledge()
+    }
+
+    fn messages(&self) -> &'a Messages {
+        self.kb().messages()
+    }
+
+    /// A fixed sentence in the reply language.
+    fn text<F>(&self, pick: F, values: &[(&str, &str)]) -> String
+    where
+        F: FnOnce(&Messages) -> &Localized,
+    {
+        let messages = self.messages();
+        messages.say(pick(messages), self.lang, values)
+    }
+
+    fn say<F>(&mut self, pick: F, values: &[(&str, &str)])
+    where
+        F: FnOnce(&Messages) -> &Localized,
+    {
+        let text = self.text(pick, values);
+        self.reply(Reply::text(text));
+    }
+
+    fn reply(&mut self, reply: Reply) {
+        self.out.replies.push(reply);
+    }
+
+    fn button(&self, pick: fn(&Messages) -> &Localized, payload: Payload) -> Button {
+        Button::payload(self.text(pick, &[]), payload.encode())
+    }
+
+    fn sender(&self) -> &'a ChatIdentity {
+        &self.incoming.sender
+    }
+
+    async fn dispatch(&mut self) {
+        let text = match &self.incoming.content {
+            Content::Button(payload) => {
+                match Payload::parse(payload) {
+                    Some(payload) => self.pressed(payload).await,
+                    None => tracing::warn!(payload = %payload, "unknown button payload ignored"),
+                }
+                return;
+            }
+            Content::Text(text) => text.as_str(),
+        };
+        if let Some(command) = Command::parse(text) {
+            return self.command(command).await;
+        }
+        if is_cancel(text) && self.state.flow.is_some() {
+            return self.cancel();
+        }
+        match self.state.flow.clone() {
+            Some(Flow::Procedure { .. }) => self.flow_answer(text).await,
+            Some(Flow::DenyReason { nomination }) => self.deny_reason(nomination, text).await,
+            None => self.ask(text),
+        }
+    }
+
+    async fn pressed(&mut self, payload: Payload) {
+        match payload {
+            Payload::Entry(id) => self.show_entry(&id),
+            Payload::Topic(id) => self.topic(&id),
+            Payload::Start(id) => self.start(&id),
+            Payload::Feedback { answer, helped } => self.feedback(answer, helped),
+            Payload::Lang(lang) => self.set_lang(lang),
+            Payload::Yes | Payload::No if self.state.flow.is_some() => {
+                let word = if payload == Payload::Yes { "yes" } else { "no" };
+                self.flow_answer(word).await;
+            }
+            Payload::Yes | Payload::No => {}
+            Payload::Cancel => self.cancel(),
+            Payload::Approve(id, role) => self.approve(id, role).await,
+            Payload::Deny(id) => self.ask_deny_reason(id),
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        let args = command.args.as_str();
+        match command.name.as_str() {
+            "start" => {
+                self.state.flow = None;
+                let greeting = self.text(|m| &m.greeting, &[]);
+                let help = self.text(|m| &m.help, &[]);
+                self.reply(Reply::text(format!("{greeting}\n\n{help}")));
+            }
+            "help" => self.say(|m| &m.help, &[]),
+            "lang" => match args.parse::<Lang>() {
+                Ok(lang) => self.set_lang(lang),
+                Err(_) => {
+                    let text = self.text(|m| &m.lang_choose, &[]);
+                    let buttons = vec![
+                        Button::payload("日本語", Payload::Lang(Lang::Ja).encode()),
+                        Button::payload("English", Payload::Lang(Lang::En).encode()),
+                    ];
+                    self.reply(Reply::text(text).with_buttons(buttons));
+                }
+            },
+            "faq" if args.is_empty() => self.topics(),
+            "faq" => self.ask(args),
+            "nominate" => self.start_by_name("self-nomination"),
+            "passcode" => self.start_by_name("first-access"),
+            "cancel" => self.cancel(),
+            "pending" => self.pending().await,
+            "approve" => self.approve_command(args).await,
+            "deny" => self.deny_command(args).await,
+            "site" => self.site(args).await,
+            "unlock" => self.unlock(args).await,
+            "reissue" => self.reissue(args).await,
+            _ => self.say(|m| &m.unknown_command, &[]),
+        }
+    }
+
+    fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
+        self.state.preference = Some(lang);
+        self.state.lang = Some(lang);
+        if let Some(turn) = &mut self.turn {
+            turn.prefer(lang);
+        }
+        self.say(|m| &m.lang_set, &[]);
+    }
+
+    fn cancel(&mut self) {
+        if self.state.flow.take().is_some() {
+            self.say(|m| &m.cancelled, &[]);
+        } else {
+            self.say(|m| &m.nothing_to_cancel, &[]);
+        }
+    }
+
+    /// Says what an account action's refusal means, in the reply language.
+    fn refused(&mut self, error: &ServiceError) {
+        if let ServiceError::Unavailable(cause) = error {
+            tracing::warn!(error = %cause, "account action failed: database unavailable");
+        }
+        let text = wording::refusal(self.messages(), error, self.lang);
+        self.reply(Reply::text(text));
+    }
+}

@@ -1,0 +1,322 @@
+//! The portal's procedures as guided flows, driven by `faq/procedures.yaml`: the bot shows
+//! the instructions, asks for each slot in turn (checking it by the step's pattern, then by
+//! the domain type), and ends with the procedure's account action.
+//!
+//! A passcode is taken only in a private chat; the message that carried it is deleted where
+//! the channel can, and it is checked at once, so it never reaches the stored state.
+
+use crate::conversation::payload::Payload;
+use crate::conversation::state::Flow;
+use crate::conversation::{Ctx, Reply};
+use crate::domain::{IbmId, Passcode, SiteNumber};
+use crate::knowledge::{Action, Procedure, ProcedureId, Slot};
+use crate::matcher::Decision;
+use crate::service::ServiceError;
+
+/// What a flow does after an answer.
+enum Next {
+    /// Ask the next slot.
+    Ask(usize),
+    /// Every slot is filled: do the action.
+    Act(Option<Passcode>),
+}
+
+impl Ctx<'_> {
+    pub(super) fn start_by_name(&mut self, id: &str) {
+        match ProcedureId::parse(id) {
+            Ok(id) => self.start(&id),
+            Err(_) => self.say(|m| &m.unknown_command, &[]),
+        }
+    }
+
+    /// Starts procedure `id`: a procedure with no account action is shown as steps at once.
+    pub(super) fn start(&mut self, id: &ProcedureId) {
+        let Some(procedure) = self.kb().procedure(id) else {
+            return self.say(|m| &m.unknown_command, &[]);
+        };
+        let needs_passcode = procedure
+            .steps
+            .iter()
+            .any(|s| s.slot == Some(Slot::Passcode));
+        if needs_passcode && !self.incoming.private {
+            return self.say(|m| &m.private_only, &[]);
+        }
+        let Some(first) = next_slot(procedure, 0) else {
+            let text = self.steps(procedure, 0, procedure.steps.len(), true);
+            return self.reply(Reply::text(text));
+        };
+        self.state.flow = Some(Flow::Procedure {
+            procedure: procedure.id.as_str().to_owned(),
+            step: first,
+            site: None,
+            ibm_id: None,
+        });
+        let intro = self.steps(procedure, 0, first, true);
+        self.prompt(procedure, first, Some(intro));
+    }
+
+    /// The customer's answer to the step the flow waits on.
+    pub(super) async fn flow_answer(&mut self, text: &str) {
+        let Some(Flow::Procedure {
+            procedure: id,
+            step,
+            mut site,
+            mut ibm_id,
+        }) = self.state.flow.clone()
+        else {
+            return;
+        };
+        let kb = self.kb();
+        let procedure = ProcedureId::parse(id.as_str())
+            .ok()
+            .and_then(|id| kb.procedure(&id));
+        let Some((procedure, slot)) = procedure.and_then(|p| {
+            let slot = p.steps.get(step)?.slot?;
+            Some((p, slot))
+        }) else {
+            // The procedure changed under a waiting conversation: start over.
+            self.state.flow = None;
+            return self.say(|m| &m.cancelled, &[]);
+        };
+        if slot == Slot::Passcode {
+            self.out.delete_incoming = true;
+        }
+        let pattern_ok = procedure.steps[step]
+            .pattern
+            .as_ref()
+            .is_none_or(|p| p.is_match(text));
+        let next = match (pattern_ok, slot) {
+            (false, _) => None,
+            (true, Slot::SiteNumber) => SiteNumber::parse(text).ok().map(|s| {
+                site = Some(s.as_str().to_owned());
+                self.after(procedure, step)
+            }),
+            (true, Slot::IbmId) => IbmId::parse(text).ok().map(|i| {
+                ibm_id = Some(i.as_str().to_owned());
+                self.after(procedure, step)
+            }),
+            (true, Slot::Passcode) => Passcode::parse(text).ok().map(|p| Next::Act(Some(p))),
+            (true, Slot::Confirm) => match yes_or_no(text) {
+                Some(true) => Some(Next::Act(None)),
+                Some(false) => {
+                    self.state.flow = None;
+                    return self.say(|m| &m.cancelled, &[]);
+                }
+                None => None,
+            },
+        };
+        let Some(next) = next else {
+            // Not an answer to the step, but perhaps a question: answer it, then ask again.
+            if slot != Slot::Passcode
+                && let Decision::Answer(entry) = self.engine.bot.ask(text, self.lang).decision
+            {
+                let answer = self.engine.bot.entry_text(&kb.entries()[entry], self.lang);
+                self.reply(Reply::text(answer));
+                return self.prompt(procedure, step, None);
+            }
+            return self.retry(procedure, step);
+        };
+        self.state.flow = Some(Flow::Procedure {
+            procedure: id,
+            step,
+            site: site.clone(),
+            ibm_id: ibm_id.clone(),
+        });
+        match next {
+            Next::Ask(next) => {
+                if let Some(Flow::Procedure { step, .. }) = &mut self.state.flow {
+                    *step = next;
+                }
+                let between = self.steps(procedure, step + 1, next, false);
+                self.prompt(procedure, next, Some(between).filter(|s| !s.is_empty()));
+            }
+            Next::Act(passcode) => {
+                let (Some(site), Some(ibm_id)) = (
+                    site.and_then(|s| SiteNumber::parse(&s).ok()),
+                    ibm_id.and_then(|i| IbmId::parse(&i).ok()),
+                ) else {
+                    self.state.flow = None;
+                    return self.say(|m| &m.cancelled, &[]);
+                };
+                self.act(procedure, step, &site, &ibm_id, passcode).await;
+            }
+        }
+    }
+
+    /// Where the flow goes after `step` was answered.
+    fn after(&self, procedure: &Procedure, step: usize) -> Next {
+        match next_slot(procedure, step + 1) {
+            Some(next) => Next::Ask(next),
+            None => Next::Act(None),
+        }
+    }
+
+    async fn act(
+        &mut self,
+        procedure: &Procedure,
+        step: usize,
+        site: &SiteNumber,
+        ibm_id: &IbmId,
+        passcode: Option<Passcode>,
+    ) {
+        let service = self.engine.service.as_ref();
+        let sender = self.sender();
+        let outcome = match (procedure.action, passcode) {
+            (Some(Action::PasscodeCheck), Some(passcode)) => service
+                .check_passcode(sender, site, ibm_id, &passcode)
+                .await
+                .map(|accepted| {
+                    self.text(
+                        |m| &m.passcode_accepted,
+                        &[
+                            ("site", accepted.site.as_str()),
+                            ("ibm_id", accepted.ibm_id.as_str()),
+                        ],
+                    )
+                }),
+            (Some(Action::NominationRequest), _) => service
+                .request_nomination(sender, site, ibm_id)
+                .await
+                .map(|id| self.text(|m| &m.nomination_sent, &[("id", &id.to_string())])),
+            // A procedure whose last slot is not what its action needs: `check` reports it.
+            _ => {
+                self.state.flow = None;
+                return self.say(|m| &m.cancelled, &[]);
+            }
+        };
+        match outcome {
+            Ok(done) => {
+                self.state.flow = None;
+                let rest = self.steps(procedure, step + 1, procedure.steps.len(), false);
+                let text = if rest.is_empty() {
+                    done
+                } else {
+                    format!("{done}\n\n{rest}")
+                };
+                self.reply(Reply::text(text));
+            }
+            // Wrong passcode: the flow stays on the passcode step for another try.
+            Err(error @ ServiceError::WrongPasscode { .. }) => {
+                self.refused(&error);
+                self.reply_cancel_hint();
+            }
+            // A site number that does not exist: ask it again.
+            Err(error @ ServiceError::NoSuchSite { .. }) => {
+                self.refused(&error);
+                if let (Some(first), Some(Flow::Procedure { step, site, .. })) =
+                    (next_slot(procedure, 0), &mut self.state.flow)
+                {
+                    *step = first;
+                    *site = None;
+                }
+                if let Some(Flow::Procedure { step, .. }) = &self.state.flow {
+                    let step = *step;
+                    self.prompt(procedure, step, None);
+                }
+            }
+            // Nothing was done; the customer may send the same answer again later.
+            Err(error @ ServiceError::Unavailable(_)) => self.refused(&error),
+            Err(error) => {
+                self.state.flow = None;
+                self.refused(&error);
+            }
+        }
+    }
+
+    /// Asks step `step`'s question, after `intro` when given.
+    fn prompt(&mut self, procedure: &Procedure, step: usize, intro: Option<String>) {
+        let lang = self.lang;
+        let question = procedure.steps[step].text.get(lang).trim();
+        let mut text = intro.map(|i| format!("{i}\n\n")).unwrap_or_default();
+        text.push_str(question);
+        let mut buttons = Vec::new();
+        if procedure.steps[step].slot == Some(Slot::Confirm)
+            && let Some(Flow::Procedure { site, ibm_id, .. }) = &self.state.flow
+        {
+            let summary = self.text(
+                |m| &m.confirm_summary,
+                &[
+                    ("site", site.as_deref().unwrap_or("-")),
+                    ("ibm_id", ibm_id.as_deref().unwrap_or("-")),
+                ],
+            );
+            text = format!("{text}\n{summary}");
+            buttons.push(self.button(|m| &m.yes_button, Payload::Yes));
+            buttons.push(self.button(|m| &m.no_button, Payload::No));
+        }
+        text.push('\n');
+        text.push_str(&self.text(|m| &m.cancel_hint, &[]));
+        buttons.push(self.button(|m| &m.cancel_button, Payload::Cancel));
+        self.reply(Reply::text(text).with_buttons(buttons));
+    }
+
+    /// Says why the answer to `step` was not taken, and asks again.
+    fn retry(&mut self, procedure: &Procedure, step: usize) {
+        let retry = procedure.steps[step].retry.as_ref();
+        let text = match retry {
+            Some(retry) => retry.get(self.lang).trim().to_owned(),
+            None => procedure.steps[step].text.get(self.lang).trim().to_owned(),
+        };
+        let mut buttons = Vec::new();
+        if procedure.steps[step].slot == Some(Slot::Confirm) {
+            buttons.push(self.button(|m| &m.yes_button, Payload::Yes));
+            buttons.push(self.button(|m| &m.no_button, Payload::No));
+        }
+        buttons.push(self.button(|m| &m.cancel_button, Payload::Cancel));
+        let hint = self.text(|m| &m.cancel_hint, &[]);
+        self.reply(Reply::text(format!("{text}\n{hint}")).with_buttons(buttons));
+    }
+
+    fn reply_cancel_hint(&mut self) {
+        let cancel = self.button(|m| &m.cancel_button, Payload::Cancel);
+        if let Some(last) = self.out.replies.last_mut() {
+            last.buttons.push(cancel);
+        }
+    }
+
+    /// Steps `from..to` without slots, numbered as in the procedure; with the title first
+    /// when `titled`.
+    fn steps(&self, procedure: &Procedure, from: usize, to: usize, titled: bool) -> String {
+        let lang = self.lang;
+        let mut lines = Vec::new();
+        if titled {
+            lines.push(procedure.title.get(lang).trim().to_owned());
+        }
+        for (n, step) in procedure.steps.iter().enumerate().take(to).skip(from) {
+            if step.slot.is_none() {
+                lines.push(format!("{}. {}", n + 1, step.text.get(lang).trim()));
+            }
+        }
+        if !titled && lines.is_empty() {
+            return String::new();
+        }
+        lines.join("\n")
+    }
+}
+
+/// The first step at or after `from` that asks for a slot.
+fn next_slot(procedure: &Procedure, from: usize) -> Option<usize> {
+    (from..procedure.steps.len()).find(|&i| procedure.steps[i].slot.is_some())
+}
+
+/// A yes or a no, in either language.
+fn yes_or_no(text: &str) -> Option<bool> {
+    match crate::text::fold(text).trim() {
+        "yes" | "y" | "はい" | "ok" => Some(true),
+        "no" | "n" | "いいえ" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_in_both_languages() {
+        assert_eq!(yes_or_no(" Yes "), Some(true));
+        assert_eq!(yes_or_no("はい"), Some(true));
+        assert_eq!(yes_or_no("いいえ"), Some(false));
+        assert_eq!(yes_or_no("maybe"), None);
+    }
+}

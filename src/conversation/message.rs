@@ -1,0 +1,95 @@
+//! What goes into the engine and what comes out, in no platform's terms: channels build an
+//! [`Incoming`] from their platform's message and render a [`Response`] their own way.
+
+use crate::domain::{Channel, ChatIdentity};
+use crate::lang::Lang;
+
+/// One message or button press from a chat.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub channel: Channel,
+    /// The platform's id of the chat (a private chat, a group, a DM channel).
+    pub chat: String,
+    /// Whether only the bot and the sender are in the chat.
+    pub private: bool,
+    pub sender: ChatIdentity,
+    /// The language the platform says the sender uses, if it says.
+    pub lang_hint: Option<Lang>,
+    pub content: Content,
+    /// The platform's id of this message or update: a redelivered one is handled once.
+    pub message_id: Option<String>,
+}
+
+/// What the sender sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Text(String),
+    /// A button's payload, as the engine made it ([`Button::payload`]).
+    Button(String),
+}
+
+/// The engine's answer to one [`Incoming`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Response {
+    pub replies: Vec<Reply>,
+    /// The incoming message carried a secret (a passcode): delete it where the platform allows.
+    pub delete_incoming: bool,
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Plain text; links as `[label](url)`, which channels render their own way.
+    pub text: String,
+    pub buttons: Vec<Button>,
+    /// Only the sender may see it (a new passcode): a private chat, an ephemeral reply.
+    pub private: bool,
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Reply {
+        Reply {
+            text: text.into(),
+            buttons: Vec::new(),
+            private: false,
+        }
+    }
+
+    pub fn with_buttons(mut self, buttons: Vec<Button>) -> Reply {
+        self.buttons = buttons;
+        self
+    }
+}
+
+/// A button under a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub action: ButtonAction,
+}
+
+/// What pressing a button does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonAction {
+    /// Sends the payload back to the engine as [`Content::Button`]; at most 64 bytes, which
+    /// every platform accepts.
+    Payload(String),
+    /// Opens a web page.
+    Link(String),
+}
+
+impl Button {
+    pub fn payload(label: impl Into<String>, payload: impl Into<String>) -> Button {
+        Button {
+            label: label.into(),
+            action: ButtonAction::Payload(payload.into()),
+        }
+    }
+
+    pub fn link(label: impl Into<String>, url: impl Into<String>) -> Button {
+        Button {
+            label: label.into(),
+            action: ButtonAction::Link(url.into()),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The engine's memory in the [`Database`]: conversation state, handled message ids, answers
+//! with their feedback, unanswered questions and language preferences.
+//!
+//! A [`Turn`] is one message's visit: it reads everything the engine needs in one query, buffers
+//! what the message changes, and writes it all in one transaction at the end, so a message is
+//! either fully remembered (state, handled id, answer) or not at all. On PostgreSQL the turn
+//! also holds a transaction-scoped advisory lock on the conversation from the first read to
+//! the commit, so two bot processes never interleave one person's messages.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::{Any, FromRow, Transaction};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::conversation::state::{ChatState, Flow};
+use crate::database::{Backend, Database};
+use crate::domain::Timestamp;
+use crate::lang::Lang;
+
+/// Handled message ids are kept this long: platforms redeliver within minutes.
+const HANDLED_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+/// Every this many turns, forget handled ids older than [`HANDLED_KEPT`].
+const PRUNE_EVERY: u64 = 1000;
+/// PostgreSQL turns hold a connection while the engine works; at most this many at once, so
+/// that account actions always find a free connection in the pool.
+const POSTGRES_TURNS: usize = 8;
+
+/// The conversation store.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    turns: Semaphore,
+    finished: AtomicU64,
+}
+
+/// One message's read and write of a conversation.
+pub struct Turn<'a> {
+    store: &'a Store,
+    chat: String,
+    person: String,
+    /// PostgreSQL: the transaction holding the conversation's advisory lock.
+    held: Option<(Transaction<'static, Any>, SemaphorePermit<'a>)>,
+    writes: Vec<Change>,
+}
+
+/// Something the message changed, written when the turn finishes.
+#[derive(Debug)]
+enum Change {
+    Answer {
+        id: i64,
+        entry: String,
+        lang: Lang,
+    },
+    Unanswered {
+        question: String,
+        folded: String,
+        lang: Lang,
+    },
+    Feedback {
+        answer: i64,
+        helped: bool,
+    },
+    Preference(Lang),
+}
+
+/// What a turn starts from.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub state: ChatState,
+    /// The message was handled before: a redelivery.
+    pub handled: bool,
+}
+
+#[derive(FromRow)]
+struct LoadRow {
+    handled: i64,
+    lang: Option<String>,
+    flow: Option<String>,
+    updated_at: Option<i64>,
+    preference: Option<String>,
+}
+
+/// Per FAQ entry: how often it answered, and the feedback it got.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct EntryStats {
+    pub entry_id: String,
+    pub answered: i64,
+    pub helped: i64,
+    pub not_helped: i64,
+}
+
+/// A question nobody could answer, with how often it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct UnansweredStats {
+    /// The most recent wording.
+    pub question: String,
+    pub asked: i64,
+}
+
+const LOAD: &str = "SELECT \
+    (SELECT count(*) FROM handled_messages WHERE chat = $1 AND message_id = $3) AS handled, \
+    c.lang AS lang, c.flow AS flow, c.updated_at AS updated_at, p.lang AS preference \
+    FROM (SELECT 1 AS one) AS base \
+    LEFT JOIN conversations c ON c.chat = $1 AND c.person = $2 \
+    LEFT JOIN preferences p ON p.person = $2";
+
+const SAVE: &str = "INSERT INTO conversations (chat, person, lang, flow, updated_at) \
+    VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (chat, person) DO UPDATE SET lang = $3, flow = $4, updated_at = $5";
+
+impl Store {
+    pub fn new(db: Database) -> Store {
+        Store {
+            db,
+            turns: Semaphore::new(POSTGRES_TURNS),
+            finished: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
+    /// the messages already handled.
+    pub async fn begin(
+        &self,
+        chat: &str,
+        person: &str,
+        message_id: Option<&str>,
+    ) -> Result<(Turn<'_>, Loaded), sqlx::Error> {
+        let mut turn = Turn {
+            store: self,
+            chat: chat.to_owned(),
+            person: person.to_owned(),
+            held: None,
+            writes: Vec::new(),
+        };
+        let query = sqlx::query_as::<_, LoadRow>(LOAD)
+            .bind(chat)
+            .bind(person)
+            .bind(message_id.unwrap_or(""));
+        let row = match self.db.backend() {
+            Backend::Sqlite => query.fetch_one(self.db.pool()).await?,
+            Backend::Postgres => {
+                let permit = self
+                    .turns
+                    .acquire()
+                    .await
+                    .map_err(|_| sqlx::Error::PoolClosed)?;
+                let mut tx = self.db.pool().begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(lock_key(chat, person))
+                    .execute(&mut *tx)
+                    .await?;
+                let row = query.fetch_one(&mut *tx).await?;
+                turn.held = Some((tx, permit));
+                row
+            }
+        };
+        let loaded = Loaded {
+            handled: row.handled > 0,
+            state: ChatState {
+                lang: row.lang.as_deref().and_then(|l| l.parse().ok()),
+                preference: row.preference.as_deref().and_then(|l| l.parse().ok()),
+                flow: row.flow.as_deref().and_then(Flow::from_json),
+                updated_at: row.updated_at.map(Timestamp::from_millis),
+            },
+        };
+        Ok((turn, loaded))
+    }
+
+    /// The language to tell `person` things in outside a conversation (the outbox): their
+    /// choice, else the language of their latest conversation.
+    pub async fn lang_of(&self, person: &str) -> Result<Option<Lang>, sqlx::Error> {
+        let lang: Option<String> = sqlx::query_scalar(
+            "SELECT lang FROM (\
+               SELECT lang, 0 AS rank, updated_at FROM preferences WHERE person = $1 \
+               UNION ALL \
+               SELECT lang, 1 AS rank, updated_at FROM conversations \
+               WHERE person = $1 AND lang IS NOT NULL) AS known \
+             ORDER BY rank, updated_at DESC LIMIT 1",
+        )
+        .bind(person)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(lang.and_then(|l| l.parse().ok()))
+    }
+
+    /// Per FAQ entry that answered: answers given and the feedback, most answered first.
+    pub async fn entry_stats(&self) -> Result<Vec<EntryStats>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT entry_id, count(*) AS answered, \
+               sum(CASE WHEN helped = 1 THEN 1 ELSE 0 END) AS helped, \
+               sum(CASE WHEN helped = 0 THEN 1 ELSE 0 END) AS not_helped \
+             FROM answers GROUP BY entry_id ORDER BY answered DESC, entry_id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Questions no entry answered, grouped by their folded text, most asked first.
+    pub async fn unanswered_stats(&self, limit: i64) -> Result<Vec<UnansweredStats>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT (SELECT u2.question FROM unanswered u2 WHERE u2.folded = u.folded \
+                     ORDER BY u2.id DESC LIMIT 1) AS question, \
+                    count(*) AS asked \
+             FROM unanswered u GROUP BY u.folded ORDER BY asked DESC, question LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+    }
+}
+
+impl Turn<'_> {
+    /// Records an FAQ answer and returns its id, for the feedback buttons.
+    pub fn answer(&mut self, entry: &str, lang: Lang) -> i64 {
+        // Made here rather than by the database so the answer costs no round trip before the
+        // turn's one write; 62 random bits do not collide in practice.
+        let id = (rand::random::<u64>() >> 2) as i64;
+        self.writes.push(Change::Answer {
+            id,
+            entry: entry.to_owned(),
+            lang,
+        });
+        id
+    }
+
+    pub fn unanswered(&mut self, question: &str, folded: &str, lang: Lang) {
+        self.writes.push(Change::Unanswered {
+            question: question.to_owned(),
+            folded: folded.to_owned(),
+            lang,
+        });
+    }
+
+    pub fn feedback(&mut self, answer: i64, helped: bool) {
+        self.writes.push(Change::Feedback { answer, helped });
+    }
+
+    pub fn prefer(&mut self, lang: Lang) {
+        self.writes.push(Change::Preference(lang));
+    }
+
+    /// Writes the state and everything the message changed, and marks `message_id` handled.
+    pub async fn finish(
+        self,
+        state: &ChatState,
+        message_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        let Turn {
+            store,
+            chat,
+            person,
+            held,
+            writes,
+        } = self;
+        match held {
+            Some((mut tx, _permit)) => {
+                write(&mut tx, &chat, &person, state, message_id, &writes, now).await?;
+                tx.commit().await?;
+            }
+            None => {
+                let mut write_tx = store.db.begin().await?;
+                let result = write(
+                    &mut write_tx.tx,
+                    &chat,
+                    &person,
+                    state,
+                    message_id,
+                    &writes,
+                    now,
+                )
+                .await;
+                write_tx.finish(result).await?;
+            }
+        }
+        if store.finished.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            store.prune(now).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    async fn prune(&self, now: Timestamp) -> Result<(), sqlx::Error> {
+        let mut write = self.db.begin().await?;
+        let result = sqlx::query("DELETE FROM handled_messages WHERE handled_at < $1")
+            .bind(now.minus(HANDLED_KEPT).as_millis())
+            .execute(&mut *write.tx)
+            .await
+            .map(|_| ());
+        write.finish(result).await
+    }
+}
+
+async fn write(
+    tx: &mut Transaction<'static, Any>,
+    chat: &str,
+    person: &str,
+    state: &ChatState,
+    message_id: Option<&str>,
+    writes: &[Change],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let now = now.as_millis();
+    sqlx::query(SAVE)
+        .bind(chat)
+        .bind(person)
+        .bind(state.lang.map(Lang::code))
+        .bind(state.flow.as_ref().map(Flow::to_json))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(id) = message_id {
+        sqlx::query(
+            "INSERT INTO handled_messages (chat, message_id, handled_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (chat, message_id) DO NOTHING",
+        )
+        .bind(chat)
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for change in writes {
+        let query = match change {
+            Change::Answer { id, entry, lang } => sqlx::query(
+                "INSERT INTO answers (id, entry_id, lang, person, answered_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(*id)
+            .bind(entry.as_str())
+            .bind(lang.code())
+            .bind(person)
+            .bind(now),
+            Change::Unanswered {
+                question,
+                folded,
+                lang,
+            } => sqlx::query(
+                "INSERT INTO unanswered (question, folded, lang, asked_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(question.as_str())
+            .bind(folded.as_str())
+            .bind(lang.code())
+            .bind(now),
+            // Only the person who got the answer rates it.
+            Change::Feedback { answer, helped } => {
+                sqlx::query("UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3")
+                    .bind(i64::from(*helped))
+                    .bind(*answer)
+                    .bind(person)
+            }
+            Change::Preference(lang) => sqlx::query(
+                "INSERT INTO preferences (person, lang, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
+            )
+            .bind(person)
+            .bind(lang.code())
+            .bind(now),
+        };
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The advisory lock's key for a conversation: a fixed hash (FNV-1a), so that every process
+/// computes the same one.
+fn lock_key(chat: &str, person: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in chat.bytes().chain([0]).chain(person.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}

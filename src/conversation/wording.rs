@@ -1,0 +1,138 @@
+//! The account service's outcomes as sentences in the customer's language, from the
+//! sentences of `faq/messages.yaml`: the service itself speaks no customer language.
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::domain::{Role, Timestamp};
+use crate::knowledge::Messages;
+use crate::lang::Lang;
+use crate::service::{OutboxEvent, ServiceError};
+
+/// Japan Standard Time: PAO's customers here read times in it, and it has no summer time.
+const JST_SECONDS: i32 = 9 * 60 * 60;
+
+/// A time as customers read it: `2026-11-25 21:30 JST`.
+pub fn time(at: Timestamp) -> String {
+    let jst = FixedOffset::east_opt(JST_SECONDS).expect("+09:00 is a valid offset");
+    match DateTime::from_timestamp_millis(at.as_millis()) {
+        Some(time) => time
+            .with_timezone(&jst)
+            .format("%Y-%m-%d %H:%M JST")
+            .to_string(),
+        None => at.to_string(),
+    }
+}
+
+/// A role's name in `lang`.
+pub fn role(messages: &Messages, role: Role, lang: Lang) -> String {
+    let text = match role {
+        Role::Primary => &messages.role_primary,
+        Role::Secondary => &messages.role_secondary,
+        Role::User => &messages.role_user,
+    };
+    messages.say(text, lang, &[])
+}
+
+/// What to tell someone whose account action the service refused or could not do.
+pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String {
+    let say = |text, values: &[(&str, &str)]| messages.say(text, lang, values);
+    match error {
+        ServiceError::NotAuthorised { .. } => say(&messages.not_authorised, &[]),
+        ServiceError::Locked { site, until } => say(
+            &messages.passcode_locked,
+            &[("site", site.as_str()), ("until", &time(*until))],
+        ),
+        ServiceError::WrongPasscode { tries_left, .. } => say(
+            &messages.passcode_wrong,
+            &[("tries", &tries_left.to_string())],
+        ),
+        ServiceError::NoPasscode { site } => say(&messages.no_passcode, &[("site", site.as_str())]),
+        ServiceError::NoSuchSite { site } => {
+            say(&messages.no_such_site, &[("site", site.as_str())])
+        }
+        ServiceError::NoSuchNomination { id } => {
+            say(&messages.no_such_nomination, &[("id", &id.to_string())])
+        }
+        ServiceError::AlreadyMember {
+            site,
+            ibm_id,
+            role: r,
+        } => say(
+            &messages.already_member,
+            &[
+                ("site", site.as_str()),
+                ("ibm_id", ibm_id.as_str()),
+                ("role", &role(messages, *r, lang)),
+            ],
+        ),
+        ServiceError::AlreadyPending { site, ibm_id } => say(
+            &messages.already_pending,
+            &[("site", site.as_str()), ("ibm_id", ibm_id.as_str())],
+        ),
+        ServiceError::SecondaryLimitReached { site } => {
+            say(&messages.secondary_limit, &[("site", site.as_str())])
+        }
+        ServiceError::AlreadyDecided { id, .. } => {
+            say(&messages.already_decided, &[("id", &id.to_string())])
+        }
+        // Operator matters that a chat never triggers; and the database being down, which
+        // customers can only wait out.
+        ServiceError::SiteExists { .. }
+        | ServiceError::AlreadyAgent { .. }
+        | ServiceError::Unavailable(_)
+        | ServiceError::Corrupt(_)
+        | ServiceError::Hashing => say(&messages.unavailable, &[]),
+    }
+}
+
+/// An outbox event as the message its recipient gets.
+pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
+    match event {
+        OutboxEvent::NominationApproved {
+            nomination,
+            site,
+            role: granted,
+            ..
+        } => {
+            let granted = Role::parse(granted)
+                .map(|r| role(messages, r, lang))
+                .unwrap_or_else(|_| granted.clone());
+            messages.say(
+                &messages.approved_notice,
+                lang,
+                &[
+                    ("id", &nomination.to_string()),
+                    ("site", site),
+                    ("role", &granted),
+                ],
+            )
+        }
+        OutboxEvent::NominationDenied {
+            nomination,
+            site,
+            reason,
+            ..
+        } => messages.say(
+            &messages.denied_notice,
+            lang,
+            &[
+                ("id", &nomination.to_string()),
+                ("site", site),
+                ("reason", reason),
+            ],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_japan_time() {
+        assert_eq!(
+            time(Timestamp::from_millis(1_700_000_000_000)),
+            "2023-11-15 07:13 JST"
+        );
+    }
+}
