@@ -5,14 +5,18 @@
 //!
 //! - [`channels`]: where messages come from and replies go; [`channels::console`] is the
 //!   terminal.
+//! - [`conversation`]: the engine every channel feeds: FAQ answers with feedback, guided
+//!   procedures with account actions, help-desk commands, each person's state.
 //! - [`answer`]: turns a customer's question into the bot's reply.
 //! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
 //! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
 //! - [`text`], [`markup`] and [`lang`]: text folding, links, and the two languages, shared by
 //!   all of the above.
-//! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement.
-//! - [`service`]: account actions (sites, passcodes, nominations, roles) over SQLite or
-//!   PostgreSQL, on [`domain`] values; [`admin`] is its command line for operators.
+//! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement;
+//!   [`report`]: what customers asked that the bot could not answer, and what helped.
+//! - [`service`]: account actions (sites, passcodes, nominations, roles) on [`domain`]
+//!   values; [`admin`] is its command line for operators.
+//! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
 //! - [`cli`]: the command line.
 
 pub mod admin;

@@ -148,3 +148,42 @@ fn the_demo_passcode_completes_a_first_access_in_the_terminal() {
         "{rest}"
     );
 }
+
+#[test]
+fn the_report_lists_unanswered_questions_and_feedback_from_the_chats() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+    on_database(
+        &db,
+        &["chat"],
+        "how do I bake bread\nHow do I bake bread?\nHow do I log out?\n2\nhow do I paint a fence\n",
+    );
+
+    let report = on_database(&db, &["report"], "");
+    assert_eq!(report.code, Some(0), "{}", report.stderr);
+    let lines: Vec<&str> = report.stdout.lines().collect();
+    let bread = lines
+        .iter()
+        .position(|l| l.contains("bake bread"))
+        .expect("bread listed");
+    let fence = lines
+        .iter()
+        .position(|l| l.contains("paint a fence"))
+        .expect("fence listed");
+    assert!(bread < fence, "most frequent first:\n{}", report.stdout);
+    assert!(
+        lines[bread].trim_start().starts_with('2'),
+        "{}",
+        report.stdout
+    );
+    let logout = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("logout "))
+        .expect("logout listed");
+    let figures: Vec<&str> = logout.split_whitespace().skip(1).collect();
+    assert_eq!(figures, ["1", "0", "1"], "answered once, did not help");
+
+    let json = on_database(&db, &["report", "--json"], "");
+    let object: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON object");
+    assert_eq!(object["unanswered"][0]["asked"], 2);
+}
