@@ -181,6 +181,27 @@ fn an_action_missing_a_slot_is_reported() {
 }
 
 #[test]
+fn a_sentence_whose_languages_name_different_values_is_pinned() {
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    edit(&path, "あと{tries}回間違えると", "あと{try}回間違えると");
+    let line = fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("passcode_wrong:"))
+        .expect("the sentence is there")
+        + 1;
+    let run = check(dir.path());
+    assert_reported(
+        &run,
+        "messages.yaml",
+        line,
+        1,
+        "`passcode_wrong` has placeholders [\"try\"] in Japanese but [\"tries\"] in English",
+    );
+}
+
+#[test]
 fn an_example_another_entry_claims_is_a_conflict() {
     let dir = faq_copy();
     let yaml = VALID_ENTRY.replace(
