@@ -1,5 +1,5 @@
 //! The conversation transcripts of `tests/conversations/`, run against the engine on a fresh
-//! SQLite database each: what people say or press, what the replies must contain, and what
+//! database each, SQLite and PostgreSQL: what people say or press, what the replies must contain, and what
 //! must then be true in the database. The format is described in
 //! `tests/conversations/README.md`.
 
@@ -136,14 +136,17 @@ async fn transcripts() {
         let transcript: Transcript =
             serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let outcome = Arc::new(Mutex::new(Ok(())));
-        let result = outcome.clone();
-        databases::run(Backend::Sqlite, |db| async move {
-            *result.lock().unwrap() = run(db, transcript).await;
-        })
-        .await;
-        if let Err(problem) = Arc::try_unwrap(outcome).unwrap().into_inner().unwrap() {
-            writeln!(failures, "{name}: {problem}").unwrap();
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let outcome = Arc::new(Mutex::new(Ok(())));
+            let result = outcome.clone();
+            let transcript = &transcript;
+            databases::run(backend, |db| async move {
+                *result.lock().unwrap() = run(db, transcript).await;
+            })
+            .await;
+            if let Err(problem) = Arc::try_unwrap(outcome).unwrap().into_inner().unwrap() {
+                writeln!(failures, "{name} on {backend:?}: {problem}").unwrap();
+            }
         }
     }
     assert!(failures.is_empty(), "transcripts failed:\n{failures}");
@@ -160,7 +163,7 @@ fn transcript_files() -> Vec<PathBuf> {
     files
 }
 
-async fn run(db: TestDb, transcript: Transcript) -> Result<(), String> {
+async fn run(db: TestDb, transcript: &Transcript) -> Result<(), String> {
     let bot = Arc::new(Bot::load(&faq_dir()).expect("the shipped faq/ loads"));
     let engine = Engine::new(
         bot,
