@@ -269,7 +269,11 @@ impl<'a> Ctx<'a> {
                 let word = if payload == Payload::Yes { "yes" } else { "no" };
                 self.flow_answer(word).await;
             }
-            Payload::Yes | Payload::No => {}
+            // A confirmation whose flow is gone: it ended, or could not be read.
+            Payload::Yes | Payload::No if self.turn.is_none() => {
+                self.say(|m| &m.unavailable, &[]);
+            }
+            Payload::Yes | Payload::No => self.say(|m| &m.nothing_to_cancel, &[]),
             Payload::Cancel => self.cancel(),
             Payload::Approve(id, role) => self.approve(id, role).await,
             Payload::Deny(id) => self.ask_deny_reason(id),

@@ -10,6 +10,7 @@
 //! processes. PostgreSQL writers lock the rows they change instead.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{MigrateError, Migrator};
@@ -27,6 +28,9 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 const SQLITE_CONNECTIONS: u32 = 4;
 /// Enough for 16 concurrent callers plus readers, well under PostgreSQL's default 100.
 const POSTGRES_CONNECTIONS: u32 = 20;
+/// How long a query waits for a connection. sqlx's default, 30 s, would hold every message
+/// that long while the database is down; FAQ answers must not wait for it.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +111,7 @@ impl Database {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(SQLITE_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
                     })
@@ -116,6 +121,7 @@ impl Database {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(POSTGRES_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await
             }
@@ -147,7 +153,7 @@ impl Database {
         let backend = Backend::of(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(std::time::Duration::from_secs(2))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy(url)
             .map_err(DatabaseError::Connect)?;
         Ok(Database {

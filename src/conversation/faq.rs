@@ -39,7 +39,11 @@ impl Ctx<'_> {
                 {
                     turn.unanswered(question.trim(), &fold(question), self.lang);
                 }
-                let text = self.text(|m| &m.no_answer, &[]);
+                let mut text = self.text(|m| &m.no_answer, &[]);
+                // Perhaps the answer to a step of a flow that could not be read.
+                if self.turn.is_none() {
+                    text = format!("{text}\n\n{}", self.text(|m| &m.unavailable, &[]));
+                }
                 let desk = self.help_desk();
                 self.reply(Reply::text(text).with_buttons(vec![desk]));
             }

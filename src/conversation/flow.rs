@@ -45,6 +45,10 @@ impl Ctx<'_> {
             let text = self.steps(procedure, 0, procedure.steps.len(), true);
             return self.reply(Reply::text(text));
         };
+        // Without the database the flow could not be remembered to its next step.
+        if self.turn.is_none() {
+            return self.say(|m| &m.unavailable, &[]);
+        }
         self.state.flow = Some(Flow::Procedure {
             procedure: procedure.id.as_str().to_owned(),
             step: first,

@@ -176,7 +176,7 @@ async fn run(db: TestDb, transcript: &Transcript) -> Result<(), String> {
         let identity = ChatIdentity::parse(identity).map_err(|e| format!("{name}: {e}"))?;
         people.insert(name.clone(), identity);
     }
-    let first = first_person(&transcript)?;
+    let first = first_person(transcript)?;
     let mut run = Run {
         db,
         engine,

@@ -5,6 +5,7 @@ mod chat;
 mod check;
 mod conversations;
 mod databases;
+mod engine_databases;
 mod eval;
 mod robustness;
 mod service;

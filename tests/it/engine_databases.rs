@@ -1,0 +1,746 @@
+//! The conversation engine on a real database: conversations that outlive the process, two
+//! processes sharing one person's conversation, redelivered messages, the database going
+//! away, and conversations left alone too long. Each test runs on SQLite and on PostgreSQL
+//! where the behaviour is promised on both; those about several processes at once run on
+//! PostgreSQL, the database for several processes.
+
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use pao_bot::answer::Bot;
+use pao_bot::conversation::{Content, Engine, Incoming, Response, TIMEOUT};
+use pao_bot::database::Database;
+use pao_bot::domain::{ChatIdentity, Timestamp};
+use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
+use pao_bot::lang::{Lang, Localized};
+use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
+use sqlx::Connection;
+use tokio::task::JoinSet;
+
+use crate::databases::{START, TestDb, on_both_databases, registered_agent};
+use crate::service::{ibm, identity, new_site, operator, site};
+
+on_both_databases!(
+    a_restart_loses_no_conversation,
+    a_redelivered_confirmation_requests_once,
+    faq_answers_and_refusals_survive_a_closed_database,
+    a_flow_left_for_more_than_fifteen_minutes_starts_over,
+);
+
+/// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what several bot
+/// processes do at once, which only PostgreSQL promises, and what only a server does. A test
+/// may carry attributes, such as `#[ignore = "..."]` while the bug it shows is not fixed.
+macro_rules! on_postgres {
+    ($($(#[$attr:meta])* $test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$attr])*
+            async fn postgres() {
+                $crate::databases::run($crate::databases::Backend::Postgres, super::$test).await;
+            }
+        }
+    )+};
+}
+
+/// `on_both_databases!` for tests with attributes, such as `#[ignore = "..."]` while the bug
+/// they show is not fixed.
+macro_rules! on_both_databases_with {
+    ($($(#[$attr:meta])* $test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$attr])*
+            async fn sqlite() {
+                $crate::databases::run($crate::databases::Backend::Sqlite, super::$test).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$attr])*
+            async fn postgres() {
+                $crate::databases::run($crate::databases::Backend::Postgres, super::$test).await;
+            }
+        }
+    )+};
+}
+
+on_both_databases_with!(a_flow_cut_off_by_the_database_says_it_is_unavailable,);
+
+on_postgres!(
+    two_processes_handle_one_persons_messages_one_at_a_time,
+    a_message_redelivered_to_two_processes_at_once_acts_once,
+    faq_answers_come_quickly_when_the_server_goes_away,
+);
+
+/// The shipped knowledge base, loaded once.
+fn bot() -> Arc<Bot> {
+    static BOT: OnceLock<Arc<Bot>> = OnceLock::new();
+    BOT.get_or_init(|| {
+        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
+        Arc::new(Bot::load(&faq).expect("the shipped faq/ loads"))
+    })
+    .clone()
+}
+
+/// An engine on `service`'s database.
+fn engine_on(db: &TestDb, service: Arc<SqlService>) -> Engine {
+    let database = service.database().clone();
+    Engine::new(bot(), service, database, db.clock.clone())
+}
+
+/// The engine of the test's own service.
+fn engine(db: &TestDb) -> Engine {
+    engine_on(db, db.service.clone())
+}
+
+/// An engine with its own connections to the same database, as a restarted or a second bot
+/// process has.
+async fn other_process(db: &TestDb) -> Engine {
+    engine_on(db, db.second_service().await)
+}
+
+/// Someone writing to the bot in a private Telegram chat.
+#[derive(Debug, Clone)]
+struct Person {
+    sender: ChatIdentity,
+    lang_hint: Option<Lang>,
+}
+
+impl Person {
+    fn telegram(id: &str) -> Person {
+        Person {
+            sender: identity(&format!("telegram:{id}")),
+            lang_hint: None,
+        }
+    }
+
+    /// A message with a message id no other message of the test binary has.
+    fn says(&self, text: &str) -> Incoming {
+        self.sends(Content::Text(text.to_owned()))
+    }
+
+    fn presses(&self, payload: &str) -> Incoming {
+        self.sends(Content::Button(payload.to_owned()))
+    }
+
+    fn sends(&self, content: Content) -> Incoming {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        Incoming {
+            channel: self.sender.channel(),
+            chat: self.sender.id().to_owned(),
+            private: true,
+            sender: self.sender.clone(),
+            lang_hint: self.lang_hint,
+            content,
+            message_id: Some(format!("m{}", NEXT.fetch_add(1, Ordering::SeqCst))),
+        }
+    }
+}
+
+/// Every reply's text, one after the other.
+fn text(response: &Response) -> String {
+    let texts: Vec<&str> = response.replies.iter().map(|r| r.text.as_str()).collect();
+    texts.join("\n---\n")
+}
+
+/// One of the bot's sentences, as the engine says it.
+fn sentence(pick: fn(&Messages) -> &Localized, lang: Lang, values: &[(&str, &str)]) -> String {
+    let bot = bot();
+    let messages = bot.knowledge().messages();
+    messages.say(pick(messages), lang, values)
+}
+
+/// The question of step `step` of the self-nomination procedure.
+fn nomination_step(step: usize, lang: Lang) -> String {
+    let bot = bot();
+    let id = ProcedureId::parse("self-nomination").expect("a procedure id");
+    let procedure = bot
+        .knowledge()
+        .procedure(&id)
+        .expect("the shipped self-nomination procedure");
+    procedure.steps[step].text.get(lang).trim().to_owned()
+}
+
+/// What step `step` of the self-nomination procedure says to an answer it cannot take.
+fn nomination_retry(step: usize, lang: Lang) -> String {
+    let bot = bot();
+    let id = ProcedureId::parse("self-nomination").expect("a procedure id");
+    let procedure = bot
+        .knowledge()
+        .procedure(&id)
+        .expect("the shipped self-nomination procedure");
+    let retry = procedure.steps[step]
+        .retry
+        .as_ref()
+        .expect("a retry sentence");
+    retry.get(lang).trim().to_owned()
+}
+
+const SITE_STEP: usize = 1;
+const IBM_ID_STEP: usize = 2;
+
+/// The first line of an FAQ entry's answer, as the engine writes it (links as markup).
+fn answer_line(id: &str, lang: Lang) -> String {
+    let bot = bot();
+    let entry = bot
+        .knowledge()
+        .entry(&EntryId::parse(id).expect("an entry id"))
+        .expect("a shipped entry");
+    let answer = entry.answer.get(lang).trim();
+    answer.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Takes `person` through `/nominate`, the site number and the IBM ID on `engine`, checking
+/// each prompt; the flow then waits for the confirmation.
+async fn up_to_confirmation(engine: &Engine, person: &Person, number: &str, ibm_id: &str) {
+    let lang = person.lang_hint.unwrap_or(Lang::Ja);
+    let started = text(&engine.handle(person.says("/nominate")).await);
+    assert!(
+        started.contains(&nomination_step(SITE_STEP, lang)),
+        "{started}"
+    );
+    let asked = text(&engine.handle(person.says(number)).await);
+    assert!(
+        asked.contains(&nomination_step(IBM_ID_STEP, lang)),
+        "{asked}"
+    );
+    let summary = text(&engine.handle(person.says(ibm_id)).await);
+    let expected = sentence(
+        |m| &m.confirm_summary,
+        lang,
+        &[("site", number), ("ibm_id", ibm_id)],
+    );
+    assert!(summary.contains(&expected), "{summary}");
+}
+
+async fn nomination_rows(db: &TestDb) -> i64 {
+    let mut conn = db.raw().await;
+    sqlx::query_scalar("SELECT count(*) FROM nominations")
+        .fetch_one(&mut conn)
+        .await
+        .expect("nominations counted")
+}
+
+async fn a_restart_loses_no_conversation(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let hanako = Person::telegram("501");
+    // John chooses English once; the choice must outlive the process too.
+    let john = Person::telegram("502");
+    let before = engine(&db);
+    before.handle(john.says("/lang en")).await;
+    for (person, lang) in [(&hanako, Lang::Ja), (&john, Lang::En)] {
+        let started = text(&before.handle(person.says("/nominate")).await);
+        assert!(
+            started.contains(&nomination_step(SITE_STEP, lang)),
+            "{started}"
+        );
+        let asked = text(&before.handle(person.says("1234567")).await);
+        assert!(
+            asked.contains(&nomination_step(IBM_ID_STEP, lang)),
+            "{asked}"
+        );
+    }
+    drop(before);
+
+    let after = other_process(&db).await;
+    let mut said = Vec::new();
+    for (person, ibm_id, yes, lang) in [
+        (&hanako, "hanako@example.co.jp", "はい", Lang::Ja),
+        (&john, "john@example.com", "yes", Lang::En),
+    ] {
+        let summary = text(&after.handle(person.says(ibm_id)).await);
+        let expected = sentence(
+            |m| &m.confirm_summary,
+            lang,
+            &[("site", "1234567"), ("ibm_id", ibm_id)],
+        );
+        assert!(summary.contains(&expected), "{summary}");
+        said.push(text(&after.handle(person.says(yes)).await));
+    }
+
+    let pending = db
+        .service
+        .list_nominations(&operator(), None)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    for ((nomination, (person, ibm_id, lang)), said) in pending
+        .iter()
+        .zip([
+            (&hanako, "hanako@example.co.jp", Lang::Ja),
+            (&john, "john@example.com", Lang::En),
+        ])
+        .zip(&said)
+    {
+        assert_eq!(nomination.site, site("1234567"));
+        assert_eq!(nomination.ibm_id, ibm(ibm_id));
+        assert_eq!(nomination.requested_by, person.sender);
+        assert_eq!(nomination.status, NominationStatus::Pending);
+        let sent = sentence(
+            |m| &m.nomination_sent,
+            lang,
+            &[("id", &nomination.id.to_string())],
+        );
+        assert!(said.contains(&sent), "{said}");
+    }
+}
+
+async fn a_redelivered_confirmation_requests_once(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let first = Arc::new(engine(&db));
+    let second = Arc::new(other_process(&db).await);
+    let hanako = Person::telegram("601");
+    up_to_confirmation(&first, &hanako, "1234567", "hanako@example.co.jp").await;
+    let yes = hanako.says("はい");
+
+    let done = first.handle(yes.clone()).await;
+    let again_elsewhere = second.handle(yes.clone()).await;
+    let again_here = first.handle(yes.clone()).await;
+
+    let pending = db
+        .service
+        .list_nominations(&operator(), None)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(nomination_rows(&db).await, 1);
+    let sent = sentence(
+        |m| &m.nomination_sent,
+        Lang::Ja,
+        &[("id", &pending[0].id.to_string())],
+    );
+    assert!(text(&done).contains(&sent), "{done:?}");
+    assert_eq!(again_elsewhere, Response::default());
+    assert_eq!(again_here, Response::default());
+
+    // The same again, with the copies arriving at one process at once.
+    let taro = Person::telegram("602");
+    up_to_confirmation(&first, &taro, "1234567", "taro@example.co.jp").await;
+    let yes = taro.says("yes");
+    let mut deliveries = JoinSet::new();
+    for _ in 0..4 {
+        let (engine, yes) = (first.clone(), yes.clone());
+        deliveries.spawn(async move { engine.handle(yes).await });
+    }
+    let responses = deliveries.join_all().await;
+
+    assert_eq!(nomination_rows(&db).await, 2);
+    let handled: Vec<&Response> = responses
+        .iter()
+        .filter(|r| **r != Response::default())
+        .collect();
+    assert_eq!(handled.len(), 1, "{responses:?}");
+    let pending = db
+        .service
+        .list_nominations(&operator(), None)
+        .await
+        .unwrap();
+    let taros = pending
+        .iter()
+        .find(|n| n.ibm_id == ibm("taro@example.co.jp"))
+        .expect("taro's nomination is pending");
+    let sent = sentence(
+        |m| &m.nomination_sent,
+        Lang::Ja,
+        &[("id", &taros.id.to_string())],
+    );
+    assert!(text(handled[0]).contains(&sent), "{handled:?}");
+}
+
+async fn a_message_redelivered_to_two_processes_at_once_acts_once(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let engines = [Arc::new(engine(&db)), Arc::new(other_process(&db).await)];
+    let mut expected_rows = 0;
+    for round in 0..10 {
+        let person = Person::telegram(&format!("70{round}"));
+        let ibm_id = format!("r{round}@example.co.jp");
+        up_to_confirmation(&engines[round % 2], &person, "1234567", &ibm_id).await;
+        let yes = person.says("はい");
+        let mut deliveries = JoinSet::new();
+        for copy in 0..6 {
+            let (engine, yes) = (engines[copy % 2].clone(), yes.clone());
+            deliveries.spawn(async move { engine.handle(yes).await });
+        }
+        let responses = deliveries.join_all().await;
+        expected_rows += 1;
+
+        assert_eq!(nomination_rows(&db).await, expected_rows, "round {round}");
+        let handled: Vec<&Response> = responses
+            .iter()
+            .filter(|r| **r != Response::default())
+            .collect();
+        assert_eq!(handled.len(), 1, "round {round}: {responses:?}");
+        let pending = db
+            .service
+            .list_nominations(&operator(), None)
+            .await
+            .unwrap();
+        let nomination = pending
+            .iter()
+            .find(|n| n.ibm_id == ibm(&ibm_id))
+            .expect("the nomination is pending");
+        let sent = sentence(
+            |m| &m.nomination_sent,
+            Lang::Ja,
+            &[("id", &nomination.id.to_string())],
+        );
+        assert!(
+            text(handled[0]).contains(&sent),
+            "round {round}: {handled:?}"
+        );
+    }
+}
+
+/// One person, two processes. Each round starts a nomination, then sends the same site
+/// number eight times at once, four copies (as different messages) to each process. Handled
+/// one at a time, exactly one copy finds the flow waiting for the site number and moves it on;
+/// the seven others find it waiting for the IBM ID and are told what an IBM ID looks like.
+/// Interleaved turns would both read "waiting for the site number" and both accept it.
+async fn two_processes_handle_one_persons_messages_one_at_a_time(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let engines = [Arc::new(engine(&db)), Arc::new(other_process(&db).await)];
+    let person = Person::telegram("801");
+    let accepted = nomination_step(IBM_ID_STEP, Lang::Ja);
+    let not_an_ibm_id = nomination_retry(IBM_ID_STEP, Lang::Ja);
+    const ROUNDS: usize = 12;
+    const COPIES: usize = 8;
+    for round in 0..ROUNDS {
+        let started = text(&engines[round % 2].handle(person.says("/nominate")).await);
+        assert!(
+            started.contains(&nomination_step(SITE_STEP, Lang::Ja)),
+            "{started}"
+        );
+
+        let mut racing = JoinSet::new();
+        for copy in 0..COPIES {
+            let (engine, message) = (engines[copy % 2].clone(), person.says("1234567"));
+            racing.spawn(async move { text(&engine.handle(message).await) });
+        }
+        let replies = racing.join_all().await;
+
+        let took_it = replies.iter().filter(|r| r.contains(&accepted)).count();
+        let waited_for_ibm_id = replies
+            .iter()
+            .filter(|r| r.contains(&not_an_ibm_id))
+            .count();
+        assert_eq!(
+            (took_it, waited_for_ibm_id),
+            (1, COPIES - 1),
+            "round {round}: {replies:#?}"
+        );
+        // The flow went on from the one accepted copy, whichever process reads it next.
+        let ibm_id = format!("r{round}@example.co.jp");
+        let summary = text(&engines[(round + 1) % 2].handle(person.says(&ibm_id)).await);
+        let expected = sentence(
+            |m| &m.confirm_summary,
+            Lang::Ja,
+            &[("site", "1234567"), ("ibm_id", &ibm_id)],
+        );
+        assert!(summary.contains(&expected), "round {round}: {summary}");
+        engines[round % 2].handle(person.says("はい")).await;
+    }
+
+    let pending = db
+        .service
+        .list_nominations(&operator(), None)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), ROUNDS, "{pending:?}");
+    assert_eq!(nomination_rows(&db).await, ROUNDS as i64);
+    let mut conn = db.raw().await;
+    let conversations: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT person, flow FROM conversations")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        conversations,
+        vec![("telegram:801".to_owned(), None)],
+        "one conversation, its flow finished"
+    );
+    conn.close().await.unwrap();
+}
+
+async fn faq_answers_and_refusals_survive_a_closed_database(db: TestDb) {
+    let agent = registered_agent(&db, "telegram:900").await;
+    let engine = engine(&db);
+    let agent_ja = Person {
+        sender: agent.clone(),
+        lang_hint: None,
+    };
+    let agent_en = Person {
+        sender: agent,
+        lang_hint: Some(Lang::En),
+    };
+    let customer = Person::telegram("901");
+    let listed = text(&engine.handle(agent_ja.says("/pending")).await);
+    assert_eq!(listed, sentence(|m| &m.pending_none, Lang::Ja, &[]));
+
+    db.service.database().close().await;
+
+    let ja = text(&engine.handle(customer.says("パスワードを忘れました")).await);
+    let en = text(
+        &engine
+            .handle(customer.says("which browsers are supported?"))
+            .await,
+    );
+    let pending_ja = text(&engine.handle(agent_ja.says("/pending")).await);
+    let pending_en = text(&engine.handle(agent_en.says("/pending")).await);
+
+    assert!(
+        ja.contains(&answer_line("forgot-password", Lang::Ja)),
+        "{ja}"
+    );
+    assert!(en.contains(&answer_line("browsers", Lang::En)), "{en}");
+    assert_eq!(pending_ja, sentence(|m| &m.unavailable, Lang::Ja, &[]));
+    assert_eq!(pending_en, sentence(|m| &m.unavailable, Lang::En, &[]));
+}
+
+/// The database goes away while a nomination waits for its confirmation: the confirmation,
+/// typed or pressed, and a new `/nominate` are told that account actions are unavailable
+/// rather than taken for questions or silently dropped.
+async fn a_flow_cut_off_by_the_database_says_it_is_unavailable(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let engine = engine(&db);
+    let hanako = Person::telegram("951");
+    let john = Person {
+        lang_hint: Some(Lang::En),
+        ..Person::telegram("952")
+    };
+    up_to_confirmation(&engine, &hanako, "1234567", "hanako@example.co.jp").await;
+    up_to_confirmation(&engine, &john, "1234567", "john@example.com").await;
+
+    db.service.database().close().await;
+
+    let typed = text(&engine.handle(hanako.says("はい")).await);
+    let pressed = text(&engine.handle(john.presses("yes")).await);
+    let started = text(
+        &engine
+            .handle(Person::telegram("953").says("/nominate"))
+            .await,
+    );
+
+    let unavailable = sentence(|m| &m.unavailable, Lang::Ja, &[]);
+    assert!(typed.contains(&unavailable), "{typed}");
+    let unavailable_en = sentence(|m| &m.unavailable, Lang::En, &[]);
+    assert!(pressed.contains(&unavailable_en), "{pressed:?}");
+    assert!(started.contains(&unavailable), "{started}");
+    // A flow that could not be remembered is not started.
+    assert!(
+        !started.contains(&nomination_step(SITE_STEP, Lang::Ja)),
+        "{started}"
+    );
+}
+
+async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let prompt = engine(&db);
+    let slow = Person::telegram("1001");
+    let slower = Person::telegram("1002");
+    let english = Person {
+        lang_hint: Some(Lang::En),
+        ..Person::telegram("1003")
+    };
+    for person in [&slow, &slower, &english] {
+        prompt.handle(person.says("/nominate")).await;
+    }
+    drop(prompt);
+
+    // Exactly fifteen minutes is not too long; the other process sees the same.
+    db.clock.advance(TIMEOUT);
+    let later = other_process(&db).await;
+    let in_time = text(&later.handle(slow.says("1234567")).await);
+    db.clock.advance(Duration::from_secs(1));
+    let too_late = later.handle(slower.says("1234567")).await;
+    let too_late_en = later.handle(english.says("1234567")).await;
+    // The IBM ID after it is no flow answer either, so nothing is requested.
+    let then = text(&later.handle(slower.says("hanako@example.co.jp")).await);
+    let yes = text(&later.handle(slower.says("はい")).await);
+
+    assert!(
+        in_time.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
+        "{in_time}"
+    );
+    let timed_out = sentence(|m| &m.timed_out, Lang::Ja, &[]);
+    assert_eq!(too_late.replies[0].text, timed_out, "{too_late:?}");
+    let timed_out_en = sentence(|m| &m.timed_out, Lang::En, &[]);
+    assert_eq!(too_late_en.replies[0].text, timed_out_en, "{too_late_en:?}");
+    for response in [&too_late, &too_late_en] {
+        let all = text(response);
+        assert!(
+            !all.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
+            "{all}"
+        );
+        assert!(
+            !all.contains(&nomination_step(IBM_ID_STEP, Lang::En)),
+            "{all}"
+        );
+    }
+    assert!(!then.contains(&timed_out), "said once: {then}");
+    let summary = sentence(
+        |m| &m.confirm_summary,
+        Lang::Ja,
+        &[("site", "1234567"), ("ibm_id", "hanako@example.co.jp")],
+    );
+    assert!(!then.contains(&summary), "{then}");
+    assert!(!yes.contains("1234567"), "{yes}");
+    assert_eq!(nomination_rows(&db).await, 0);
+    let mut conn = db.raw().await;
+    let flow: Option<String> =
+        sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1002'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(flow, None);
+    conn.close().await.unwrap();
+}
+
+/// A bot started while its PostgreSQL server is down still answers questions, and says that
+/// account actions are unavailable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_postgres_server_at_start_still_answers_questions() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("postgres://pao@127.0.0.1:{port}/pao");
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(START)));
+
+    let opening = Instant::now();
+    let database = Database::open(&url)
+        .await
+        .expect("an unreachable database still opens");
+    let opened_in = opening.elapsed();
+    let service = Arc::new(SqlService::new(database.clone(), clock.clone()));
+    let engine = Engine::new(bot(), service, database, clock);
+    let customer = Person::telegram("1101");
+    let local = Person {
+        sender: operator(),
+        lang_hint: Some(Lang::En),
+    };
+    let asking = Instant::now();
+    let answer = text(&engine.handle(customer.says("パスワードを忘れました")).await);
+    let answered_in = asking.elapsed();
+    let refusing = Instant::now();
+    let pending = text(&engine.handle(local.says("/pending")).await);
+    let refused_in = refusing.elapsed();
+
+    eprintln!("opened in {opened_in:?}, answered in {answered_in:?}, refused in {refused_in:?}");
+    assert!(
+        answer.contains(&answer_line("forgot-password", Lang::Ja)),
+        "{answer}"
+    );
+    assert_eq!(pending, sentence(|m| &m.unavailable, Lang::En, &[]));
+}
+
+/// A TCP relay to the test's PostgreSQL server that can be cut: then its connections break
+/// and new ones are refused, as when the server goes down or the network fails.
+struct Relay {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    streams: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn to(target: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let port = listener.local_addr().expect("the relay's address").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let streams = Arc::new(Mutex::new(Vec::new()));
+        let (stop, open) = (cut.clone(), streams.clone());
+        std::thread::spawn(move || {
+            // Dropping the listener when cut refuses every later connection.
+            while !stop.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).expect("a blocking stream");
+                let server = TcpStream::connect(target).expect("the server accepts");
+                let mut open = open.lock().unwrap();
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+                open.extend([client, server]);
+            }
+        });
+        Relay { port, cut, streams }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for stream in self.streams.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        // The accept loop notices within a few milliseconds.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
+/// The database server goes away under a running bot (no `close()`: its connections break and
+/// new ones are refused). Questions are still answered, and soon: a customer does not wait
+/// for the pool to give up on the database for the length of a chat platform's patience.
+async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
+    let (server, rest) = db
+        .url
+        .strip_prefix("postgres://postgres@")
+        .and_then(|rest| rest.split_once('/'))
+        .expect("a test database URL of postgres://postgres@HOST:PORT/NAME");
+    let relay = Relay::to(server.parse().expect("HOST:PORT"));
+    let url = format!("postgres://postgres@127.0.0.1:{}/{rest}", relay.port);
+    let service = Arc::new(
+        SqlService::connect(&url, db.clock.clone())
+            .await
+            .expect("the database opens through the relay"),
+    );
+    let engine = engine_on(&db, service);
+    let customer = Person::telegram("1201");
+    let local = Person {
+        sender: operator(),
+        lang_hint: None,
+    };
+    let before = text(&engine.handle(customer.says("パスワードを忘れました")).await);
+    assert!(
+        before.contains(&answer_line("forgot-password", Lang::Ja)),
+        "{before}"
+    );
+
+    relay.cut();
+    let asking = Instant::now();
+    let answer = text(&engine.handle(customer.says("パスワードを忘れました")).await);
+    let answered_in = asking.elapsed();
+    let refusing = Instant::now();
+    let pending = text(&engine.handle(local.says("/pending")).await);
+    let refused_in = refusing.elapsed();
+
+    eprintln!("answered in {answered_in:?}, refused in {refused_in:?}");
+    assert!(
+        answer.contains(&answer_line("forgot-password", Lang::Ja)),
+        "{answer}"
+    );
+    assert_eq!(pending, sentence(|m| &m.unavailable, Lang::Ja, &[]));
+    assert!(
+        answered_in < Duration::from_secs(5),
+        "answered in {answered_in:?}"
+    );
+    assert!(
+        refused_in < Duration::from_secs(10),
+        "refused in {refused_in:?}"
+    );
+}
