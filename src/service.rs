@@ -32,6 +32,8 @@ pub use sql::SqlService;
 pub const LOCKOUT_FAILURES: u32 = 5;
 /// The window failures are counted in, and how long a lockout lasts.
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// How many failed deliveries of an outbox message before it is given up.
+pub const OUTBOX_ATTEMPTS: u32 = 10;
 /// The most secondary members a site may have.
 pub const MAX_SECONDARIES: u32 = 4;
 
@@ -400,13 +402,18 @@ pub trait AccountService: Send + Sync {
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError>;
+
+    /// Records a failed delivery: the message is tried again later, less and less often, and
+    /// given up after [`OUTBOX_ATTEMPTS`] tries. Returns whether it was given up.
+    async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError>;
 }
 
 /// How many messages one delivery round takes.
 const DELIVERY_BATCH: u32 = 100;
 
-/// One delivery round for `channel`: hands each pending message to `send` and marks those it
-/// accepted as delivered. A message `send` fails stays pending for the next round. Returns how
+/// One delivery round for `channel`: hands each message that is due to `send` and marks those
+/// it accepted as delivered. A message `send` fails is tried again in a later round, after a
+/// wait that grows with each failure (see [`AccountService::mark_failed`]). Returns how
 /// many were delivered; a channel calls this in its loop, tests call it to drain the outbox.
 pub async fn deliver_once<S, F, Fut, E>(
     service: &S,
@@ -423,7 +430,11 @@ where
     for message in service.pending_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
         if let Err(error) = send(message).await {
-            tracing::warn!(message = id.0, %error, "outbox message not delivered; kept for the next round");
+            if service.mark_failed(id).await? {
+                tracing::error!(message = id.0, %error, "outbox message given up after {OUTBOX_ATTEMPTS} tries");
+            } else {
+                tracing::warn!(message = id.0, %error, "outbox message not delivered; tried again later");
+            }
             continue;
         }
         service.mark_delivered(id).await?;

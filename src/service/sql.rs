@@ -24,9 +24,18 @@ use crate::domain::{
 use crate::service::hashing::Hasher;
 use crate::service::{
     AccountService, Action, AuditEntry, Clock, LOCKOUT_FAILURES, LOCKOUT_WINDOW, Lockout,
-    MAX_SECONDARIES, Member, MessageId, Nomination, NominationId, NominationStatus, OutboxEvent,
-    OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
+    MAX_SECONDARIES, Member, MessageId, Nomination, NominationId, NominationStatus,
+    OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
 };
+
+/// The wait before the next try of an outbox message that failed `attempts` times: 10 s,
+/// doubling, at most an hour.
+fn outbox_backoff(attempts: i64) -> std::time::Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(9);
+    std::time::Duration::from_secs(10 << doublings).min(std::time::Duration::from_secs(3600))
+}
 
 /// The audit log returns at most this many rows: the most recent.
 const AUDIT_ROWS: i64 = 1000;
@@ -1092,10 +1101,13 @@ impl AccountService for SqlService {
     ) -> Result<Vec<OutboxMessage>, ServiceError> {
         let rows = sqlx::query_as::<_, OutboxRow>(
             "SELECT id, recipient, created_at, payload FROM outbox \
-             WHERE channel = $1 AND delivered_at IS NULL ORDER BY id LIMIT $2",
+             WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+               AND next_attempt_at <= $3 \
+             ORDER BY id LIMIT $2",
         )
         .bind(channel.as_str())
         .bind(i64::from(limit))
+        .bind(self.clock.now().as_millis())
         .fetch_all(self.db.pool())
         .await?;
         rows.into_iter()
@@ -1108,6 +1120,33 @@ impl AccountService for SqlService {
                 })
             })
             .collect()
+    }
+
+    async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError> {
+        let _turn = self.db.writer_turn().await;
+        let attempts: Option<i64> = sqlx::query_scalar(
+            "UPDATE outbox SET attempts = attempts + 1 \
+             WHERE id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL RETURNING attempts",
+        )
+        .bind(id.0)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(attempts) = attempts else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let abandoned = attempts >= i64::from(OUTBOX_ATTEMPTS);
+        let query = if abandoned {
+            sqlx::query("UPDATE outbox SET abandoned_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(now.as_millis())
+        } else {
+            sqlx::query("UPDATE outbox SET next_attempt_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(now.plus(outbox_backoff(attempts)).as_millis())
+        };
+        query.execute(self.db.pool()).await?;
+        Ok(abandoned)
     }
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError> {

@@ -1,11 +1,12 @@
 //! Self-nomination: requests, decisions, the role limits, and telling the requester.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use pao_bot::domain::{Channel, DenyReason, GrantRole, Role};
 use pao_bot::service::{
-    AccountService, NominationId, NominationStatus, OutboxEvent, OutboxMessage, ServiceError,
-    deliver_once,
+    AccountService, NominationId, NominationStatus, OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage,
+    ServiceError, deliver_once,
 };
 use sqlx::Executor;
 use tokio::task::JoinSet;
@@ -17,6 +18,7 @@ on_both_databases!(
     a_second_pending_request_is_refused,
     a_member_asking_again_is_told_they_have_access,
     an_approval_is_delivered_to_the_requester,
+    a_message_that_cannot_be_delivered_is_given_up_and_holds_up_no_other,
     a_denial_tells_the_requester_why_and_is_final,
     a_site_has_at_most_four_secondary_members,
     fifty_concurrent_approvals_leave_exactly_four_secondaries,
@@ -119,13 +121,18 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
     assert_eq!(member.role, Role::User);
 
     assert!(deliver(&db, Channel::Discord).await.is_empty());
-    // A sender that fails leaves the message for the next round.
+    // A sender that fails leaves the message for a later round, not the very next one.
     let failed = deliver_once(db.service.as_ref(), Channel::Telegram, |_| async {
         Err::<(), _>("telegram is down")
     })
     .await
     .unwrap();
     assert_eq!(failed, 0);
+    assert!(
+        deliver(&db, Channel::Telegram).await.is_empty(),
+        "not due yet"
+    );
+    db.clock.advance(Duration::from_secs(10));
 
     let sent = deliver(&db, Channel::Telegram).await;
     assert_eq!(sent.len(), 1);
@@ -143,6 +150,59 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
         deliver(&db, Channel::Telegram).await.is_empty(),
         "delivered once only"
     );
+}
+
+async fn a_message_that_cannot_be_delivered_is_given_up_and_holds_up_no_other(db: TestDb) {
+    site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
+    let blocked = request(&db, "telegram:5", "1234567", "hanako@example.jp").await;
+    let deciding = identity("telegram:1");
+    let approve = GrantRole::default();
+    db.service
+        .approve_nomination(&deciding, blocked, approve)
+        .await
+        .unwrap();
+    // telegram:5 blocked the bot: every try fails.
+    let refuse = |message: OutboxMessage| async move {
+        if message.recipient == identity("telegram:5") {
+            Err("blocked by the user")
+        } else {
+            Ok(())
+        }
+    };
+    let due = || async {
+        !db.service
+            .pending_messages(Channel::Telegram, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    };
+    let try_once = || async {
+        let sent = deliver_once(db.service.as_ref(), Channel::Telegram, refuse).await;
+        assert_eq!(sent.unwrap(), 0);
+    };
+    // The waits grow: 10 s after the first failure, 20 s after the second.
+    try_once().await;
+    db.clock.advance(Duration::from_secs(10));
+    assert!(due().await);
+    try_once().await;
+    db.clock.advance(Duration::from_secs(10));
+    assert!(!due().await, "the second wait is longer");
+    db.clock.advance(Duration::from_secs(10));
+    assert!(due().await);
+    for _ in 2..OUTBOX_ATTEMPTS {
+        try_once().await;
+        db.clock.advance(Duration::from_secs(3600));
+    }
+    assert!(!due().await, "given up after {OUTBOX_ATTEMPTS} tries");
+
+    let later = request(&db, "telegram:6", "1234567", "jiro@example.jp").await;
+    db.service
+        .approve_nomination(&deciding, later, approve)
+        .await
+        .unwrap();
+    let sent = deliver(&db, Channel::Telegram).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].recipient, identity("telegram:6"));
 }
 
 async fn a_denial_tells_the_requester_why_and_is_final(db: TestDb) {
