@@ -158,8 +158,9 @@ impl Engine {
     }
 
     /// One delivery round of the outbox for `channel`: each decision becomes a [`Reply`] in
-    /// its recipient's language, handed to `send` with the recipient. Messages `send` fails
-    /// stay for the next round. Channels call this in a loop; tests call it to drain.
+    /// its recipient's language, handed to `send` with the recipient. A message `send` fails is
+    /// tried again in a later round ([`crate::service::deliver_once`]). Channels call this in
+    /// a loop; tests call it to drain.
     pub async fn deliver_once<F, Fut, E>(
         &self,
         channel: Channel,

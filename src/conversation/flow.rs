@@ -120,21 +120,25 @@ impl Ctx<'_> {
             }
             return self.retry(procedure, step);
         };
-        self.state.flow = Some(Flow::Procedure {
-            procedure: id,
-            step,
-            site: site.clone(),
-            ibm_id: ibm_id.clone(),
-        });
         match next {
             Next::Ask(next) => {
-                if let Some(Flow::Procedure { step, .. }) = &mut self.state.flow {
-                    *step = next;
-                }
+                self.state.flow = Some(Flow::Procedure {
+                    procedure: id,
+                    step: next,
+                    site,
+                    ibm_id,
+                });
                 let between = self.steps(procedure, step + 1, next, false);
                 self.prompt(procedure, next, Some(between).filter(|s| !s.is_empty()));
             }
             Next::Act(passcode) => {
+                // Kept as it is until the action's outcome says where the flow goes.
+                self.state.flow = Some(Flow::Procedure {
+                    procedure: id,
+                    step,
+                    site: site.clone(),
+                    ibm_id: ibm_id.clone(),
+                });
                 let (Some(site), Some(ibm_id)) = (
                     site.and_then(|s| SiteNumber::parse(&s).ok()),
                     ibm_id.and_then(|i| IbmId::parse(&i).ok()),
