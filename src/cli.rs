@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::Bot;
 use crate::channels::console;
+use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Store};
 use crate::database::{Database, DatabaseError};
 use crate::domain::{ChatIdentity, Program, SiteNumber};
@@ -20,6 +22,7 @@ use crate::knowledge::Diagnostics;
 use crate::lang::Lang;
 use crate::matcher::Decision;
 use crate::report::Report;
+use crate::serve::ServeError;
 use crate::service::{AccountService, Clock, ServiceError, SqlService, SystemClock};
 
 /// A support chat-bot for Passport Advantage Online (PAO) customers, in Japanese and English.
@@ -39,6 +42,10 @@ pub struct Cli {
         value_name = "URL"
     )]
     pub database_url: String,
+
+    /// The chat platforms' settings file [default: ./pao-bot.yaml when it exists]
+    #[arg(long, global = true, env = "PAO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,7 +72,9 @@ pub enum Command {
     },
     /// Check the knowledge base: every file problem, and every example another entry wins
     Check,
-    /// Talk to the bot in the terminal (the default), with account actions on the database
+    /// Run the bot on Telegram and/or Discord, as configured (the default when a token is set)
+    Serve,
+    /// Talk to the bot in the terminal (the default otherwise), with account actions
     Chat {
         /// Speak as the local help-desk agent (console:local)
         #[arg(long)]
@@ -98,6 +107,10 @@ pub enum CliError {
     Admin(#[from] AdminError),
     #[error(transparent)]
     Database(#[from] DatabaseError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
     #[error("cannot read the report from the database")]
     Report(#[source] sqlx::Error),
     #[error(transparent)]
@@ -117,10 +130,15 @@ where
             problems,
         })
     };
-    let command = cli.command.unwrap_or(Command::Chat {
-        agent: false,
-        demo: false,
-    });
+    let settings = Settings::load(cli.config.as_deref(), |name| std::env::var(name).ok())?;
+    let command = match cli.command {
+        Some(command) => command,
+        None if settings.any_channel() => Command::Serve,
+        None => Command::Chat {
+            agent: false,
+            demo: false,
+        },
+    };
     match command {
         Command::Check => return check(&dir, &mut output),
         Command::Admin { command } => {
@@ -150,6 +168,10 @@ where
                 &mut output,
                 prompt,
             ))?;
+        }
+        Command::Serve => {
+            let bot = Arc::new(load()?);
+            runtime()?.block_on(serve(bot, &cli.database_url, settings))?;
         }
         Command::Report { json } => {
             let bot = load()?;
@@ -196,6 +218,19 @@ where
     };
     console::run(&engine, &identity, input, output, prompt).await?;
     Ok(())
+}
+
+/// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
+async fn serve(bot: Arc<Bot>, url: &str, settings: Settings) -> Result<(), CliError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Database::open(url).await?;
+    let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+    let engine = Arc::new(Engine::new(bot, service, db.clone(), clock));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
+    let result = crate::serve::serve(engine, settings, shutdown).await;
+    db.close().await;
+    Ok(result?)
 }
 
 /// Creates the demo site, or gives it a new passcode, and prints the passcode.

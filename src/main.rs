@@ -8,6 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 use pao_bot::cli::{self, Cli};
 
+/// Warnings and errors, except serenity's websocket layer, which prints the raw text of a
+/// frame it cannot read: a form's passcode could be in it.
+const DEFAULT_LOG: &str = "warn,serenity::gateway::ws=error";
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -22,7 +26,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(io::stderr)
         .init();

@@ -1,0 +1,205 @@
+//! Telegram channel throughput: updates per second through the whole Telegram path, with
+//! throttling off, against the tests' Bot API server on loopback
+//! (`tests/it/telegram/fake.rs`).
+//!
+//! Run: `cargo bench --bench telegram`
+//!
+//! What one update goes through is what it goes through in production: the bot's long poll
+//! (`getUpdates`, up to 100 updates an answer) and teloxide's parsing and dispatching, the
+//! channel's translation, the engine's turn with its state on SQLite, the HTML rendering,
+//! and the reply's `sendMessage` with its answer parsed; a button press adds
+//! `answerCallbackQuery` and the `editMessageText` of the pressed message. The server and the
+//! bot share the machine's two cores.
+//!
+//! 500 private chats take turns: one round is one update from every chat. A chat's updates
+//! repeat every 5 rounds: 4 FAQ questions (the entries' own questions, in Japanese or English,
+//! so most get an answer with feedback buttons) and then a press of the feedback or "did you
+//! mean" button of the bot's latest message in that chat (a question when it has none). Each
+//! update gets exactly one reply, so a round is done when the server has answered one
+//! `sendMessage` per update; the count is checked at the end.
+
+#[path = "../tests/it/telegram/fake.rs"]
+mod fake;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use pao_bot::answer::Bot;
+use pao_bot::channels::telegram::{self, Options};
+use pao_bot::config::TelegramSettings;
+use pao_bot::conversation::Engine;
+use pao_bot::database::Database;
+use pao_bot::service::{Clock, SqlService, SystemClock};
+use secrecy::SecretString;
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use fake::{FakeTelegram, Person};
+
+const CHATS: i64 = 500;
+/// Every this many rounds, a chat presses a button instead of asking.
+const PRESS_EVERY: u64 = 5;
+
+/// The bot running against the server, and what it is asked.
+struct Bench {
+    fake: FakeTelegram,
+    people: Vec<Person>,
+    questions: Vec<String>,
+    rounds: u64,
+    /// The replies expected so far.
+    expected: u64,
+    shutdown: CancellationToken,
+    channel: JoinHandle<Result<(), telegram::TelegramError>>,
+    _dir: TempDir,
+}
+
+impl Bench {
+    async fn start() -> Bench {
+        let dir = TempDir::new().expect("a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let db = Database::connect(&url).await.expect("the database opens");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
+        let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
+        let questions = bot
+            .knowledge()
+            .entries()
+            .iter()
+            .flat_map(|entry| [entry.question.ja.clone(), entry.question.en.clone()])
+            .collect();
+        let engine = Arc::new(Engine::new(bot, service, db, clock));
+
+        let fake = FakeTelegram::start().await;
+        fake.stop_recording();
+        let settings = TelegramSettings {
+            token: SecretString::from(fake::TOKEN),
+            api_url: Some(fake.url()),
+            webhook: None,
+        };
+        let options = Options {
+            throttle: false,
+            ..Options::default()
+        };
+        let shutdown = CancellationToken::new();
+        let channel = tokio::spawn(telegram::run_with(
+            engine,
+            settings,
+            options,
+            shutdown.clone(),
+        ));
+        fake.wait_for_arrivals("getUpdates", 1).await;
+        let people = (1..=CHATS)
+            .map(|id| {
+                let language = if id % 2 == 0 { "ja" } else { "en" };
+                Person::new(id, &format!("Customer {id}"), Some(language))
+            })
+            .collect();
+        Bench {
+            fake,
+            people,
+            questions,
+            rounds: 0,
+            expected: 0,
+            shutdown,
+            channel,
+            _dir: dir,
+        }
+    }
+
+    /// Queues one update from every chat, then waits for every reply; returns the time
+    /// from the first update queued to the last reply.
+    async fn round(&mut self) -> Duration {
+        let round = self.rounds;
+        self.rounds += 1;
+        let started = Instant::now();
+        for (n, person) in self.people.iter().enumerate() {
+            let chat_round = round + n as u64;
+            let pressed = chat_round % PRESS_EVERY == PRESS_EVERY - 1
+                && self
+                    .fake
+                    .press_latest(person, person.id, one_reply_press)
+                    .is_some();
+            if !pressed {
+                let pick = (chat_round as usize * 7 + n * 13) % self.questions.len();
+                self.fake.say(person, &self.questions[pick]);
+            }
+        }
+        self.expected += self.people.len() as u64;
+        self.fake.wait_for_count("sendMessage", self.expected).await;
+        started.elapsed()
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.channel
+            .await
+            .expect("the channel does not panic")
+            .expect("the channel stops cleanly");
+        let presses = self.fake.count("answerCallbackQuery");
+        let edits = self.fake.count("editMessageText");
+        println!(
+            "{} updates: {} replies, {presses} presses answered, {edits} messages edited",
+            self.expected,
+            self.fake.count("sendMessage")
+        );
+        assert_eq!(
+            self.fake.count("sendMessage"),
+            self.expected,
+            "one reply per update"
+        );
+        assert_eq!(edits, presses, "every press edits its message");
+    }
+}
+
+/// Presses that get exactly one reply: feedback, and a "did you mean" pick. (Starting a
+/// procedure would make the next questions get two: the answer, and the step asked again.)
+fn one_reply_press(data: &str) -> bool {
+    data.starts_with("fb:") || data.starts_with("entry:")
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+fn telegram(c: &mut Criterion) {
+    let runtime = runtime();
+    let mut bench = runtime.block_on(Bench::start());
+    // Warm up: every chat has its conversation row, and presses have answers to press.
+    for _ in 0..PRESS_EVERY {
+        runtime.block_on(bench.round());
+    }
+    let mut group = c.benchmark_group("telegram");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(CHATS as u64));
+    // One iteration is one round: an update from each of the 500 chats, and its reply.
+    group.bench_function("updates_unthrottled", |b| {
+        b.iter_custom(|rounds| {
+            let mut total = Duration::ZERO;
+            for _ in 0..rounds {
+                total += runtime.block_on(bench.round());
+            }
+            total
+        });
+    });
+    group.finish();
+    runtime.block_on(bench.stop());
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(20));
+    targets = telegram
+}
+criterion_main!(benches);

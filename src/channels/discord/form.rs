@@ -1,0 +1,194 @@
+//! The forms (Discord modals) of `/passcode` and `/nominate`. In a guild channel the sender
+//! cannot answer the engine's questions one message at a time without everyone seeing them,
+//! and a passcode must never be in a channel's history; so the command opens a form with a
+//! field per value the procedure asks for, and the submitted form is handed to the engine as
+//! the command and then each value, as a private chat would have typed them.
+//!
+//! The fields are the procedure's own slots, read from the knowledge base, in its order
+//! (up to a yes/no confirmation, which the engine's buttons then ask). A value is handed over
+//! only once the engine has just asked for it (its reply holds the step's question): when the
+//! engine refuses a value, what follows is not fed in as the answer to another question, and
+//! a passcode reaches the engine only as a passcode.
+
+use std::collections::HashMap;
+
+use serenity::all::{ActionRowComponent, InputTextStyle, ModalInteractionData};
+use serenity::builder::{CreateActionRow, CreateInputText, CreateModal};
+
+use crate::conversation::{Engine, Incoming, Response};
+use crate::knowledge::{KnowledgeBase, Procedure, ProcedureId, Slot, Step};
+use crate::lang::Lang;
+
+/// What every form's custom id starts with, to tell it from anything else.
+const PREFIX: &str = "pao-form:";
+
+/// A command that opens a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    Passcode,
+    Nominate,
+}
+
+impl Form {
+    /// The engine's command that starts the procedure.
+    fn command(self) -> &'static str {
+        match self {
+            Form::Passcode => "/passcode",
+            Form::Nominate => "/nominate",
+        }
+    }
+
+    /// The procedure the engine runs for the command.
+    fn procedure(self) -> &'static str {
+        match self {
+            Form::Passcode => "first-access",
+            Form::Nominate => "self-nomination",
+        }
+    }
+
+    fn custom_id(self) -> String {
+        format!("{PREFIX}{}", self.procedure())
+    }
+
+    /// The form a modal's custom id names.
+    pub(super) fn parse(custom_id: &str) -> Option<Form> {
+        let procedure = custom_id.strip_prefix(PREFIX)?;
+        [Form::Passcode, Form::Nominate]
+            .into_iter()
+            .find(|form| form.procedure() == procedure)
+    }
+
+    /// Discord limits a modal's title to 45 characters, shorter than the procedures' titles.
+    fn title(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Form::Passcode, Lang::Ja) => "初回アクセス (テンポラリー・パスコード)",
+            (Form::Passcode, Lang::En) => "First access (temporary passcode)",
+            (Form::Nominate, Lang::Ja) => "セルフ・ノミネーション",
+            (Form::Nominate, Lang::En) => "Self-nomination",
+        }
+    }
+
+    fn find(self, kb: &KnowledgeBase) -> Option<&Procedure> {
+        let id = ProcedureId::parse(self.procedure()).ok()?;
+        kb.procedure(&id)
+    }
+}
+
+/// A field's label (at most 45 characters) and longest value.
+fn field(slot: Slot, lang: Lang) -> (&'static str, u16) {
+    match (slot, lang) {
+        (Slot::SiteNumber, Lang::Ja) => ("サイト番号 (7桁)", 16),
+        (Slot::SiteNumber, Lang::En) => ("Site number (7 digits)", 16),
+        (Slot::IbmId, Lang::Ja) => ("IBM ID (メールアドレス)", 254),
+        (Slot::IbmId, Lang::En) => ("IBM ID (e-mail address)", 254),
+        (Slot::Passcode, Lang::Ja) => ("テンポラリー・パスコード", 64),
+        (Slot::Passcode, Lang::En) => ("Temporary passcode", 64),
+        (Slot::Confirm, Lang::Ja) => ("はい / いいえ", 8),
+        (Slot::Confirm, Lang::En) => ("yes / no", 8),
+    }
+}
+
+/// The steps of `procedure` the form asks for, in order: those before a confirmation.
+fn asked_steps(procedure: &Procedure) -> impl Iterator<Item = (&Step, Slot)> {
+    procedure
+        .steps
+        .iter()
+        .filter_map(|step| step.slot.map(|slot| (step, slot)))
+        .take_while(|(_, slot)| *slot != Slot::Confirm)
+}
+
+/// The modal of `form` in `lang`; `None` when the knowledge base has no such procedure (the
+/// command then goes to the engine as typed).
+pub(super) fn modal(form: Form, kb: &KnowledgeBase, lang: Lang) -> Option<CreateModal> {
+    let procedure = form.find(kb)?;
+    let rows: Vec<CreateActionRow> = asked_steps(procedure)
+        .map(|(_, slot)| {
+            let (label, max) = field(slot, lang);
+            CreateActionRow::InputText(
+                CreateInputText::new(InputTextStyle::Short, label, slot.to_string())
+                    .required(true)
+                    .max_length(max),
+            )
+        })
+        .collect();
+    (!rows.is_empty())
+        .then(|| CreateModal::new(form.custom_id(), form.title(lang)).components(rows))
+}
+
+/// The submitted values by field (slot name).
+pub(super) fn answers(data: &ModalInteractionData) -> HashMap<String, String> {
+    data.components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => {
+                Some((input.custom_id.clone(), input.value.clone()?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Hands a submitted form to the engine: the command, then each value the engine asks for;
+/// `incoming(text, n)` makes the `n`th message. Returns the engine's last response, which is
+/// what the sender is shown: the outcome, or why a value was not taken.
+pub(super) async fn submit<F>(
+    engine: &Engine,
+    form: Form,
+    answers: &HashMap<String, String>,
+    incoming: F,
+) -> Response
+where
+    F: Fn(String, usize) -> Incoming,
+{
+    let mut response = engine.handle(incoming(form.command().to_owned(), 0)).await;
+    let Some(procedure) = form.find(engine.bot().knowledge()) else {
+        return response;
+    };
+    for (n, (step, slot)) in asked_steps(procedure).enumerate() {
+        let Some(value) = answers.get(&slot.to_string()) else {
+            tracing::warn!(%slot, "a form came back without one of its fields");
+            return response;
+        };
+        if !asks(&response, step) {
+            return response;
+        }
+        response = engine.handle(incoming(value.clone(), n + 1)).await;
+    }
+    response
+}
+
+/// Whether the engine's `response` asks the question of `step`, in either language.
+fn asks(response: &Response, step: &Step) -> bool {
+    response.replies.iter().any(|reply| {
+        step.text
+            .iter()
+            .any(|(_, question)| reply.text.contains(question.trim()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_modal_custom_id_names_its_form() {
+        for form in [Form::Passcode, Form::Nominate] {
+            assert_eq!(Form::parse(&form.custom_id()), Some(form));
+        }
+        assert_eq!(Form::parse("entry:signin"), None);
+        assert_eq!(Form::parse("pao-form:lockout"), None);
+    }
+
+    #[test]
+    fn titles_and_labels_fit_discords_limits() {
+        for lang in [Lang::Ja, Lang::En] {
+            for form in [Form::Passcode, Form::Nominate] {
+                assert!(form.title(lang).chars().count() <= 45);
+            }
+            for slot in [Slot::SiteNumber, Slot::IbmId, Slot::Passcode, Slot::Confirm] {
+                assert!(field(slot, lang).0.chars().count() <= 45);
+            }
+        }
+    }
+}

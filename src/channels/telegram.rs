@@ -1,0 +1,449 @@
+//! The Telegram channel, on teloxide: Telegram's updates become the engine's
+//! [`Incoming`](crate::conversation::Incoming) messages and its [`Response`]s become Bot
+//! API calls. Nothing here decides what to say.
+//!
+//! The parts, in the order an update travels:
+//!
+//! - Updates arrive by long polling (teloxide's [`Polling`]), or through teloxide's axum
+//!   webhook when `settings.webhook` is set, and go to a teloxide [`Dispatcher`], which
+//!   handles one chat's updates in order and different chats side by side. An update
+//!   teloxide cannot parse is logged (its id only) and skipped (`listener`).
+//! - `incoming` decides whether an update is for the bot (in private chats everything; in
+//!   groups commands, mentions of `@username` and replies to the bot) and builds the
+//!   message: the update id as its message id, so that a redelivered update acts once,
+//!   and the sender's `language_code` as the language hint.
+//! - `outgoing` makes the Bot API calls: replies as HTML with inline keyboards
+//!   (`render`), callback queries answered at once so the button stops spinning, the
+//!   pressed message edited to show the choice and lose its spent buttons, passcode
+//!   messages deleted, and replies meant for the sender alone sent to their private chat.
+//!   Messages go through teloxide's [`Throttle`](teloxide::adaptors::Throttle) (Telegram's
+//!   limits), every call is retried after a 429's `retry_after`, and after network errors
+//!   and server errors with backoff.
+//! - Decisions on nominations wait in the outbox; they are delivered at start (so those
+//!   made while the bot was down arrive after a restart) and then every
+//!   [`Options::outbox_every`].
+//!
+//! Cancelling the shutdown token stops the listener; every update already received is
+//! handled and answered before [`run`] returns.
+//!
+//! Logs carry chat, update and message ids, never the token or a message's text, which may
+//! hold a passcode.
+
+mod incoming;
+mod listener;
+mod outgoing;
+mod render;
+
+use std::convert::Infallible;
+use std::fmt::{self, Debug};
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use teloxide::Bot;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
+use teloxide::dptree;
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::types::{CallbackQuery, Chat, ChatId, Me, Message, MessageId, Update, UserId};
+use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
+use tokio_util::sync::CancellationToken;
+
+pub use outgoing::CallError;
+
+use crate::channels::telegram::outgoing::Outgoing;
+use crate::config::{TelegramSettings, Webhook};
+use crate::conversation::{Engine, Reply, Response};
+use crate::domain::{Channel, ChatIdentity};
+
+/// How the channel runs, beyond what the settings say. [`run`] uses the defaults.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Keep to Telegram's limits on outgoing messages (teloxide's `Throttle`: 30 messages a
+    /// second overall, 1 a second and 20 a minute per chat). Off only for measurements
+    /// against a local server, which has no limits.
+    pub throttle: bool,
+    /// How often the outbox is delivered.
+    pub outbox_every: Duration,
+    /// How long one `getUpdates` call may wait for updates.
+    pub poll_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            throttle: true,
+            outbox_every: Duration::from_secs(2),
+            // teloxide's default, within its HTTP client's 17 s timeout.
+            poll_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the Telegram channel stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    #[error("the Bot API address (TELOXIDE_API_URL or telegram.api_url) is not a URL: {0}")]
+    ApiUrl(String),
+    #[error("the webhook address (telegram.webhook.url) is not a URL: {0}")]
+    WebhookUrl(String),
+    #[error("cannot start on Telegram: the Bot API refused or could not be reached")]
+    Start(#[source] CallError),
+    #[error("cannot listen for the webhook on {address}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set the webhook")]
+    SetWebhook(#[source] CallError),
+}
+
+/// Runs the Telegram channel until `shutdown` is cancelled, with the default [`Options`].
+pub async fn run(
+    engine: Arc<Engine>,
+    settings: TelegramSettings,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    run_with(engine, settings, Options::default(), shutdown).await
+}
+
+/// [`run`] with chosen [`Options`].
+pub async fn run_with(
+    engine: Arc<Engine>,
+    settings: TelegramSettings,
+    options: Options,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    let bot = bot(&settings)?;
+    let out = Outgoing::new(bot.clone(), options.throttle);
+    let me = tokio::select! {
+        me = out.get_me() => me.map_err(TelegramError::Start)?,
+        () = shutdown.cancelled() => return Ok(()),
+    };
+    tracing::info!(
+        username = me.user.username.as_deref().unwrap_or_default(),
+        "connected to Telegram"
+    );
+    out.set_commands().await;
+    let context = Arc::new(Context { engine, out });
+
+    // The outbox stops with the channel, whatever stopped it.
+    let stop_outbox = shutdown.child_token();
+    let outbox = tokio::spawn(deliver_outbox(
+        context.clone(),
+        options.outbox_every,
+        stop_outbox.clone(),
+    ));
+    let result = match &settings.webhook {
+        None => poll(bot, context, &options, shutdown).await,
+        Some(webhook) => serve_webhook(bot, context, webhook, shutdown).await,
+    };
+    stop_outbox.cancel();
+    if let Err(error) = outbox.await {
+        tracing::error!(%error, "the outbox delivery stopped abnormally");
+    }
+    tracing::info!("the Telegram channel stopped");
+    result
+}
+
+/// The bot as teloxide's `Bot::from_env` would make it (the proxy of `TELOXIDE_PROXY` too),
+/// from settings that may come from the file instead of the environment.
+fn bot(settings: &TelegramSettings) -> Result<Bot, TelegramError> {
+    let bot = Bot::with_client(
+        settings.token.expose_secret(),
+        teloxide::net::client_from_env(),
+    );
+    match &settings.api_url {
+        None => Ok(bot),
+        // Trimmed as `Bot::from_env` does: the method names are appended as path segments.
+        Some(url) => {
+            Ok(bot
+                .set_api_url(parse_url(url.trim_end_matches('/')).map_err(TelegramError::ApiUrl)?))
+        }
+    }
+}
+
+/// `text` as a URL of the type the caller needs: teloxide takes `reqwest::Url`s (in
+/// `set_api_url` and the webhook options) but re-exports neither `reqwest` nor `url`.
+fn parse_url<U>(text: &str) -> Result<U, String>
+where
+    U: FromStr,
+    U::Err: fmt::Display,
+{
+    text.parse::<U>().map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// What every handler needs.
+struct Context {
+    engine: Arc<Engine>,
+    out: Outgoing,
+}
+
+/// Long polling until `shutdown`.
+async fn poll(
+    bot: Bot,
+    context: Arc<Context>,
+    options: &Options,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    let polling = Polling::builder(bot.clone())
+        .timeout(options.poll_timeout)
+        .delete_webhook()
+        .await
+        .build();
+    let errors = Arc::new(|error: teloxide::RequestError| async move {
+        // teloxide's polling waits (retry_after, or its backoff) before the next call.
+        tracing::warn!(error = %CallError::from(error), "getting updates failed");
+    });
+    dispatch(
+        bot,
+        context,
+        listener::SkipMalformed::new(polling),
+        errors,
+        shutdown,
+    )
+    .await
+}
+
+/// Webhook mode until `shutdown`: teloxide's axum listener, on a socket bound here so that an
+/// address in use is an error rather than a panic in a background task.
+async fn serve_webhook(
+    bot: Bot,
+    context: Arc<Context>,
+    webhook: &Webhook,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    let url = webhook_options(webhook)?.url;
+    let socket = tokio::net::TcpListener::bind(webhook.listen)
+        .await
+        .map_err(|source| TelegramError::Listen {
+            address: webhook.listen,
+            source,
+        })?;
+    // `setWebhook` is called here, retried like every other call.
+    let (listener, stopped, router) = context
+        .out
+        .retrying("setWebhook", || {
+            let options = webhooks::Options::new(webhook.listen, url.clone());
+            webhooks::axum_to_router(bot.clone(), options)
+        })
+        .await
+        .map_err(TelegramError::SetWebhook)?;
+    tracing::info!(address = %webhook.listen, "listening for the webhook");
+    let server = tokio::spawn(async move {
+        axum::serve(socket, router)
+            .with_graceful_shutdown(stopped)
+            .await
+    });
+    let errors = Arc::new(|error: Infallible| async move { match error {} });
+    let result = dispatch(
+        bot,
+        context,
+        listener::SkipMalformed::new(listener),
+        errors,
+        shutdown,
+    )
+    .await;
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "the webhook server failed"),
+        Err(error) => tracing::error!(%error, "the webhook server stopped abnormally"),
+    }
+    result
+}
+
+/// teloxide's webhook options for `webhook`. `setWebhook` consumes them: each try needs new
+/// ones.
+fn webhook_options(webhook: &Webhook) -> Result<webhooks::Options, TelegramError> {
+    let url = parse_url(&webhook.url).map_err(TelegramError::WebhookUrl)?;
+    Ok(webhooks::Options::new(webhook.listen, url))
+}
+
+/// Feeds `listener`'s updates to a teloxide dispatcher until `shutdown`, then lets it finish
+/// the updates it has.
+async fn dispatch<L, E>(
+    bot: Bot,
+    context: Arc<Context>,
+    mut listener: L,
+    errors: Arc<E>,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError>
+where
+    L: UpdateListener + Send,
+    L::Err: Debug,
+    E: ErrorHandler<L::Err> + Send + Sync,
+{
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback));
+    let mut dispatcher = Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![context])
+        .default_handler(|update| async move {
+            tracing::debug!(update = update.id.0, "an update of a kind the bot ignores");
+        })
+        .build();
+    // Stopping the listener, rather than the dispatcher, works at any moment, even before
+    // dispatching has started; the dispatcher then handles what it has received and returns.
+    let stop = listener.stop_token();
+    let stopper = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown.cancelled().await;
+            tracing::info!("stopping: no new updates; finishing those received");
+            stop.stop();
+        }
+    });
+    let result = dispatcher
+        .try_dispatch_with_listener(listener, errors)
+        .await
+        .map_err(|error| TelegramError::Start(error.into()));
+    // Also when dispatching could not start: the webhook's server stops with its listener.
+    stop.stop();
+    stopper.abort();
+    result
+}
+
+/// A message: a question, a command, a flow's answer.
+async fn on_message(
+    context: Arc<Context>,
+    update: Update,
+    message: Message,
+    me: Me,
+) -> Result<(), Infallible> {
+    let Some(incoming) = incoming::from_message(&message, update.id, &me) else {
+        return Ok(());
+    };
+    let Some(user) = message.from.as_ref().map(|from| from.id) else {
+        return Ok(());
+    };
+    let response = context.engine.handle(incoming).await;
+    if response.delete_incoming {
+        context.out.delete(message.chat.id, message.id).await;
+    }
+    // In a group, the first reply answers the message, so that the thread reads right and
+    // the asker can reply to it to go on.
+    let reply_to = (!message.chat.is_private() && !response.delete_incoming).then_some(message.id);
+    context
+        .send_replies(&message.chat, user, response, reply_to)
+        .await;
+    Ok(())
+}
+
+/// A button pressed under one of the bot's messages.
+async fn on_callback(
+    context: Arc<Context>,
+    update: Update,
+    query: CallbackQuery,
+) -> Result<(), Infallible> {
+    // First, so that the button stops spinning while the engine works.
+    context.out.answer_callback(query.id.clone()).await;
+    let Some(incoming) = incoming::from_callback(&query, update.id) else {
+        return Ok(());
+    };
+    let Some(chat) = query.message.as_ref().map(|m| m.chat().clone()) else {
+        return Ok(());
+    };
+    let response = context.engine.handle(incoming).await;
+    // An empty response is a redelivered press (already shown) or one that no longer means
+    // anything: the message stays as it is.
+    if !response.replies.is_empty()
+        && let (Some(message), Some(data)) = (query.regular_message(), query.data.as_deref())
+    {
+        context.out.show_pressed(message, data).await;
+    }
+    context
+        .send_replies(&chat, query.from.id, response, None)
+        .await;
+    Ok(())
+}
+
+impl Context {
+    /// Sends a response's replies in order: to `chat`, or for a private reply in a group, to
+    /// the sender's private chat.
+    async fn send_replies(
+        &self,
+        chat: &Chat,
+        user: UserId,
+        response: Response,
+        mut reply_to: Option<MessageId>,
+    ) {
+        for reply in &response.replies {
+            let target = destination(chat, user, reply);
+            let answering = if target == chat.id {
+                reply_to.take()
+            } else {
+                None
+            };
+            if let Err(error) = self.out.send(target, reply, answering).await {
+                tracing::warn!(chat = target.0, %error, "a reply was not sent");
+            }
+        }
+    }
+
+    /// One outbox message to its recipient's private chat.
+    async fn deliver(&self, to: &ChatIdentity, reply: &Reply) -> Result<(), CallError> {
+        let chat = to
+            .id()
+            .parse::<i64>()
+            .map_err(|_| CallError::NotAChat(to.to_string()))?;
+        self.out.send(ChatId(chat), reply, None).await.map(drop)
+    }
+}
+
+/// Where a reply goes: its chat, unless it is for the sender alone and the chat is not
+/// private; then the sender's private chat, whose id is the user's id.
+fn destination(chat: &Chat, user: UserId, reply: &Reply) -> ChatId {
+    if reply.private && !chat.is_private() {
+        ChatId::from(user)
+    } else {
+        chat.id
+    }
+}
+
+/// Delivers the outbox now and then every `every`, until `stop`; a round in progress
+/// finishes first.
+async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: CancellationToken) {
+    loop {
+        let delivered = context
+            .engine
+            .deliver_once(Channel::Telegram, |to, reply| {
+                let context = &context;
+                async move { context.deliver(&to, &reply).await }
+            })
+            .await;
+        match delivered {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "outbox messages delivered"),
+            Err(error) => tracing::warn!(%error, "the outbox could not be read"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn chat(json: serde_json::Value) -> Chat {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_private_reply_in_a_group_goes_to_the_senders_private_chat() {
+        let private = chat(json!({"id": 100, "type": "private", "first_name": "Taro"}));
+        let group = chat(json!({"id": -42, "type": "group", "title": "PAO users"}));
+        let mut reply = Reply::text("new passcode");
+        reply.private = true;
+        assert_eq!(destination(&group, UserId(100), &reply), ChatId(100));
+        assert_eq!(destination(&private, UserId(100), &reply), ChatId(100));
+        let public = Reply::text("hello");
+        assert_eq!(destination(&group, UserId(100), &public), ChatId(-42));
+    }
+}

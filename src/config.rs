@@ -1,0 +1,191 @@
+//! The chat platforms' settings, layered: a YAML file (`--config FILE`, else `pao-bot.yaml`
+//! in the working folder when there is one), then the environment, which wins. The variable
+//! names are the ones each library's users know: teloxide's `TELOXIDE_TOKEN` and
+//! `TELOXIDE_API_URL`, and `DISCORD_TOKEN` / `DISCORD_API_URL`.
+//!
+//! ```yaml
+//! telegram:
+//!   token: "123456:ABC..."          # or TELOXIDE_TOKEN
+//!   api_url: http://127.0.0.1:8081  # or TELOXIDE_API_URL; the Bot API server to use
+//!   webhook:                        # long polling when left out
+//!     listen: 0.0.0.0:8443
+//!     url: https://bot.example.com/telegram
+//! discord:
+//!   token: "..."                    # or DISCORD_TOKEN
+//!   api_url: http://127.0.0.1:9000  # or DISCORD_API_URL; replaces https://discord.com
+//!   guild: 123456789012345678       # register slash commands there (instant) instead of globally
+//!   message_content: false          # ask for the privileged Message Content intent
+//! ```
+//!
+//! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "pao-bot.yaml";
+
+/// Every channel that is configured.
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub telegram: Option<TelegramSettings>,
+    pub discord: Option<DiscordSettings>,
+}
+
+/// The Telegram channel's settings.
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    pub token: SecretString,
+    /// The Bot API server, when not Telegram's own.
+    pub api_url: Option<String>,
+    /// Webhook mode; long polling when `None`.
+    pub webhook: Option<Webhook>,
+}
+
+/// Where Telegram delivers updates in webhook mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// The address the HTTP listener binds.
+    pub listen: SocketAddr,
+    /// The public HTTPS address Telegram is given, which reaches `listen`.
+    pub url: String,
+}
+
+/// The Discord channel's settings.
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: SecretString,
+    /// Replaces `https://discord.com` as the base of every HTTP call.
+    pub api_url: Option<String>,
+    /// The guild to register slash commands in; globally when `None`.
+    pub guild: Option<u64>,
+    /// Whether to ask for the privileged Message Content intent.
+    pub message_content: bool,
+}
+
+/// Why the settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the settings file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the settings file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    telegram: Option<TelegramFile>,
+    discord: Option<DiscordFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelegramFile {
+    token: Option<String>,
+    api_url: Option<String>,
+    webhook: Option<Webhook>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiscordFile {
+    token: Option<String>,
+    api_url: Option<String>,
+    guild: Option<u64>,
+    #[serde(default)]
+    message_content: bool,
+}
+
+impl Settings {
+    /// Reads `file` (or [`DEFAULT_FILE`] when it exists), then `env`, which wins.
+    pub fn load<F>(file: Option<&Path>, env: F) -> Result<Settings, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let file = match file {
+            Some(path) => read(path)?,
+            None if Path::new(DEFAULT_FILE).is_file() => read(Path::new(DEFAULT_FILE))?,
+            None => File::default(),
+        };
+        let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let telegram = file.telegram.unwrap_or_default();
+        let discord = file.discord.unwrap_or_default();
+        Ok(Settings {
+            telegram: env("TELOXIDE_TOKEN")
+                .or(telegram.token)
+                .map(|token| TelegramSettings {
+                    token: SecretString::from(token),
+                    api_url: env("TELOXIDE_API_URL").or(telegram.api_url),
+                    webhook: telegram.webhook,
+                }),
+            discord: env("DISCORD_TOKEN")
+                .or(discord.token)
+                .map(|token| DiscordSettings {
+                    token: SecretString::from(token),
+                    api_url: env("DISCORD_API_URL").or(discord.api_url),
+                    guild: discord.guild,
+                    message_content: discord.message_content,
+                }),
+        })
+    }
+
+    /// Whether any chat platform is configured.
+    pub fn any_channel(&self) -> bool {
+        self.telegram.is_some() || self.discord.is_some()
+    }
+}
+
+fn read(path: &Path) -> Result<File, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_yaml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "telegram:\n  token: from-file\n  api_url: http://file\ndiscord:\n  token: d\n  guild: 42"
+        )
+        .unwrap();
+        let env = |name: &str| (name == "TELOXIDE_TOKEN").then(|| "from-env".to_owned());
+        let settings = Settings::load(Some(file.path()), env).unwrap();
+        let telegram = settings.telegram.unwrap();
+        assert_eq!(telegram.token.expose_secret(), "from-env");
+        assert_eq!(telegram.api_url.as_deref(), Some("http://file"));
+        assert_eq!(settings.discord.unwrap().guild, Some(42));
+    }
+
+    #[test]
+    fn nothing_configured_is_no_channel_and_a_typo_is_an_error() {
+        let none = Settings::load(None, |_| None).unwrap();
+        assert!(!none.any_channel());
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "telegram:\n  tokn: x").unwrap();
+        let error = Settings::load(Some(file.path()), |_| None).unwrap_err();
+        assert!(error.to_string().contains("tokn"), "{error}");
+    }
+}
