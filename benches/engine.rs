@@ -1,0 +1,245 @@
+//! Conversation engine throughput: messages per second through `Engine::handle` with the
+//! conversations' state on SQLite, messages driven one at a time and with 16 and 64 in
+//! flight.
+//!
+//! Run: `cargo bench --bench engine`
+//!
+//! 1,000 private Telegram chats (`telegram:1` to `telegram:1000`, one person each) take turns:
+//! one round sends the next message of every chat's script, chat after chat, so that
+//! consecutive messages always belong to different chats. Every message has a message id never
+//! used before, so each one is looked up among the handled ids and then recorded. A chat's
+//! script repeats every 10 messages, and each chat starts it at a different place, so every
+//! round holds the same mix:
+//!
+//! - 5 FAQ questions, taken in turn from the examples of `faq/entries/` (3 Japanese, 2
+//!   English): almost all get an answer, which writes an `answers` row;
+//! - 1 feedback button press on that chat's latest answer (an update of its row);
+//! - 4 steps of the self-nomination flow: `/nominate`, a site number, an IBM ID, then
+//!   "cancel" (or キャンセル) where the flow asks for confirmation.
+//!
+//! No passcode is checked (argon2 makes a check take tens of milliseconds on purpose) and no
+//! nomination is requested: those are the account service's figures (`--bench service`).
+//! What is measured is the engine's own cost per message: the matcher, the flow logic, and
+//! the store's one read and one write transaction per message.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use pao_bot::answer::Bot;
+use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
+use pao_bot::database::Database;
+use pao_bot::domain::{Channel, ChatIdentity};
+use pao_bot::lang::Lang;
+use pao_bot::service::{Clock, SqlService, SystemClock};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+const CHATS: u64 = 1_000;
+/// Messages in flight at once in the concurrent runs; 1 is one at a time.
+const IN_FLIGHT: [usize; 3] = [1, 16, 64];
+/// A chat's script: what its n-th message is.
+const SCRIPT: [Step; 10] = [
+    Step::Faq(Lang::Ja),
+    Step::Faq(Lang::En),
+    Step::Feedback,
+    Step::Faq(Lang::Ja),
+    Step::Nominate,
+    Step::SiteNumber,
+    Step::IbmId,
+    Step::Cancel,
+    Step::Faq(Lang::En),
+    Step::Faq(Lang::Ja),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Faq(Lang),
+    Feedback,
+    Nominate,
+    SiteNumber,
+    IbmId,
+    Cancel,
+}
+
+/// The engine on a fresh SQLite database, and what the messages are made of.
+struct Bench {
+    engine: Engine,
+    questions: [Vec<String>; 2],
+    /// Per chat, the feedback payload of its latest answer.
+    feedback: Vec<Mutex<Option<String>>>,
+    /// The next message's number: its message id, and which chat and step it is.
+    next: AtomicU64,
+    _dir: TempDir,
+}
+
+impl Bench {
+    async fn new() -> Bench {
+        let dir = TempDir::new().expect("a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let db = Database::connect(&url).await.expect("the database opens");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
+        let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
+        let mut questions = [Vec::new(), Vec::new()];
+        for entry in bot.knowledge().entries() {
+            questions[0].extend(entry.examples.ja.iter().cloned());
+            questions[1].extend(entry.examples.en.iter().cloned());
+        }
+        Bench {
+            engine: Engine::new(bot, service, db, clock),
+            questions,
+            feedback: (0..CHATS).map(|_| Mutex::new(None)).collect(),
+            next: AtomicU64::new(0),
+            _dir: dir,
+        }
+    }
+
+    /// Message number `n`: chat `n % CHATS`, the step after that chat's previous message.
+    fn message(&self, n: u64) -> Incoming {
+        let chat = n % CHATS;
+        let round = n / CHATS;
+        let step = SCRIPT[((round + chat) % SCRIPT.len() as u64) as usize];
+        let content = match step {
+            Step::Faq(lang) => {
+                let questions = &self.questions[usize::from(lang == Lang::En)];
+                // Spread over the examples: chats on the same round ask different ones.
+                let pick = (round.wrapping_mul(7) + chat.wrapping_mul(13)) as usize;
+                Content::Text(questions[pick % questions.len()].clone())
+            }
+            Step::Feedback => {
+                let latest = self.feedback[chat as usize]
+                    .lock()
+                    .expect("feedback")
+                    .clone();
+                // Only before the chat's first answer: a press on an unknown answer.
+                Content::Button(latest.unwrap_or_else(|| "fb:1:y".to_owned()))
+            }
+            Step::Nominate => Content::Text("/nominate".to_owned()),
+            Step::SiteNumber => Content::Text(format!("{}", 1_000_000 + chat * 7)),
+            Step::IbmId => Content::Text(format!("user{chat}@example.co.jp")),
+            Step::Cancel if round.is_multiple_of(2) => Content::Text("cancel".to_owned()),
+            Step::Cancel => Content::Text("キャンセル".to_owned()),
+        };
+        let id = chat + 1;
+        Incoming {
+            channel: Channel::Telegram,
+            chat: id.to_string(),
+            private: true,
+            sender: ChatIdentity::parse(&format!("telegram:{id}")).expect("a chat identity"),
+            lang_hint: None,
+            content,
+            message_id: Some(n.to_string()),
+        }
+    }
+
+    /// Sends message `n` and keeps the feedback payload of an answer.
+    async fn send(&self, n: u64) -> Response {
+        let response = self.engine.handle(self.message(n)).await;
+        let helped = response
+            .replies
+            .iter()
+            .flat_map(|r| &r.buttons)
+            .find_map(|b| match &b.action {
+                ButtonAction::Payload(p) if p.starts_with("fb:") && p.ends_with(":y") => Some(p),
+                _ => None,
+            });
+        if let Some(payload) = helped {
+            *self.feedback[(n % CHATS) as usize]
+                .lock()
+                .expect("feedback") = Some(payload.clone());
+        }
+        response
+    }
+
+    /// Sends the next `count` messages, `in_flight` at a time; returns the time taken.
+    async fn run(self: &Arc<Self>, count: u64, in_flight: usize) -> Duration {
+        let first = self.next.fetch_add(count, Ordering::Relaxed);
+        let started = Instant::now();
+        if in_flight == 1 {
+            for n in first..first + count {
+                black_box(self.send(n).await);
+            }
+        } else {
+            let mut tasks = JoinSet::new();
+            for n in first..first + count {
+                if tasks.len() == in_flight {
+                    tasks.join_next().await.expect("a task").expect("no panic");
+                }
+                let bench = self.clone();
+                tasks.spawn(async move {
+                    black_box(bench.send(n).await);
+                });
+            }
+            tasks.join_all().await;
+        }
+        started.elapsed()
+    }
+
+    /// Checks that the messages went through the database, and prints what they got.
+    async fn check(&self) {
+        let pool = self.engine.store();
+        let answers: i64 = pool
+            .entry_stats()
+            .await
+            .expect("the answers are readable")
+            .iter()
+            .map(|e| e.answered)
+            .sum();
+        let unanswered: i64 = pool
+            .unanswered_stats(1_000)
+            .await
+            .expect("the unanswered questions are readable")
+            .iter()
+            .map(|u| u.asked)
+            .sum();
+        let sent = self.next.load(Ordering::Relaxed);
+        assert!(
+            answers as u64 > sent * 4 / 10,
+            "{answers} answers recorded for {sent} messages: is the state saved?"
+        );
+        println!("{sent} messages: {answers} FAQ answers and {unanswered} unanswered recorded");
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+fn engine(c: &mut Criterion) {
+    let runtime = runtime();
+    let mut group = c.benchmark_group("engine");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(CHATS));
+    for in_flight in IN_FLIGHT {
+        let bench = Arc::new(runtime.block_on(Bench::new()));
+        // One round first: every chat has its conversation row, and the state is checked.
+        runtime.block_on(bench.run(CHATS, in_flight));
+        runtime.block_on(bench.check());
+        // One iteration is one round: a message to each of the 1,000 chats.
+        group.bench_function(format!("sqlite_in_flight_{in_flight}"), |b| {
+            b.iter_custom(|rounds| runtime.block_on(bench.run(rounds * CHATS, in_flight)));
+        });
+        runtime.block_on(bench.check());
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(20));
+    targets = engine
+}
+criterion_main!(benches);
