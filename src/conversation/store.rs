@@ -6,11 +6,21 @@
 //! either fully remembered (state, handled id, answer) or not at all. On PostgreSQL the turn
 //! also holds a transaction-scoped advisory lock on the conversation from the first read to
 //! the commit, so two bot processes never interleave one person's messages.
+//!
+//! On SQLite a turn's read and write each go to a connection of the store's own, the write
+//! as one batch, committed together with the other turns' that are ready at the same moment
+//! ([`sqlite`]).
 
+mod sqlite;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, FromRow, Transaction};
+
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::conversation::state::{ChatState, Flow};
@@ -25,12 +35,17 @@ const PRUNE_EVERY: u64 = 1000;
 /// PostgreSQL turns hold a connection while the engine works; at most this many at once, so
 /// that account actions always find a free connection in the pool.
 const POSTGRES_TURNS: usize = 8;
+/// SQLite: how many connections of its own the store keeps (see [`sqlite::Connections`]).
+const SQLITE_OWN_CONNECTIONS: usize = 4;
 
 /// The conversation store.
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    /// PostgreSQL: the turns that may hold a connection at once.
     turns: Semaphore,
+    /// SQLite: the connections the turns use.
+    own: Arc<sqlite::Connections>,
     finished: AtomicU64,
 }
 
@@ -111,9 +126,14 @@ const SAVE: &str = "INSERT INTO conversations (chat, person, lang, flow, updated
 
 impl Store {
     pub fn new(db: Database) -> Store {
+        let own = match db.backend() {
+            Backend::Sqlite => SQLITE_OWN_CONNECTIONS,
+            Backend::Postgres => 0,
+        };
         Store {
             db,
             turns: Semaphore::new(POSTGRES_TURNS),
+            own: Arc::new(sqlite::Connections::new(own)),
             finished: AtomicU64::new(0),
         }
     }
@@ -138,7 +158,13 @@ impl Store {
             .bind(person)
             .bind(message_id.unwrap_or(""));
         let row = match self.db.backend() {
-            Backend::Sqlite => query.fetch_one(self.db.pool()).await?,
+            Backend::Sqlite => {
+                self.own
+                    .lend(&self.db)
+                    .await?
+                    .run(|conn| query.fetch_one(conn))
+                    .await?
+            }
             Backend::Postgres => {
                 let permit = self
                     .turns
@@ -254,25 +280,13 @@ impl Turn<'_> {
             held,
             writes,
         } = self;
+        let statements = statements(&chat, &person, state, message_id, &writes, now);
         match held {
             Some((mut tx, _permit)) => {
-                write(&mut tx, &chat, &person, state, message_id, &writes, now).await?;
+                write_each(&mut tx, &statements).await?;
                 tx.commit().await?;
             }
-            None => {
-                let mut write_tx = store.db.begin().await?;
-                let result = write(
-                    &mut write_tx.tx,
-                    &chat,
-                    &person,
-                    state,
-                    message_id,
-                    &writes,
-                    now,
-                )
-                .await;
-                write_tx.finish(result).await?;
-            }
+            None => store.own.write(&store.db, statements).await?,
         }
         if store.finished.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             store.prune(now).await?;
@@ -293,75 +307,108 @@ impl Store {
     }
 }
 
-async fn write(
-    tx: &mut Transaction<'static, Any>,
+/// PostgreSQL: writes `statements` one at a time in `tx` (a query with parameters holds one
+/// statement there).
+async fn write_each(tx: &mut AnyConnection, statements: &[Statement]) -> Result<(), sqlx::Error> {
+    for (statement, params) in statements {
+        bind_all(statement, params).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// A write statement, its parameters numbered `$1`, `$2`... and their values.
+type Statement = (&'static str, Vec<Value>);
+
+/// A parameter of a write statement. Owned, so that a turn's write can wait in a queue for
+/// a group commit ([`sqlite::Writer`]).
+#[derive(Debug)]
+enum Value {
+    Text(Option<String>),
+    Int(i64),
+}
+
+impl Value {
+    fn text(text: &str) -> Value {
+        Value::Text(Some(text.to_owned()))
+    }
+}
+
+/// `sql` with `values` bound to its parameters in order.
+fn bind_all<'q, I>(sql: &'q str, values: I) -> Query<'q, Any, AnyArguments<'q>>
+where
+    I: IntoIterator<Item = &'q Value>,
+{
+    values
+        .into_iter()
+        .fold(sqlx::query(sql), |query, value| match value {
+            Value::Text(text) => query.bind(text.as_deref()),
+            Value::Int(int) => query.bind(*int),
+        })
+}
+
+/// The statements of a turn's write: the state, the handled message id, then the changes.
+fn statements(
     chat: &str,
     person: &str,
     state: &ChatState,
     message_id: Option<&str>,
     writes: &[Change],
     now: Timestamp,
-) -> Result<(), sqlx::Error> {
+) -> Vec<Statement> {
+    use Value::{Int, Text};
+    let text = Value::text;
     let now = now.as_millis();
-    sqlx::query(SAVE)
-        .bind(chat)
-        .bind(person)
-        .bind(state.lang.map(Lang::code))
-        .bind(state.flow.as_ref().map(Flow::to_json))
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    let mut statements = vec![(
+        SAVE,
+        vec![
+            text(chat),
+            text(person),
+            Text(state.lang.map(|l| l.code().to_owned())),
+            Text(state.flow.as_ref().map(Flow::to_json)),
+            Int(now),
+        ],
+    )];
     if let Some(id) = message_id {
-        sqlx::query(
+        statements.push((
             "INSERT INTO handled_messages (chat, message_id, handled_at) VALUES ($1, $2, $3) \
              ON CONFLICT (chat, message_id) DO NOTHING",
-        )
-        .bind(chat)
-        .bind(id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+            vec![text(chat), text(id), Int(now)],
+        ));
     }
     for change in writes {
-        let query = match change {
-            Change::Answer { id, entry, lang } => sqlx::query(
+        statements.push(match change {
+            Change::Answer { id, entry, lang } => (
                 "INSERT INTO answers (id, entry_id, lang, person, answered_at) \
                  VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(*id)
-            .bind(entry.as_str())
-            .bind(lang.code())
-            .bind(person)
-            .bind(now),
+                vec![
+                    Int(*id),
+                    text(entry),
+                    text(lang.code()),
+                    text(person),
+                    Int(now),
+                ],
+            ),
             Change::Unanswered {
                 question,
                 folded,
                 lang,
-            } => sqlx::query(
+            } => (
                 "INSERT INTO unanswered (question, folded, lang, asked_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(question.as_str())
-            .bind(folded.as_str())
-            .bind(lang.code())
-            .bind(now),
+                vec![text(question), text(folded), text(lang.code()), Int(now)],
+            ),
             // Only the person who got the answer rates it.
-            Change::Feedback { answer, helped } => {
-                sqlx::query("UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3")
-                    .bind(i64::from(*helped))
-                    .bind(*answer)
-                    .bind(person)
-            }
-            Change::Preference(lang) => sqlx::query(
+            Change::Feedback { answer, helped } => (
+                "UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3",
+                vec![Int(i64::from(*helped)), Int(*answer), text(person)],
+            ),
+            Change::Preference(lang) => (
                 "INSERT INTO preferences (person, lang, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
-            )
-            .bind(person)
-            .bind(lang.code())
-            .bind(now),
-        };
-        query.execute(&mut **tx).await?;
+                vec![text(person), text(lang.code()), Int(now)],
+            ),
+        });
     }
-    Ok(())
+    statements
 }
 
 /// The advisory lock's key for a conversation: a fixed hash (FNV-1a), so that every process
@@ -373,4 +420,147 @@ fn lock_key(chat: &str, person: &str) -> i64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tempfile::TempDir;
+
+    use super::*;
+
+    const CHAT: &str = "telegram:1";
+
+    async fn sqlite() -> (Store, TempDir) {
+        let dir = TempDir::new().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        (Store::new(Database::connect(&url).await.unwrap()), dir)
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(1_700_000_000_000 + millis)
+    }
+
+    /// Message `id`'s turn: its state in `lang`, with `changes`.
+    async fn turn(
+        store: &Store,
+        id: &str,
+        lang: Lang,
+        changes: Vec<Change>,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        let (mut turn, loaded) = store.begin(CHAT, CHAT, Some(id)).await?;
+        turn.writes = changes;
+        let state = ChatState {
+            lang: Some(lang),
+            ..loaded.state
+        };
+        turn.finish(&state, Some(id), now).await
+    }
+
+    async fn loaded(store: &Store, id: &str) -> Loaded {
+        store.begin(CHAT, CHAT, Some(id)).await.unwrap().1
+    }
+
+    fn answer(id: i64) -> Change {
+        Change::Answer {
+            id,
+            entry: "lockout".to_owned(),
+            lang: Lang::Ja,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_leaves_nothing_and_the_next_one_is_written() {
+        let (store, _dir) = sqlite().await;
+        turn(&store, "m1", Lang::Ja, vec![answer(7)], at(1))
+            .await
+            .unwrap();
+        // The same answer id again: the batch fails after the state and the handled id.
+        let failed = turn(&store, "m2", Lang::En, vec![answer(7)], at(2)).await;
+        assert!(failed.is_err());
+
+        let after = loaded(&store, "m2").await;
+        assert!(!after.handled);
+        assert_eq!(after.state.lang, Some(Lang::Ja));
+        assert_eq!(after.state.updated_at, Some(at(1)));
+        turn(&store, "m2", Lang::En, vec![answer(8)], at(3))
+            .await
+            .unwrap();
+        let after = loaded(&store, "m2").await;
+        assert!(after.handled);
+        assert_eq!(after.state.lang, Some(Lang::En));
+        let stats = store.entry_stats().await.unwrap();
+        assert_eq!(stats[0].answered, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_write_is_all_or_nothing_and_the_store_goes_on() {
+        let (store, _dir) = sqlite().await;
+        for n in 0..20 {
+            let id = format!("m{n}");
+            let now = at(n);
+            // Polled once, the batch on its way to the connection, then dropped.
+            let write = turn(&store, &id, Lang::En, vec![answer(n)], now);
+            let _ = tokio::time::timeout(Duration::ZERO, write).await;
+            let after = loaded(&store, &id).await;
+            assert_eq!(
+                after.handled,
+                after.state.updated_at == Some(now),
+                "message {n}"
+            );
+            turn(
+                &store,
+                &format!("after {n}"),
+                Lang::Ja,
+                Vec::new(),
+                at(100 + n),
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn turns_ready_together_commit_together_and_fail_alone() {
+        let (store, _dir) = sqlite().await;
+        let store = Arc::new(store);
+        turn(&store, "m0", Lang::Ja, vec![answer(7)], at(0))
+            .await
+            .unwrap();
+        // While another writer holds the turn, four turns queue their writes.
+        let writer = store.db.writer_turn().await;
+        let mut turns = Vec::new();
+        for n in 1..=4 {
+            let store = Arc::clone(&store);
+            // The third gives answer 7 again, which the database refuses.
+            let answer_id = if n == 3 { 7 } else { 100 + n };
+            turns.push(tokio::spawn(async move {
+                let id = format!("m{n}");
+                turn(&store, &id, Lang::En, vec![answer(answer_id)], at(n)).await
+            }));
+        }
+        while store.own.queued() < 4 {
+            tokio::task::yield_now().await;
+        }
+        drop(writer);
+
+        for (n, written) in (1..=4).zip(futures::future::join_all(turns).await) {
+            assert_eq!(written.unwrap().is_ok(), n != 3, "message m{n}");
+            assert_eq!(loaded(&store, &format!("m{n}")).await.handled, n != 3);
+        }
+        let stats = store.entry_stats().await.unwrap();
+        assert_eq!(stats[0].answered, 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_database_fails_every_turn() {
+        let (store, _dir) = sqlite().await;
+        turn(&store, "m1", Lang::Ja, Vec::new(), at(1))
+            .await
+            .unwrap();
+        store.db.close().await;
+        assert!(store.begin(CHAT, CHAT, Some("m2")).await.is_err());
+    }
 }
