@@ -105,8 +105,9 @@ impl Bot {
                 messages.steps_heading.get(lang).trim(),
                 procedure.title.get(lang).trim()
             ));
-            for (n, step) in procedure.steps.iter().enumerate() {
-                out.push_str(&format!("\n{}. {}", n + 1, step.text.get(lang).trim()));
+            for line in procedure.step_lines(0..procedure.steps.len(), lang, |_| true) {
+                out.push('\n');
+                out.push_str(&line);
             }
         }
         let related: Vec<&Entry> = entry

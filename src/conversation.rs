@@ -249,7 +249,8 @@ impl<'a> Ctx<'a> {
         if let Some(command) = Command::parse(text) {
             return self.command(command).await;
         }
-        if is_cancel(text) && self.state.flow.is_some() {
+        // Outside a flow too: "cancel" is not a question for the FAQ.
+        if is_cancel(text) {
             return self.cancel();
         }
         match self.state.flow.clone() {

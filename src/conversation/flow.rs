@@ -290,14 +290,7 @@ impl Ctx<'_> {
         if titled {
             lines.push(procedure.title.get(lang).trim().to_owned());
         }
-        for (n, step) in procedure.steps.iter().enumerate().take(to).skip(from) {
-            if step.slot.is_none() {
-                lines.push(format!("{}. {}", n + 1, step.text.get(lang).trim()));
-            }
-        }
-        if !titled && lines.is_empty() {
-            return String::new();
-        }
+        lines.extend(procedure.step_lines(from..to, lang, |step| step.slot.is_none()));
         lines.join("\n")
     }
 }

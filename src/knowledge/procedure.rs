@@ -7,7 +7,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::knowledge::ids::ProcedureId;
-use crate::lang::Localized;
+use crate::lang::{Lang, Localized};
 
 /// A procedure of the portal, e.g. first access with the temporary passcode.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,6 +19,22 @@ pub struct Procedure {
     #[serde(default)]
     pub action: Option<Action>,
     pub steps: Vec<Step>,
+}
+
+impl Procedure {
+    /// The steps in `range` that `keep` accepts, one line each in `lang`, numbered as in the
+    /// whole procedure (`3. ...`), so a part of it reads the same as the whole.
+    pub fn step_lines<F>(&self, range: std::ops::Range<usize>, lang: Lang, keep: F) -> Vec<String>
+    where
+        F: Fn(&Step) -> bool,
+    {
+        let end = range.end.min(self.steps.len());
+        let start = range.start.min(end);
+        (start..end)
+            .filter(|&n| keep(&self.steps[n]))
+            .map(|n| format!("{}. {}", n + 1, self.steps[n].text.get(lang).trim()))
+            .collect()
+    }
 }
 
 /// One step: an instruction, or a question whose answer fills a slot.

@@ -104,9 +104,9 @@ struct Then {
     /// Entry id: [answered, helped, not helped].
     #[serde(default)]
     answers: HashMap<String, [i64; 3]>,
-    /// Questions stored as unanswered.
+    /// The questions stored as unanswered, all of them (in any order).
     #[serde(default)]
-    unanswered: Vec<String>,
+    unanswered: Option<Vec<String>>,
     /// Whether the outbox still holds anything undelivered.
     #[serde(default)]
     outbox_empty: Option<bool>,
@@ -408,17 +408,21 @@ impl Run {
                 }
             }
         }
-        if !then.unanswered.is_empty() {
-            let stored = self
+        if let Some(expected) = &then.unanswered {
+            let stats = self
                 .engine
                 .store()
                 .unanswered_stats(100)
                 .await
                 .map_err(|e| e.to_string())?;
-            for question in &then.unanswered {
-                if !stored.iter().any(|s| &s.question == question) {
-                    return Err(format!("{question:?} not stored as unanswered: {stored:?}"));
-                }
+            let mut stored: Vec<&str> = stats.iter().map(|s| s.question.as_str()).collect();
+            let mut expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+            stored.sort_unstable();
+            expected.sort_unstable();
+            if stored != expected {
+                return Err(format!(
+                    "unanswered questions {stored:?}, expected {expected:?}"
+                ));
             }
         }
         if let Some(empty) = then.outbox_empty {
