@@ -47,7 +47,7 @@ use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages};
 use crate::lang::{Lang, Localized};
-use crate::service::{AccountService, Clock, OutboxMessage, ServiceError};
+use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
@@ -77,6 +77,15 @@ struct Ctx<'a> {
 }
 
 impl Engine {
+    /// The engine as `pao-bot` runs it: the account service on `db` ([`SqlService`]) and the
+    /// system's clock.
+    pub fn on_database(bot: Arc<Bot>, db: Database) -> Engine {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+        Engine::new(bot, service, db, clock)
+    }
+
+    /// The engine with the given parts; tests give it a clock of their own.
     pub fn new(
         bot: Arc<Bot>,
         service: Arc<dyn AccountService>,
@@ -143,9 +152,10 @@ impl Engine {
             mut state,
             turn,
             lang,
-            out,
+            mut out,
             ..
         } = ctx;
+        out.awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }

@@ -9,7 +9,7 @@ use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
-use crate::knowledge::{Action, Procedure, ProcedureId, Slot};
+use crate::knowledge::{Action, KnowledgeBase, Procedure, ProcedureId, Slot};
 use crate::matcher::Decision;
 use crate::service::ServiceError;
 
@@ -293,6 +293,18 @@ impl Ctx<'_> {
         lines.extend(procedure.step_lines(from..to, lang, |step| step.slot.is_none()));
         lines.join("\n")
     }
+}
+
+/// The slot `flow` waits for, when it waits on a procedure's step.
+pub(super) fn awaited(kb: &KnowledgeBase, flow: Option<&Flow>) -> Option<Slot> {
+    let Some(Flow::Procedure {
+        procedure, step, ..
+    }) = flow
+    else {
+        return None;
+    };
+    let id = ProcedureId::parse(procedure).ok()?;
+    kb.procedure(&id)?.steps.get(*step)?.slot
 }
 
 /// The first step at or after `from` that asks for a slot.

@@ -2,6 +2,7 @@
 //! [`Incoming`] from their platform's message and render a [`Response`] their own way.
 
 use crate::domain::{Channel, ChatIdentity};
+use crate::knowledge::Slot;
 use crate::lang::Lang;
 
 /// One message or button press from a chat.
@@ -34,6 +35,10 @@ pub struct Response {
     pub replies: Vec<Reply>,
     /// The incoming message carried a secret (a passcode): delete it where the platform allows.
     pub delete_incoming: bool,
+    /// The value the sender's next message is taken as: the slot of the procedure step the
+    /// engine now waits on, `None` outside a procedure. Discord's forms hand a value over
+    /// only when it is the one awaited.
+    pub awaiting: Option<Slot>,
 }
 
 /// One message to send.

@@ -78,6 +78,10 @@ struct Step {
     /// There is no reply at all.
     #[serde(default)]
     silent: bool,
+    /// The slot the engine then waits for (`site_number`, `ibm_id`, `passcode`, `confirm`),
+    /// or `none`.
+    #[serde(default)]
+    awaits: Option<String>,
     /// What must then be true in the database.
     #[serde(default)]
     then: Option<Then>,
@@ -475,6 +479,14 @@ fn check_response(step: &Step, response: &Response) -> Result<(), String> {
             .any(|b| &b.label == label)
         {
             return Err(format!("no button {label:?}: {response:#?}"));
+        }
+    }
+    if let Some(expected) = &step.awaits {
+        let awaiting = response
+            .awaiting
+            .map_or_else(|| "none".to_owned(), |slot| slot.to_string());
+        if &awaiting != expected {
+            return Err(format!("awaiting {awaiting}, expected {expected}"));
         }
     }
     if let Some(deleted) = step.deleted

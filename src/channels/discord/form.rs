@@ -6,9 +6,9 @@
 //!
 //! The fields are the procedure's own slots, read from the knowledge base, in its order
 //! (up to a yes/no confirmation, which the engine's buttons then ask). A value is handed over
-//! only once the engine has just asked for it (its reply holds the step's question): when the
-//! engine refuses a value, what follows is not fed in as the answer to another question, and
-//! a passcode reaches the engine only as a passcode.
+//! only when the engine awaits it ([`Response::awaiting`]): when the engine refuses a value,
+//! what follows is not fed in as the answer to another question, and a passcode reaches the
+//! engine only as a passcode.
 
 use std::collections::HashMap;
 
@@ -16,7 +16,7 @@ use serenity::all::{ActionRowComponent, InputTextStyle, ModalInteractionData};
 use serenity::builder::{CreateActionRow, CreateInputText, CreateModal};
 
 use crate::conversation::{Engine, Incoming, Response};
-use crate::knowledge::{KnowledgeBase, Procedure, ProcedureId, Slot, Step};
+use crate::knowledge::{KnowledgeBase, Procedure, ProcedureId, Slot};
 use crate::lang::Lang;
 
 /// What every form's custom id starts with, to tell it from anything else.
@@ -88,21 +88,21 @@ fn field(slot: Slot, lang: Lang) -> (&'static str, u16) {
     }
 }
 
-/// The steps of `procedure` the form asks for, in order: those before a confirmation.
-fn asked_steps(procedure: &Procedure) -> impl Iterator<Item = (&Step, Slot)> {
+/// The slots of `procedure` the form asks for, in order: those before a confirmation.
+fn asked_slots(procedure: &Procedure) -> impl Iterator<Item = Slot> {
     procedure
         .steps
         .iter()
-        .filter_map(|step| step.slot.map(|slot| (step, slot)))
-        .take_while(|(_, slot)| *slot != Slot::Confirm)
+        .filter_map(|step| step.slot)
+        .take_while(|slot| *slot != Slot::Confirm)
 }
 
 /// The modal of `form` in `lang`; `None` when the knowledge base has no such procedure (the
 /// command then goes to the engine as typed).
 pub(super) fn modal(form: Form, kb: &KnowledgeBase, lang: Lang) -> Option<CreateModal> {
     let procedure = form.find(kb)?;
-    let rows: Vec<CreateActionRow> = asked_steps(procedure)
-        .map(|(_, slot)| {
+    let rows: Vec<CreateActionRow> = asked_slots(procedure)
+        .map(|slot| {
             let (label, max) = field(slot, lang);
             CreateActionRow::InputText(
                 CreateInputText::new(InputTextStyle::Short, label, slot.to_string())
@@ -145,26 +145,17 @@ where
     let Some(procedure) = form.find(engine.bot().knowledge()) else {
         return response;
     };
-    for (n, (step, slot)) in asked_steps(procedure).enumerate() {
+    for (n, slot) in asked_slots(procedure).enumerate() {
         let Some(value) = answers.get(&slot.to_string()) else {
             tracing::warn!(%slot, "a form came back without one of its fields");
             return response;
         };
-        if !asks(&response, step) {
+        if response.awaiting != Some(slot) {
             return response;
         }
         response = engine.handle(incoming(value.clone(), n + 1)).await;
     }
     response
-}
-
-/// Whether the engine's `response` asks the question of `step`, in either language.
-fn asks(response: &Response, step: &Step) -> bool {
-    response.replies.iter().any(|reply| {
-        step.text
-            .iter()
-            .any(|(_, question)| reply.text.contains(question.trim()))
-    })
 }
 
 #[cfg(test)]
