@@ -37,7 +37,6 @@ use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity};
 use pao_bot::lang::Lang;
-use pao_bot::service::{Clock, SqlService, SystemClock};
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
@@ -85,8 +84,6 @@ impl Bench {
         let dir = TempDir::new().expect("a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let db = Database::connect(&url).await.expect("the database opens");
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
         let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
         let mut questions = [Vec::new(), Vec::new()];
@@ -95,7 +92,7 @@ impl Bench {
             questions[1].extend(entry.examples.en.iter().cloned());
         }
         Bench {
-            engine: Engine::new(bot, service, db, clock),
+            engine: Engine::on_database(bot, db),
             questions,
             feedback: (0..CHATS).map(|_| Mutex::new(None)).collect(),
             next: AtomicU64::new(0),

@@ -31,7 +31,6 @@ use pao_bot::channels::telegram::{self, Options};
 use pao_bot::config::TelegramSettings;
 use pao_bot::conversation::Engine;
 use pao_bot::database::Database;
-use pao_bot::service::{Clock, SqlService, SystemClock};
 use secrecy::SecretString;
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
@@ -62,8 +61,6 @@ impl Bench {
         let dir = TempDir::new().expect("a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let db = Database::connect(&url).await.expect("the database opens");
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
         let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
         let questions = bot
@@ -72,7 +69,7 @@ impl Bench {
             .iter()
             .flat_map(|entry| [entry.question.ja.clone(), entry.question.en.clone()])
             .collect();
-        let engine = Arc::new(Engine::new(bot, service, db, clock));
+        let engine = Arc::new(Engine::on_database(bot, db));
 
         let fake = FakeTelegram::start().await;
         fake.stop_recording();

@@ -23,7 +23,7 @@ use crate::lang::Lang;
 use crate::matcher::Decision;
 use crate::report::Report;
 use crate::serve::ServeError;
-use crate::service::{AccountService, Clock, ServiceError, SqlService, SystemClock};
+use crate::service::{AccountService, ServiceError};
 
 /// A support chat-bot for Passport Advantage Online (PAO) customers, in Japanese and English.
 #[derive(Debug, Parser)]
@@ -204,13 +204,10 @@ where
     R: BufRead,
     W: Write,
 {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Database::open(url).await?;
-    let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
+    let engine = Engine::on_database(bot, Database::open(url).await?);
     if demo {
-        demo_site(&service, output).await?;
+        demo_site(engine.service(), output).await?;
     }
-    let engine = Engine::new(bot, service, db, clock);
     let identity = if agent {
         ChatIdentity::local_operator()
     } else {
@@ -222,10 +219,8 @@ where
 
 /// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
 async fn serve(bot: Arc<Bot>, url: &str, settings: Settings) -> Result<(), CliError> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = Database::open(url).await?;
-    let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
-    let engine = Arc::new(Engine::new(bot, service, db.clone(), clock));
+    let engine = Arc::new(Engine::on_database(bot, db.clone()));
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
     let result = crate::serve::serve(engine, settings, shutdown).await;
@@ -234,7 +229,7 @@ async fn serve(bot: Arc<Bot>, url: &str, settings: Settings) -> Result<(), CliEr
 }
 
 /// Creates the demo site, or gives it a new passcode, and prints the passcode.
-async fn demo_site<W: Write>(service: &SqlService, output: &mut W) -> Result<(), CliError> {
+async fn demo_site<W: Write>(service: &dyn AccountService, output: &mut W) -> Result<(), CliError> {
     let operator = ChatIdentity::local_operator();
     let site = SiteNumber::parse(DEMO_SITE).expect("a valid site number");
     let passcode = match service.add_site(&operator, &site, Program::Pa).await {

@@ -16,7 +16,7 @@ use pao_bot::answer::Bot;
 use pao_bot::channels::discord::{self, DiscordError};
 use pao_bot::config::DiscordSettings;
 use pao_bot::conversation::Engine;
-use pao_bot::domain::{DenyReason, IbmId, Program, Role, SiteNumber};
+use pao_bot::domain::{DenyReason, IbmId, Role, SiteNumber};
 use pao_bot::service::{AccountService, NominationStatus};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use self::events::{CHANNEL, GUILD, Person, Place};
 use self::fake::{FakeDiscord, SESSION, dm_channel};
 use crate::databases::{Backend, TestDb, registered_agent};
-use crate::service::{identity, operator};
+use crate::service::{identity, new_site, operator, requested};
 
 /// Instantiates each named `async fn(TestDb)` as a test on a fresh SQLite database.
 macro_rules! on_sqlite {
@@ -144,6 +144,18 @@ impl Running {
     async fn slash(&self, person: &Person, place: Place, name: &str, options: Value) -> Value {
         let id = self.interact(|id| events::slash(id, person, place, name, options));
         self.fake.answer_to(id).await
+    }
+
+    /// `/name` by `person` in the guild, which must open a form (a modal); returns the
+    /// bot's answer and the form's id.
+    async fn open_form(&self, person: &Person, name: &str) -> (Value, String) {
+        let opened = self.slash(person, Place::Guild, name, json!([])).await;
+        assert_eq!(opened["type"], 9, "a form (modal): {opened:#}");
+        let form = opened["data"]["custom_id"]
+            .as_str()
+            .expect("the form's id")
+            .to_owned();
+        (opened, form)
     }
 
     /// The text the bot posted in `channel` once it contains `expected`.
@@ -360,20 +372,9 @@ mod tests {
     }
 
     pub async fn passcode_opens_a_form_answered_only_to_the_sender(db: TestDb) {
-        let passcode = db
-            .service
-            .add_site(&operator(), &site("1234567"), Program::Pa)
-            .await
-            .expect("a site");
+        let passcode = new_site(&db, "1234567").await;
         let bot = start(&db).await;
-        let opened = bot
-            .slash(&HANAKO, Place::Guild, "passcode", json!([]))
-            .await;
-        assert_eq!(opened["type"], 9, "a form (modal): {opened:#}");
-        let form = opened["data"]["custom_id"]
-            .as_str()
-            .expect("the form's id")
-            .to_owned();
+        let (opened, form) = bot.open_form(&HANAKO, "passcode").await;
         assert_eq!(
             opened["data"]["title"],
             "初回アクセス (テンポラリー・パスコード)"
@@ -418,18 +419,9 @@ mod tests {
     }
 
     pub async fn a_form_with_a_wrong_site_number_never_hands_over_the_passcode(db: TestDb) {
-        db.service
-            .add_site(&operator(), &site("1234567"), Program::Pa)
-            .await
-            .expect("a site");
+        new_site(&db, "1234567").await;
         let bot = start(&db).await;
-        let opened = bot
-            .slash(&HANAKO, Place::Guild, "passcode", json!([]))
-            .await;
-        let form = opened["data"]["custom_id"]
-            .as_str()
-            .expect("the form's id")
-            .to_owned();
+        let (_, form) = bot.open_form(&HANAKO, "passcode").await;
         let values = [
             ("site_number", "12345"),
             ("ibm_id", "taro@example.co.jp"),
@@ -456,19 +448,9 @@ mod tests {
     }
 
     pub async fn nominate_ends_with_a_pending_nomination(db: TestDb) {
-        db.service
-            .add_site(&operator(), &site("1234567"), Program::Pa)
-            .await
-            .expect("a site");
+        new_site(&db, "1234567").await;
         let bot = start(&db).await;
-        let opened = bot
-            .slash(&HANAKO, Place::Guild, "nominate", json!([]))
-            .await;
-        assert_eq!(opened["type"], 9, "{opened:#}");
-        let form = opened["data"]["custom_id"]
-            .as_str()
-            .expect("the form's id")
-            .to_owned();
+        let (_, form) = bot.open_form(&HANAKO, "nominate").await;
         let values = [("site_number", "1234567"), ("ibm_id", "jiro@example.co.jp")];
         let id = bot.interact(|id| events::submit(id, &HANAKO, Place::Guild, &form, &values));
         let confirm = bot.fake.answer_to(id).await;
@@ -501,17 +483,8 @@ mod tests {
     }
 
     pub async fn an_agents_approval_reaches_the_requester_by_direct_message(db: TestDb) {
-        db.service
-            .add_site(&operator(), &site("1234567"), Program::Pa)
-            .await
-            .expect("a site");
-        let requester = identity(&HANAKO.identity());
-        let ibm = IbmId::parse("jiro@example.co.jp").expect("an IBM ID");
-        let nomination = db
-            .service
-            .request_nomination(&requester, &site("1234567"), &ibm)
-            .await
-            .expect("a nomination");
+        new_site(&db, "1234567").await;
+        let nomination = requested(&db, &HANAKO.identity(), "1234567", "jiro@example.co.jp").await;
         registered_agent(&db, &AGENT.identity()).await;
         let bot = start(&db).await;
 
@@ -548,17 +521,8 @@ mod tests {
     }
 
     pub async fn a_decision_made_while_the_bot_was_away_is_delivered_when_it_starts(db: TestDb) {
-        db.service
-            .add_site(&operator(), &site("1234567"), Program::Pa)
-            .await
-            .expect("a site");
-        let requester = identity(&JOHN.identity());
-        let ibm = IbmId::parse("john@example.com").expect("an IBM ID");
-        let nomination = db
-            .service
-            .request_nomination(&requester, &site("1234567"), &ibm)
-            .await
-            .expect("a nomination");
+        new_site(&db, "1234567").await;
+        let nomination = requested(&db, &JOHN.identity(), "1234567", "john@example.com").await;
         let reason = DenyReason::parse("not on the staff list").expect("a reason");
         db.service
             .deny_nomination(&operator(), nomination, &reason)

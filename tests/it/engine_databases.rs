@@ -619,6 +619,15 @@ async fn an_unreachable_postgres_server_at_start_still_answers_questions() {
         sender: operator(),
         lang_hint: Some(Lang::En),
     };
+    eprintln!("opened in {opened_in:?}");
+    answered_and_refused(&engine, &customer, &local, Lang::En).await;
+}
+
+/// With the database out of reach, `customer` still gets the FAQ's answer to a question, and
+/// the agent command of `local` (who speaks `lang`) is refused as unavailable for now. Each
+/// comes well before a chat platform would give up: the pool does not wait for the database
+/// for its default 30 s.
+async fn answered_and_refused(engine: &Engine, customer: &Person, local: &Person, lang: Lang) {
     let asking = Instant::now();
     let answer = text(&engine.handle(customer.says("パスワードを忘れました")).await);
     let answered_in = asking.elapsed();
@@ -626,12 +635,20 @@ async fn an_unreachable_postgres_server_at_start_still_answers_questions() {
     let pending = text(&engine.handle(local.says("/pending")).await);
     let refused_in = refusing.elapsed();
 
-    eprintln!("opened in {opened_in:?}, answered in {answered_in:?}, refused in {refused_in:?}");
+    eprintln!("answered in {answered_in:?}, refused in {refused_in:?}");
     assert!(
         answer.contains(&answer_line("forgot-password", Lang::Ja)),
         "{answer}"
     );
-    assert_eq!(pending, sentence(|m| &m.unavailable, Lang::En, &[]));
+    assert_eq!(pending, sentence(|m| &m.unavailable, lang, &[]));
+    assert!(
+        answered_in < Duration::from_secs(5),
+        "answered in {answered_in:?}"
+    );
+    assert!(
+        refused_in < Duration::from_secs(10),
+        "refused in {refused_in:?}"
+    );
 }
 
 /// A TCP relay to the test's PostgreSQL server that can be cut: then its connections break
@@ -722,25 +739,5 @@ async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
     );
 
     relay.cut();
-    let asking = Instant::now();
-    let answer = text(&engine.handle(customer.says("パスワードを忘れました")).await);
-    let answered_in = asking.elapsed();
-    let refusing = Instant::now();
-    let pending = text(&engine.handle(local.says("/pending")).await);
-    let refused_in = refusing.elapsed();
-
-    eprintln!("answered in {answered_in:?}, refused in {refused_in:?}");
-    assert!(
-        answer.contains(&answer_line("forgot-password", Lang::Ja)),
-        "{answer}"
-    );
-    assert_eq!(pending, sentence(|m| &m.unavailable, Lang::Ja, &[]));
-    assert!(
-        answered_in < Duration::from_secs(5),
-        "answered in {answered_in:?}"
-    );
-    assert!(
-        refused_in < Duration::from_secs(10),
-        "refused in {refused_in:?}"
-    );
+    answered_and_refused(&engine, &customer, &local, Lang::Ja).await;
 }

@@ -7,7 +7,7 @@ mod passcodes;
 mod secrecy;
 
 use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
-use pao_bot::service::AccountService;
+use pao_bot::service::{AccountService, NominationId};
 
 use crate::databases::TestDb;
 
@@ -33,6 +33,14 @@ pub async fn new_site(db: &TestDb, number: &str) -> Passcode {
         .add_site(&operator(), &site(number), Program::Pa)
         .await
         .expect("the operator adds a site")
+}
+
+/// A self-nomination from chat `chat` for `id` on site `number`, recorded as pending.
+pub async fn requested(db: &TestDb, chat: &str, number: &str, id: &str) -> NominationId {
+    db.service
+        .request_nomination(&identity(chat), &site(number), &ibm(id))
+        .await
+        .expect("the request is recorded")
 }
 
 /// A new site whose contact `primary` has used the passcode from chat `chat`.

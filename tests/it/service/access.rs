@@ -8,7 +8,7 @@ use pao_bot::service::{AccountService, NominationId, ServiceError, SqlService, S
 use sqlx::{AnyConnection, Connection};
 use tempfile::TempDir;
 
-use super::{ibm, identity, new_site, operator, site};
+use super::{ibm, identity, new_site, operator, requested, site};
 use crate::databases::{TestDb, on_both_databases, registered_agent};
 
 on_both_databases!(
@@ -31,15 +31,7 @@ where
 
 async fn strangers_are_refused_and_every_refusal_is_audited(db: TestDb) {
     new_site(&db, "1234567").await;
-    let id = db
-        .service
-        .request_nomination(
-            &identity("telegram:5"),
-            &site("1234567"),
-            &ibm("a@example.jp"),
-        )
-        .await
-        .unwrap();
+    let id = requested(&db, "telegram:5", "1234567", "a@example.jp").await;
     let stranger = identity("discord:666");
     let s = db.service.as_ref();
     assert_not_authorised(s.add_site(&stranger, &site("7654321"), Program::Pae).await);
@@ -118,14 +110,7 @@ async fn every_action_is_audited_with_its_outcome(db: TestDb) {
     .await
     .unwrap();
     new_site(&db, "7654321").await;
-    let id = s
-        .request_nomination(
-            &identity("telegram:2"),
-            &site("1234567"),
-            &ibm("jiro@example.jp"),
-        )
-        .await
-        .unwrap();
+    let id = requested(&db, "telegram:2", "1234567", "jiro@example.jp").await;
     s.approve_nomination(&identity("telegram:1"), id, GrantRole::Secondary)
         .await
         .unwrap();

@@ -11,7 +11,7 @@ use pao_bot::service::{
 use sqlx::Executor;
 use tokio::task::JoinSet;
 
-use super::{ibm, identity, operator, site, site_with_primary};
+use super::{ibm, identity, operator, requested, site, site_with_primary};
 use crate::databases::{TestDb, on_both_databases};
 
 on_both_databases!(
@@ -26,13 +26,6 @@ on_both_databases!(
     managers_decide_for_their_own_site_and_users_do_not,
     unknown_sites_and_nominations_are_refused,
 );
-
-async fn request(db: &TestDb, chat: &str, number: &str, id: &str) -> NominationId {
-    db.service
-        .request_nomination(&identity(chat), &site(number), &ibm(id))
-        .await
-        .expect("the request is recorded")
-}
 
 /// Delivers the outbox of `channel` once, returning what was sent.
 async fn deliver(db: &TestDb, channel: Channel) -> Vec<OutboxMessage> {
@@ -54,7 +47,7 @@ async fn deliver(db: &TestDb, channel: Channel) -> Vec<OutboxMessage> {
 async fn a_second_pending_request_is_refused(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
     site_with_primary(&db, "7654321", "ken@example.jp", "telegram:9").await;
-    request(&db, "telegram:5", "1234567", "hanako@example.jp").await;
+    requested(&db, "telegram:5", "1234567", "hanako@example.jp").await;
     let again = db
         .service
         .request_nomination(
@@ -68,7 +61,7 @@ async fn a_second_pending_request_is_refused(db: TestDb) {
         "{again:?}"
     );
     // The same IBM ID may ask for another site.
-    request(&db, "telegram:5", "7654321", "hanako@example.jp").await;
+    requested(&db, "telegram:5", "7654321", "hanako@example.jp").await;
     let pending = db
         .service
         .list_nominations(&operator(), Some(&site("1234567")))
@@ -90,7 +83,7 @@ async fn a_second_pending_request_is_refused(db: TestDb) {
 
 async fn a_member_asking_again_is_told_they_have_access(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
-    let id = request(&db, "telegram:5", "1234567", "hanako@example.jp").await;
+    let id = requested(&db, "telegram:5", "1234567", "hanako@example.jp").await;
     db.service
         .approve_nomination(&operator(), id, GrantRole::User)
         .await
@@ -112,7 +105,7 @@ async fn a_member_asking_again_is_told_they_have_access(db: TestDb) {
 
 async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
-    let id = request(&db, "telegram:5", "1234567", "hanako@example.jp").await;
+    let id = requested(&db, "telegram:5", "1234567", "hanako@example.jp").await;
     let member = db
         .service
         .approve_nomination(&identity("telegram:1"), id, GrantRole::default())
@@ -154,7 +147,7 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
 
 async fn a_message_that_cannot_be_delivered_is_given_up_and_holds_up_no_other(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
-    let blocked = request(&db, "telegram:5", "1234567", "hanako@example.jp").await;
+    let blocked = requested(&db, "telegram:5", "1234567", "hanako@example.jp").await;
     let deciding = identity("telegram:1");
     let approve = GrantRole::default();
     db.service
@@ -195,7 +188,7 @@ async fn a_message_that_cannot_be_delivered_is_given_up_and_holds_up_no_other(db
     }
     assert!(!due().await, "given up after {OUTBOX_ATTEMPTS} tries");
 
-    let later = request(&db, "telegram:6", "1234567", "jiro@example.jp").await;
+    let later = requested(&db, "telegram:6", "1234567", "jiro@example.jp").await;
     db.service
         .approve_nomination(&deciding, later, approve)
         .await
@@ -207,7 +200,7 @@ async fn a_message_that_cannot_be_delivered_is_given_up_and_holds_up_no_other(db
 
 async fn a_denial_tells_the_requester_why_and_is_final(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
-    let id = request(&db, "discord:55", "1234567", "hanako@example.jp").await;
+    let id = requested(&db, "discord:55", "1234567", "hanako@example.jp").await;
     let reason = DenyReason::parse("not an employee of this customer").unwrap();
     db.service
         .deny_nomination(&operator(), id, &reason)
@@ -242,19 +235,19 @@ async fn a_denial_tells_the_requester_why_and_is_final(db: TestDb) {
     assert_eq!(view.members.len(), 1);
     assert!(view.pending.is_empty());
     // Once decided, the same person may ask again.
-    request(&db, "discord:55", "1234567", "hanako@example.jp").await;
+    requested(&db, "discord:55", "1234567", "hanako@example.jp").await;
 }
 
 async fn a_site_has_at_most_four_secondary_members(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
     for n in 0..4 {
-        let id = request(&db, "telegram:5", "1234567", &format!("s{n}@example.jp")).await;
+        let id = requested(&db, "telegram:5", "1234567", &format!("s{n}@example.jp")).await;
         db.service
             .approve_nomination(&operator(), id, GrantRole::Secondary)
             .await
             .unwrap();
     }
-    let fifth = request(&db, "telegram:5", "1234567", "s4@example.jp").await;
+    let fifth = requested(&db, "telegram:5", "1234567", "s4@example.jp").await;
     let refused = db
         .service
         .approve_nomination(&operator(), fifth, GrantRole::Secondary)
@@ -275,7 +268,7 @@ async fn a_site_has_at_most_four_secondary_members(db: TestDb) {
 async fn fifty_concurrent_approvals_leave_exactly_four_secondaries(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
     for n in 0..3 {
-        let id = request(&db, "telegram:5", "1234567", &format!("s{n}@example.jp")).await;
+        let id = requested(&db, "telegram:5", "1234567", &format!("s{n}@example.jp")).await;
         db.service
             .approve_nomination(&operator(), id, GrantRole::Secondary)
             .await
@@ -283,7 +276,7 @@ async fn fifty_concurrent_approvals_leave_exactly_four_secondaries(db: TestDb) {
     }
     let mut ids = Vec::new();
     for n in 0..50 {
-        ids.push(request(&db, "telegram:6", "1234567", &format!("c{n}@example.jp")).await);
+        ids.push(requested(&db, "telegram:6", "1234567", &format!("c{n}@example.jp")).await);
     }
     // Half the approvals go through a second service, as from a second bot process.
     let services = [db.service.clone(), db.second_service().await];
@@ -364,19 +357,19 @@ async fn managers_decide_for_their_own_site_and_users_do_not(db: TestDb) {
     let (primary, other_site) = (identity("telegram:1"), identity("telegram:9"));
 
     // The primary adds a secondary member.
-    let id = request(&db, "telegram:2", "1234567", "jiro@example.jp").await;
+    let id = requested(&db, "telegram:2", "1234567", "jiro@example.jp").await;
     db.service
         .approve_nomination(&primary, id, GrantRole::Secondary)
         .await
         .unwrap();
     // ... who adds a user (chat identity telegram:2 now speaks for jiro).
-    let id = request(&db, "telegram:3", "1234567", "saburo@example.jp").await;
+    let id = requested(&db, "telegram:3", "1234567", "saburo@example.jp").await;
     db.service
         .approve_nomination(&identity("telegram:2"), id, GrantRole::User)
         .await
         .unwrap();
 
-    let id = request(&db, "telegram:4", "1234567", "shiro@example.jp").await;
+    let id = requested(&db, "telegram:4", "1234567", "shiro@example.jp").await;
     for outsider in [
         identity("telegram:3"),
         other_site.clone(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
 use pao_bot::service::{AccountService, Lockout, ServiceError};
 
-use super::{ibm, identity, new_site, operator, site, site_with_primary};
+use super::{ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
 
 on_both_databases!(
@@ -266,15 +266,7 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
 
 async fn only_agents_and_the_primary_reissue(db: TestDb) {
     site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
-    let nomination = db
-        .service
-        .request_nomination(
-            &identity("telegram:2"),
-            &site("1234567"),
-            &ibm("jiro@example.jp"),
-        )
-        .await
-        .unwrap();
+    let nomination = requested(&db, "telegram:2", "1234567", "jiro@example.jp").await;
     db.service
         .approve_nomination(&operator(), nomination, GrantRole::Secondary)
         .await
