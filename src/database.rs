@@ -22,8 +22,14 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
-/// per commit.
+/// per commit. The WAL is copied back into the database file (a checkpoint, run by the commit
+/// that fills it) every 4,000 pages, 16 MiB, rather than SQLite's 1,000: each page the
+/// conversations change often is then copied once for four times as many messages, which
+/// made the engine about a tenth faster (`benches/engine.rs`), and a WAL that grows much
+/// longer slows every read. A 16 MiB page cache per connection keeps the indexes of the
+/// handled message ids in memory.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -16384; \
                               PRAGMA foreign_keys = ON;";
 const SQLITE_CONNECTIONS: u32 = 4;
 /// Enough for 16 concurrent callers plus readers, well under PostgreSQL's default 100.

@@ -18,6 +18,7 @@ use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
 use pao_bot::lang::{Lang, Localized};
 use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
 use sqlx::Connection;
+use tempfile::TempDir;
 use tokio::task::JoinSet;
 
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -220,6 +221,83 @@ async fn nomination_rows(db: &TestDb) -> i64 {
         .fetch_one(&mut conn)
         .await
         .expect("nominations counted")
+}
+
+/// An SQLite database from before migration 0004, which rebuilt the tables of handled
+/// message ids and answers, keeps what it remembered: a message handled then is still dropped
+/// when delivered again, and its answer and feedback still count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqlite_database_from_before_the_rebuilt_tables_keeps_its_memory() {
+    sqlx::any::install_default_drivers();
+    let dir = TempDir::new().expect("a temporary folder");
+    let older = dir.path().join("migrations");
+    std::fs::create_dir(&older).expect("a folder for the older migrations");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for name in [
+        "0001_accounts.sql",
+        "0002_conversations.sql",
+        "0003_outbox_retries.sql",
+    ] {
+        std::fs::copy(shipped.join(name), older.join(name)).expect("a migration copied");
+    }
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("pao-bot.db").display()
+    );
+    let mut conn = sqlx::AnyConnection::connect(&url)
+        .await
+        .expect("a new database file");
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .expect("the older migrations read")
+        .run(&mut conn)
+        .await
+        .expect("the older schema made");
+    let customer = Person::telegram("1301");
+    let handled = customer.says("パスワードを忘れました");
+    let answer_id: i64 = 0x2345_6789_abcd_ef01;
+    sqlx::query("INSERT INTO handled_messages (chat, message_id, handled_at) VALUES ($1, $2, $3)")
+        .bind("telegram:1301")
+        .bind(handled.message_id.clone())
+        .bind(START)
+        .execute(&mut conn)
+        .await
+        .expect("a handled message recorded");
+    sqlx::query(
+        "INSERT INTO answers (id, entry_id, lang, person, answered_at, helped) \
+         VALUES ($1, 'forgot-password', 'ja', 'telegram:1301', $2, 1)",
+    )
+    .bind(answer_id)
+    .bind(START)
+    .execute(&mut conn)
+    .await
+    .expect("an answer recorded");
+    conn.close().await.expect("closed");
+
+    let database = Database::connect(&url)
+        .await
+        .expect("the database is brought up to date");
+    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(START)));
+    let service = Arc::new(SqlService::new(database.clone(), clock.clone()));
+    let engine = Engine::new(bot(), service, database, clock);
+    let again = engine.handle(handled).await;
+    assert!(again.replies.is_empty(), "{again:?}");
+    let answered = text(&engine.handle(customer.says("パスワードを忘れました")).await);
+    assert!(
+        answered.contains(&answer_line("forgot-password", Lang::Ja)),
+        "{answered}"
+    );
+    let stats = engine.store().entry_stats().await.expect("the report");
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    let forgot = &stats[0];
+    assert_eq!(forgot.entry_id, "forgot-password");
+    assert_eq!((forgot.answered, forgot.helped), (2, 1));
+    let rated = engine
+        .handle(customer.presses(&format!("fb:{answer_id}:n")))
+        .await;
+    assert!(!rated.replies.is_empty());
+    let stats = engine.store().entry_stats().await.expect("the report");
+    assert_eq!((stats[0].helped, stats[0].not_helped), (0, 1));
 }
 
 async fn a_restart_loses_no_conversation(db: TestDb) {
