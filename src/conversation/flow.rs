@@ -71,13 +71,7 @@ impl Ctx<'_> {
             return;
         };
         let kb = self.kb();
-        let procedure = ProcedureId::parse(id.as_str())
-            .ok()
-            .and_then(|id| kb.procedure(&id));
-        let Some((procedure, slot)) = procedure.and_then(|p| {
-            let slot = p.steps.get(step)?.slot?;
-            Some((p, slot))
-        }) else {
+        let Some((procedure, slot)) = waiting_on(kb, self.state.flow.as_ref()) else {
             // The procedure changed under a waiting conversation: start over.
             self.state.flow = None;
             return self.say(|m| &m.cancelled, &[]);
@@ -297,14 +291,21 @@ impl Ctx<'_> {
 
 /// The slot `flow` waits for, when it waits on a procedure's step.
 pub(super) fn awaited(kb: &KnowledgeBase, flow: Option<&Flow>) -> Option<Slot> {
+    waiting_on(kb, flow).map(|(_, slot)| slot)
+}
+
+/// The procedure whose step `flow` waits on, and that step's slot; `None` when the flow is
+/// not on a procedure, or the procedure changed under it and has no such step.
+fn waiting_on<'k>(kb: &'k KnowledgeBase, flow: Option<&Flow>) -> Option<(&'k Procedure, Slot)> {
     let Some(Flow::Procedure {
         procedure, step, ..
     }) = flow
     else {
         return None;
     };
-    let id = ProcedureId::parse(procedure).ok()?;
-    kb.procedure(&id)?.steps.get(*step)?.slot
+    let procedure = kb.procedure(&ProcedureId::parse(procedure).ok()?)?;
+    let slot = procedure.steps.get(*step)?.slot?;
+    Some((procedure, slot))
 }
 
 /// The first step at or after `from` that asks for a slot.

@@ -20,7 +20,6 @@ use std::time::Duration;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, FromRow, Transaction};
-
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::conversation::state::{ChatState, Flow};

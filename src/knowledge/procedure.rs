@@ -2,6 +2,7 @@
 //! the customer for, each with the pattern that checks it.
 
 use std::fmt;
+use std::ops::Range;
 
 use regex::Regex;
 use serde::Deserialize;
@@ -24,7 +25,7 @@ pub struct Procedure {
 impl Procedure {
     /// The steps in `range` that `keep` accepts, one line each in `lang`, numbered as in the
     /// whole procedure (`3. ...`), so a part of it reads the same as the whole.
-    pub fn step_lines<F>(&self, range: std::ops::Range<usize>, lang: Lang, keep: F) -> Vec<String>
+    pub fn step_lines<F>(&self, range: Range<usize>, lang: Lang, keep: F) -> Vec<String>
     where
         F: Fn(&Step) -> bool,
     {
