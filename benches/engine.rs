@@ -20,7 +20,8 @@
 //! No passcode is checked (argon2 makes a check take tens of milliseconds on purpose) and no
 //! nomination is requested: those are the account service's figures (`--bench service`).
 //! What is measured is the engine's own cost per message: the matcher, the flow logic, and
-//! the store's one read and one write transaction per message.
+//! the store's one read and one write per message (the writes of messages in flight at once
+//! committed together).
 //!
 //! One criterion iteration is one round, 1,000 messages, so criterion's throughput is
 //! messages per second.
