@@ -20,7 +20,7 @@ use pao_bot::conversation::Engine;
 use pao_bot::domain::{ChatIdentity, GrantRole, IbmId, Program, SiteNumber};
 use pao_bot::lang::Lang;
 use pao_bot::matcher::Decision;
-use pao_bot::service::{AccountService, NominationStatus};
+use pao_bot::service::{AccountService, Nomination, NominationStatus};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -133,6 +133,15 @@ impl Running {
             panic!("the channel stopped with an error: {error}");
         }
         (self.fake, self.db)
+    }
+
+    /// Every nomination, as the operator sees them.
+    async fn nominations(&self) -> Vec<Nomination> {
+        self.db
+            .service
+            .list_nominations(&ChatIdentity::local_operator(), None)
+            .await
+            .expect("nominations listed")
     }
 
     /// Adds the site and returns its passcode.
@@ -366,13 +375,7 @@ async fn a_self_nomination_approved_by_an_agent_in_another_chat_reaches_the_requ
         let sent = running.press(&customer, &confirm, "はい").await;
         assert_says(&sent, &["リクエスト(番号 1)を送信しました"]);
 
-        let operator = ChatIdentity::local_operator();
-        let nominations = running
-            .db
-            .service
-            .list_nominations(&operator, None)
-            .await
-            .expect("nominations listed");
+        let nominations = running.nominations().await;
         assert_eq!(nominations.len(), 1, "{nominations:?}");
         assert_eq!(nominations[0].status, NominationStatus::Pending);
         assert_eq!(nominations[0].site.as_str(), SITE);
@@ -393,12 +396,7 @@ async fn a_self_nomination_approved_by_an_agent_in_another_chat_reaches_the_requ
             &told[4],
             &["サイト 1234567 へのアクセスのリクエスト(番号 1)が承認されました"],
         );
-        let left = running
-            .db
-            .service
-            .list_nominations(&operator, None)
-            .await
-            .expect("nominations listed");
+        let left = running.nominations().await;
         assert!(
             left.iter().all(|n| n.status != NominationStatus::Pending),
             "{left:?}"
@@ -595,12 +593,7 @@ async fn the_same_update_twice_is_handled_once() {
         let messages = fake.sent_to(customer.id);
         assert_eq!(messages.len(), 5, "{messages:?}");
         let operator = ChatIdentity::local_operator();
-        let nominations = running
-            .db
-            .service
-            .list_nominations(&operator, None)
-            .await
-            .expect("nominations listed");
+        let nominations = running.nominations().await;
         assert_eq!(nominations.len(), 1, "{nominations:?}");
         let requests = running
             .db
