@@ -567,6 +567,63 @@ async fn a_server_error_is_tried_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_over_telegrams_limit_comes_as_several_messages() {
+    sqlite(|db| async move {
+        let running = Running::start(db, Some(quick())).await;
+        running.add_site().await;
+        running.add_agent(&agent()).await;
+        // 150 members, whom /site lists one a line: far over 4,096 characters.
+        let operator = ChatIdentity::local_operator();
+        let site = SiteNumber::parse(SITE).expect("a site number");
+        let members: Vec<String> = (0..150)
+            .map(|n| format!("member-{n:03}-of-a-large-department@example.co.jp"))
+            .collect();
+        for member in &members {
+            let ibm_id = IbmId::parse(member).expect("an IBM ID");
+            let service = &running.db.service;
+            let id = service
+                .request_nomination(&identity(&taro()), &site, &ibm_id)
+                .await
+                .expect("the nomination is requested");
+            service
+                .approve_nomination(&operator, id, GrantRole::User)
+                .await
+                .expect("the nomination is approved");
+        }
+
+        let before = running.fake.sent_to(agent().id).len();
+        running.fake.say(&agent(), &format!("/site {SITE}"));
+        let last = &members[members.len() - 1];
+        running
+            .fake
+            .wait_for("the last member listed", |calls| {
+                calls
+                    .iter()
+                    .find(|c| c.ok() && c.text().contains(last.as_str()))
+                    .cloned()
+            })
+            .await;
+        let parts = running.fake.sent_to(agent().id).split_off(before);
+        assert!(parts.len() >= 2, "{} message(s)", parts.len());
+        assert!(parts[0].text().contains(SITE), "{}", parts[0].text());
+        let whole: String = parts.iter().map(Call::text).collect();
+        for member in &members {
+            assert_eq!(whole.matches(member.as_str()).count(), 1, "{member}");
+        }
+        // (The approvals' notices to the requester, who never wrote to the bot, are refused.)
+        let refused: Vec<Call> = running
+            .fake
+            .calls_of("sendMessage")
+            .into_iter()
+            .filter(|c| c.chat() == Some(agent().id) && !c.ok())
+            .collect();
+        assert!(refused.is_empty(), "{refused:?}");
+        running.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_update_twice_is_handled_once() {
     sqlite(|db| async move {
         let running = Running::start(db, Some(quick())).await;

@@ -13,6 +13,7 @@ use serenity::builder::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
 };
 
+use crate::channels::split_lines;
 use crate::conversation::{Button, ButtonAction, Reply};
 use crate::markup;
 
@@ -35,7 +36,7 @@ pub(super) struct Part {
 /// `reply` as the messages that show it: one, unless its text is over Discord's limit.
 pub(super) fn parts(reply: &Reply) -> Vec<Part> {
     let rows = rows(&reply.buttons);
-    let mut chunks = split(&markdown(&reply.text), MAX_CONTENT);
+    let mut chunks = split_lines(&markdown(&reply.text), MAX_CONTENT, |_| 1);
     if rows.is_empty() {
         chunks.retain(|chunk| !chunk.trim().is_empty());
     }
@@ -155,22 +156,6 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// `text` in pieces of at most `max` characters, cut after a line where one ends in reach.
-fn split(text: &str, max: usize) -> Vec<String> {
-    let mut chunks = Vec::new();
-    let mut rest = text;
-    while let Some((cut, _)) = rest.char_indices().nth(max) {
-        let at = match rest[..cut].rfind('\n') {
-            Some(newline) if newline > 0 => newline + 1,
-            _ => cut,
-        };
-        chunks.push(rest[..at].trim_end().to_owned());
-        rest = rest[at..].trim_start_matches('\n');
-    }
-    chunks.push(rest.to_owned());
-    chunks
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,17 +172,6 @@ mod tests {
             "[a] b [c](https://d)",
             "a bracket that opens no link does not swallow the next link"
         );
-    }
-
-    #[test]
-    fn long_texts_are_cut_after_a_line() {
-        let text = format!("{}\n{}", "a".repeat(1500), "b".repeat(1000));
-        let chunks = split(&text, MAX_CONTENT);
-        assert_eq!(chunks, vec!["a".repeat(1500), "b".repeat(1000)]);
-        let chunks = split(&"あ".repeat(4500), MAX_CONTENT);
-        let lengths: Vec<usize> = chunks.iter().map(|c| c.chars().count()).collect();
-        assert_eq!(lengths, vec![2000, 2000, 500]);
-        assert_eq!(split("", MAX_CONTENT), vec![String::new()]);
     }
 
     #[test]

@@ -18,8 +18,12 @@ use teloxide::types::{
 use teloxide::utils::render::RenderMessageTextHelper;
 use teloxide::{ApiError, Bot, RequestError};
 
+use crate::channels::split_lines;
 use crate::channels::telegram::render;
 use crate::conversation::Reply;
+
+/// Telegram's limit on a message's text, in UTF-16 units of the text without its markup.
+const MAX_TEXT: usize = 4096;
 
 /// Telegram's limits for bots: 30 messages a second overall, and per chat 1 a second and
 /// 20 a minute (teloxide's defaults allow channels and supergroups only 10 a minute).
@@ -250,18 +254,42 @@ impl Outgoing {
         }
     }
 
-    /// Sends one reply to `chat`, answering `reply_to` when given. A group that became a
-    /// supergroup gets it under its new id.
+    /// Sends one reply to `chat`, answering `reply_to` when given, and returns the message
+    /// that holds its buttons. A text over Telegram's limit goes as several messages, the
+    /// buttons under the last.
     pub(super) async fn send(
         &self,
-        chat: ChatId,
+        mut chat: ChatId,
         reply: &Reply,
+        mut reply_to: Option<MessageId>,
+    ) -> Result<Message, CallError> {
+        // Telegram counts the text without its markup, which `render::html` only adds to.
+        let mut parts = split_lines(&reply.text, MAX_TEXT, char::len_utf16);
+        let last = parts.pop().unwrap_or_default();
+        for text in parts {
+            let part = Reply::text(text);
+            self.send_part(&mut chat, &part, reply_to.take()).await?;
+        }
+        let last = Reply {
+            text: last,
+            ..reply.clone()
+        };
+        self.send_part(&mut chat, &last, reply_to).await
+    }
+
+    /// Sends one message of a reply. A group that became a supergroup gets it under its new
+    /// id, which `chat` then holds for the rest of the reply.
+    async fn send_part(
+        &self,
+        chat: &mut ChatId,
+        part: &Reply,
         reply_to: Option<MessageId>,
     ) -> Result<Message, CallError> {
-        match self.send_once(chat, reply, reply_to).await {
+        match self.send_once(*chat, part, reply_to).await {
             Err(CallError::Migrated(to)) => {
                 tracing::info!(chat = chat.0, to, "the group became a supergroup");
-                self.send_once(ChatId(to), reply, None).await
+                *chat = ChatId(to);
+                self.send_once(*chat, part, None).await
             }
             sent => sent,
         }
