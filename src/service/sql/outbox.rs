@@ -1,0 +1,114 @@
+//! The outbox: queueing an event for someone within an action's transaction, and the
+//! delivery loop's reads and marks, with a growing wait between failed tries.
+
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+
+use crate::domain::{Channel, ChatIdentity, Timestamp};
+use crate::service::sql::SqlService;
+use crate::service::sql::rows::{OutboxRow, stored};
+use crate::service::{MessageId, OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage, ServiceError};
+
+/// The wait before the next try of an outbox message that failed `attempts` times: 10 s,
+/// doubling, at most an hour.
+fn outbox_backoff(attempts: i64) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(9);
+    Duration::from_secs(10 << doublings).min(Duration::from_secs(3600))
+}
+
+impl SqlService {
+    /// Queues `event` for `recipient` in the outbox.
+    pub(super) async fn send(
+        &self,
+        conn: &mut AnyConnection,
+        recipient: &ChatIdentity,
+        event: &OutboxEvent,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let payload = serde_json::to_string(event)
+            .map_err(|error| ServiceError::Corrupt(format!("outbox event: {error}")))?;
+        sqlx::query(
+            "INSERT INTO outbox (created_at, recipient, channel, kind, payload) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(now.as_millis())
+        .bind(recipient.to_string())
+        .bind(recipient.channel().as_str())
+        .bind(event.kind())
+        .bind(payload)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Undelivered messages for `channel` whose next try is due, oldest first.
+    pub(super) async fn due_messages(
+        &self,
+        channel: Channel,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        let rows = sqlx::query_as::<_, OutboxRow>(
+            "SELECT id, recipient, created_at, payload FROM outbox \
+             WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+               AND next_attempt_at <= $3 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(channel.as_str())
+        .bind(i64::from(limit))
+        .bind(self.clock.now().as_millis())
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OutboxMessage {
+                    id: MessageId(row.id),
+                    recipient: stored(ChatIdentity::parse(&row.recipient))?,
+                    created_at: Timestamp::from_millis(row.created_at),
+                    event: stored(serde_json::from_str(&row.payload))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts a failed try: the next one waits longer, and the last gives the message up.
+    /// Returns whether it was given up.
+    pub(super) async fn delivery_failed(&self, id: MessageId) -> Result<bool, ServiceError> {
+        let _turn = self.db.writer_turn().await;
+        let attempts: Option<i64> = sqlx::query_scalar(
+            "UPDATE outbox SET attempts = attempts + 1 \
+             WHERE id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL RETURNING attempts",
+        )
+        .bind(id.0)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(attempts) = attempts else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let abandoned = attempts >= i64::from(OUTBOX_ATTEMPTS);
+        let query = if abandoned {
+            sqlx::query("UPDATE outbox SET abandoned_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(now.as_millis())
+        } else {
+            sqlx::query("UPDATE outbox SET next_attempt_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(now.plus(outbox_backoff(attempts)).as_millis())
+        };
+        query.execute(self.db.pool()).await?;
+        Ok(abandoned)
+    }
+
+    pub(super) async fn delivered(&self, id: MessageId) -> Result<(), ServiceError> {
+        let _turn = self.db.writer_turn().await;
+        sqlx::query("UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL")
+            .bind(id.0)
+            .bind(self.clock.now().as_millis())
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+}
