@@ -34,7 +34,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
-pub use state::TIMEOUT;
 pub use store::{EntryStats, Store, UnansweredStats};
 
 use crate::answer::Bot;
@@ -47,6 +46,7 @@ use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages};
 use crate::lang::{Lang, Localized};
+use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
@@ -145,7 +145,8 @@ impl Engine {
         };
         let now = self.clock.now();
         if ctx.state.expired(now) && ctx.state.flow.take().is_some() {
-            ctx.say(|m| &m.timed_out, &[]);
+            let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
+            ctx.say(|m| &m.timed_out, &[("minutes", &minutes)]);
         }
         ctx.dispatch().await;
         let Ctx {

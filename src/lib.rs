@@ -33,6 +33,7 @@ pub mod knowledge;
 pub mod lang;
 pub mod markup;
 pub mod matcher;
+pub mod policy;
 pub mod report;
 pub mod serve;
 pub mod service;

@@ -8,6 +8,7 @@ use crate::conversation::state::Flow;
 use crate::conversation::wording;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{DenyReason, GrantRole, SiteNumber};
+use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{Lockout, NominationId};
 
 /// How many pending nominations `/pending` shows, oldest first.
@@ -156,7 +157,10 @@ impl Ctx<'_> {
         lines.push(match view.lockout {
             Lockout::Open { recent_failures } => self.text(
                 |m| &m.site_lock_open,
-                &[("failures", &recent_failures.to_string())],
+                &[
+                    ("failures", &recent_failures.to_string()),
+                    ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
+                ],
             ),
             Lockout::Locked { until } => {
                 self.text(|m| &m.site_lock_locked, &[("until", &wording::time(until))])

@@ -2,15 +2,11 @@
 //! procedure in progress. Stored between messages by the [`store`](super::store); never
 //! holds a passcode.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Timestamp;
 use crate::lang::Lang;
-
-/// A conversation untouched for this long starts over.
-pub const TIMEOUT: Duration = Duration::from_secs(15 * 60);
+use crate::policy::CONVERSATION_TIMEOUT;
 
 /// The state of one person's conversation in one chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,9 +38,10 @@ pub enum Flow {
 }
 
 impl ChatState {
-    /// Whether the conversation was left alone for longer than [`TIMEOUT`] before `now`.
+    /// Whether the conversation was left alone for longer than [`CONVERSATION_TIMEOUT`] before `now`.
     pub fn expired(&self, now: Timestamp) -> bool {
-        self.updated_at.is_some_and(|at| at.plus(TIMEOUT) < now)
+        self.updated_at
+            .is_some_and(|at| at.plus(CONVERSATION_TIMEOUT) < now)
     }
 }
 

@@ -15,7 +15,6 @@ mod sqlite;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -26,10 +25,9 @@ use crate::conversation::state::{ChatState, Flow};
 use crate::database::{Backend, Database};
 use crate::domain::Timestamp;
 use crate::lang::Lang;
+use crate::policy::HANDLED_IDS_KEPT;
 
-/// Handled message ids are kept this long: platforms redeliver within minutes.
-const HANDLED_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
-/// Every this many turns, forget handled ids older than [`HANDLED_KEPT`].
+/// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
 /// PostgreSQL turns hold a connection while the engine works; at most this many at once, so
 /// that account actions always find a free connection in the pool.
@@ -298,7 +296,7 @@ impl Store {
     async fn prune(&self, now: Timestamp) -> Result<(), sqlx::Error> {
         let mut write = self.db.begin().await?;
         let result = sqlx::query("DELETE FROM handled_messages WHERE handled_at < $1")
-            .bind(now.minus(HANDLED_KEPT).as_millis())
+            .bind(now.minus(HANDLED_IDS_KEPT).as_millis())
             .execute(&mut *write.tx)
             .await
             .map(|_| ());

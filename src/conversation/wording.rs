@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::domain::{Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
+use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{OutboxEvent, ServiceError};
 
 /// Japan Standard Time: PAO's customers here read times in it, and it has no summer time.
@@ -44,7 +45,10 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
         ),
         ServiceError::WrongPasscode { tries_left, .. } => say(
             &messages.passcode_wrong,
-            &[("tries", &tries_left.to_string())],
+            &[
+                ("tries", &tries_left.to_string()),
+                ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
+            ],
         ),
         ServiceError::NoPasscode { site } => say(&messages.no_passcode, &[("site", site.as_str())]),
         ServiceError::NoSuchSite { site } => {

@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::Path;
 
+use pao_bot::lang::Lang;
+
 use crate::support::{Run, edit, faq_copy, faq_dir, pao_bot};
 
 fn check(dir: &Path) -> Run {
@@ -197,7 +199,7 @@ fn a_sentence_whose_languages_name_different_values_is_pinned() {
         "messages.yaml",
         line,
         1,
-        "`passcode_wrong` has placeholders [\"try\"] in Japanese but [\"tries\"] in English",
+        "`passcode_wrong` has placeholders [\"minutes\", \"try\"] in Japanese but [\"minutes\", \"tries\"] in English",
     );
 }
 
@@ -272,4 +274,19 @@ fn a_broken_knowledge_base_is_never_half_loaded() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn no_sentence_writes_a_policy_number_itself() {
+    let kb = pao_bot::knowledge::KnowledgeBase::load(&faq_dir()).expect("the shipped faq loads");
+    let duration = regex::Regex::new(r"[0-9０-９]+\s*(minutes?|分|hours?|時間)").expect("a regex");
+    for (key, text) in kb.messages().all() {
+        for lang in [Lang::Ja, Lang::En] {
+            let sentence = text.get(lang);
+            assert!(
+                !duration.is_match(sentence),
+                "{key} ({lang}) states a duration instead of a placeholder from policy: {sentence}"
+            );
+        }
+    }
 }

@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Bot;
-use pao_bot::conversation::{Content, Engine, Incoming, Response, TIMEOUT};
+use pao_bot::conversation::{Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
 use pao_bot::lang::{Lang, Localized};
+use pao_bot::policy::{self, CONVERSATION_TIMEOUT};
 use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -626,7 +627,7 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
     drop(prompt);
 
     // Exactly fifteen minutes is not too long; the other process sees the same.
-    db.clock.advance(TIMEOUT);
+    db.clock.advance(CONVERSATION_TIMEOUT);
     let later = other_process(&db).await;
     let in_time = text(&later.handle(slow.says("1234567")).await);
     db.clock.advance(Duration::from_secs(1));
@@ -640,9 +641,11 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
         in_time.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
         "{in_time}"
     );
-    let timed_out = sentence(|m| &m.timed_out, Lang::Ja, &[]);
+    let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
+    let minutes = [("minutes", minutes.as_str())];
+    let timed_out = sentence(|m| &m.timed_out, Lang::Ja, &minutes);
     assert_eq!(too_late.replies[0].text, timed_out, "{too_late:?}");
-    let timed_out_en = sentence(|m| &m.timed_out, Lang::En, &[]);
+    let timed_out_en = sentence(|m| &m.timed_out, Lang::En, &minutes);
     assert_eq!(too_late_en.replies[0].text, timed_out_en, "{too_late_en:?}");
     for response in [&too_late, &too_late_en] {
         let all = text(response);

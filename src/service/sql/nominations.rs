@@ -4,14 +4,14 @@
 use sqlx::AnyConnection;
 
 use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Role, SiteNumber, Timestamp};
+use crate::policy::MAX_SECONDARIES;
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
 use crate::service::sql::rows::{NOMINATION_COLUMNS, NominationRow, is_unique_violation, stored};
 use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
-    Action, MAX_SECONDARIES, Member, Nomination, NominationId, NominationStatus, OutboxEvent,
-    ServiceError,
+    Action, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
 };
 
 /// How a nomination is decided.

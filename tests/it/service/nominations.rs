@@ -4,9 +4,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pao_bot::domain::{Channel, DenyReason, GrantRole, Role};
+use pao_bot::policy::OUTBOX_ATTEMPTS;
 use pao_bot::service::{
-    AccountService, NominationId, NominationStatus, OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage,
-    ServiceError, deliver_once,
+    AccountService, NominationId, NominationStatus, OutboxEvent, OutboxMessage, ServiceError,
+    deliver_once,
 };
 use sqlx::Executor;
 use tokio::task::JoinSet;
