@@ -24,6 +24,7 @@ pub mod answer;
 pub mod channels;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod database;

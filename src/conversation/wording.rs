@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::commands::{Audience, SlashCommand};
 use crate::domain::{Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
@@ -22,6 +23,24 @@ pub fn time(at: Timestamp) -> String {
             .to_string(),
         None => at.to_string(),
     }
+}
+
+/// `/help`: each customer command with what it does, then the agents' commands as typed.
+pub fn help(messages: &Messages, lang: Lang) -> String {
+    let mut lines = vec![messages.say(&messages.help, lang, &[])];
+    let mut agents = Vec::new();
+    for command in SlashCommand::ALL {
+        match command.audience() {
+            Audience::Everyone => {
+                let does = messages.commands.of(command).get(lang).trim();
+                lines.push(format!("{command} {does}"));
+            }
+            Audience::Agents => agents.push(command.usage(lang)),
+        }
+    }
+    let agents_intro = messages.say(&messages.help_agents, lang, &[]);
+    lines.push(format!("{agents_intro} {}", agents.join(", ")));
+    lines.join("\n")
 }
 
 /// A role's name in `lang`.

@@ -290,3 +290,30 @@ fn no_sentence_writes_a_policy_number_itself() {
         }
     }
 }
+
+#[test]
+fn a_command_left_undescribed_or_too_long_for_the_menus_is_reported() {
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    edit(&path, "  reissue:\n", "  reissued:\n");
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("messages.yaml:") && run.stdout.contains("`reissue` is not described"),
+        "{}",
+        run.stdout
+    );
+
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    let long = "長".repeat(101);
+    edit(&path, "ja: 7桁のサイト番号", &format!("ja: {long}"));
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("`site` has a ja description of 101 characters: give 1 to 100"),
+        "{}",
+        run.stdout
+    );
+}

@@ -86,7 +86,8 @@ impl Handler {
         if self.registered.swap(true, Ordering::SeqCst) {
             return;
         }
-        let definitions = commands::definitions(self.guild.is_none());
+        let messages = self.engine.bot().knowledge().messages();
+        let definitions = commands::definitions(self.guild.is_none(), messages);
         let registered = match self.guild {
             Some(guild) => guild.set_commands(&ctx.http, definitions).await,
             None => Command::set_global_commands(&ctx.http, definitions).await,
