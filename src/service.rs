@@ -201,15 +201,15 @@ pub struct AuditEntry {
 pub enum OutboxEvent {
     NominationApproved {
         nomination: NominationId,
-        site: String,
-        ibm_id: String,
-        role: String,
+        site: SiteNumber,
+        ibm_id: IbmId,
+        role: Role,
     },
     NominationDenied {
         nomination: NominationId,
-        site: String,
-        ibm_id: String,
-        reason: String,
+        site: SiteNumber,
+        ibm_id: IbmId,
+        reason: DenyReason,
     },
 }
 

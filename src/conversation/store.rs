@@ -13,6 +13,9 @@
 
 mod sqlite;
 
+use std::fmt;
+use std::num::ParseIntError;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -54,6 +57,24 @@ pub struct Turn<'a> {
     /// PostgreSQL: the transaction holding the conversation's advisory lock.
     held: Option<(Transaction<'static, Any>, SemaphorePermit<'a>)>,
     writes: Vec<Change>,
+}
+
+/// A stored FAQ answer's number, which its feedback buttons carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnswerId(i64);
+
+impl fmt::Display for AnswerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for AnswerId {
+    type Err = ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(AnswerId)
+    }
 }
 
 /// Something the message changed, written when the turn finishes.
@@ -235,7 +256,7 @@ impl Store {
 
 impl Turn<'_> {
     /// Records an FAQ answer and returns its id, for the feedback buttons.
-    pub fn answer(&mut self, entry: &str, lang: Lang) -> i64 {
+    pub fn answer(&mut self, entry: &str, lang: Lang) -> AnswerId {
         // Made here rather than by the database so the answer costs no round trip before the
         // turn's one write; 62 random bits do not collide in practice.
         let id = (rand::random::<u64>() >> 2) as i64;
@@ -244,7 +265,7 @@ impl Turn<'_> {
             entry: entry.to_owned(),
             lang,
         });
-        id
+        AnswerId(id)
     }
 
     pub fn unanswered(&mut self, question: &str, folded: &str, lang: Lang) {
@@ -255,8 +276,11 @@ impl Turn<'_> {
         });
     }
 
-    pub fn feedback(&mut self, answer: i64, helped: bool) {
-        self.writes.push(Change::Feedback { answer, helped });
+    pub fn feedback(&mut self, answer: AnswerId, helped: bool) {
+        self.writes.push(Change::Feedback {
+            answer: answer.0,
+            helped,
+        });
     }
 
     pub fn prefer(&mut self, lang: Lang) {

@@ -117,15 +117,13 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
             role: granted,
             ..
         } => {
-            let granted = Role::parse(granted)
-                .map(|r| role(messages, r, lang))
-                .unwrap_or_else(|_| granted.clone());
+            let granted = role(messages, *granted, lang);
             messages.say(
                 &messages.approved_notice,
                 lang,
                 &[
                     ("id", &nomination.to_string()),
-                    ("site", site),
+                    ("site", site.as_str()),
                     ("role", &granted),
                 ],
             )
@@ -140,8 +138,8 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
             lang,
             &[
                 ("id", &nomination.to_string()),
-                ("site", site),
-                ("reason", reason),
+                ("site", site.as_str()),
+                ("reason", reason.as_str()),
             ],
         ),
     }

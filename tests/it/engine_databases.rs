@@ -30,6 +30,7 @@ on_both_databases!(
     a_redelivered_confirmation_requests_once,
     faq_answers_and_refusals_survive_a_closed_database,
     a_flow_left_for_more_than_fifteen_minutes_starts_over,
+    a_stored_flow_that_no_longer_parses_is_dropped,
 );
 
 /// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what several bot
@@ -670,6 +671,49 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
     let mut conn = db.raw().await;
     let flow: Option<String> =
         sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1002'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(flow, None);
+    conn.close().await.unwrap();
+}
+
+/// A stored flow holding a value this version no longer accepts (here a 6-digit site number)
+/// is dropped where it is read: the conversation starts over and nothing is requested.
+async fn a_stored_flow_that_no_longer_parses_is_dropped(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let engine = engine(&db);
+    let person = Person::telegram("1401");
+    engine.handle(person.says("/nominate")).await;
+    let asked = text(&engine.handle(person.says("1234567")).await);
+    assert!(
+        asked.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
+        "{asked}"
+    );
+    let mut conn = db.raw().await;
+    let flow: String =
+        sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1401'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(flow.contains("\"1234567\""), "{flow}");
+    sqlx::query("UPDATE conversations SET flow = $1 WHERE person = 'telegram:1401'")
+        .bind(flow.replace("\"1234567\"", "\"123456\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let then = text(&engine.handle(person.says("hanako@example.co.jp")).await);
+    let yes = text(&engine.handle(person.says("はい")).await);
+
+    assert!(
+        !then.contains("123456"),
+        "no summary of the old flow: {then}"
+    );
+    assert!(!yes.contains("123456"), "{yes}");
+    assert_eq!(nomination_rows(&db).await, 0);
+    let flow: Option<String> =
+        sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1401'")
             .fetch_one(&mut conn)
             .await
             .unwrap();
