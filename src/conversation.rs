@@ -36,7 +36,7 @@ use std::sync::Arc;
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{EntryStats, Store, UnansweredStats};
 
-use crate::answer::Bot;
+use crate::answer::Answerer;
 use crate::commands::SlashCommand;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
@@ -52,7 +52,7 @@ use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlServ
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
-    bot: Arc<Bot>,
+    bot: Arc<Answerer>,
     service: Arc<dyn AccountService>,
     store: Store,
     clock: Arc<dyn Clock>,
@@ -80,7 +80,7 @@ struct Ctx<'a> {
 impl Engine {
     /// The engine as `pao-bot` runs it: the account service on `db` ([`SqlService`]) and the
     /// system's clock.
-    pub fn on_database(bot: Arc<Bot>, db: Database) -> Engine {
+    pub fn on_database(bot: Arc<Answerer>, db: Database) -> Engine {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
         Engine::new(bot, service, db, clock)
@@ -88,7 +88,7 @@ impl Engine {
 
     /// The engine with the given parts; tests give it a clock of their own.
     pub fn new(
-        bot: Arc<Bot>,
+        bot: Arc<Answerer>,
         service: Arc<dyn AccountService>,
         db: Database,
         clock: Arc<dyn Clock>,
@@ -102,7 +102,7 @@ impl Engine {
         }
     }
 
-    pub fn bot(&self) -> &Bot {
+    pub fn bot(&self) -> &Answerer {
         &self.bot
     }
 

@@ -9,7 +9,7 @@ use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
-use crate::knowledge::{Action, KnowledgeBase, Procedure, ProcedureId, Slot};
+use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
 use crate::matcher::Decision;
 use crate::service::ServiceError;
 
@@ -162,7 +162,7 @@ impl Ctx<'_> {
         let service = self.engine.service.as_ref();
         let sender = self.sender();
         let outcome = match (procedure.action, passcode) {
-            (Some(Action::PasscodeCheck), Some(passcode)) => service
+            (Some(ProcedureAction::PasscodeCheck), Some(passcode)) => service
                 .check_passcode(sender, site, ibm_id, &passcode)
                 .await
                 .map(|accepted| {
@@ -174,7 +174,7 @@ impl Ctx<'_> {
                         ],
                     )
                 }),
-            (Some(Action::NominationRequest), _) => service
+            (Some(ProcedureAction::NominationRequest), _) => service
                 .request_nomination(sender, site, ibm_id)
                 .await
                 .map(|id| self.text(|m| &m.nomination_sent, &[("id", &id.to_string())])),

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::conversation::{Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
@@ -77,11 +77,11 @@ on_postgres!(
 );
 
 /// The shipped knowledge base, loaded once.
-fn bot() -> Arc<Bot> {
-    static BOT: OnceLock<Arc<Bot>> = OnceLock::new();
+fn bot() -> Arc<Answerer> {
+    static BOT: OnceLock<Arc<Answerer>> = OnceLock::new();
     BOT.get_or_init(|| {
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
-        Arc::new(Bot::load(&faq).expect("the shipped faq/ loads"))
+        Arc::new(Answerer::load(&faq).expect("the shipped faq/ loads"))
     })
     .clone()
 }
