@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity};
@@ -86,7 +86,7 @@ impl Bench {
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let db = Database::connect(&url).await.expect("the database opens");
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
-        let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
+        let bot = Arc::new(Answerer::load(&faq).expect("the shipped FAQ loads"));
         let mut questions = [Vec::new(), Vec::new()];
         for entry in bot.knowledge().entries() {
             questions[0].extend(entry.examples.ja.iter().cloned());

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::lang::Lang;
 use tempfile::TempDir;
 
@@ -154,7 +154,7 @@ const SHIPPED_QUESTIONS: &[&str] = &[
     "the portal shows english after i log in",
 ];
 
-fn ask_all(bot: &Bot, questions: &[String], c: &mut Criterion, name: &str) {
+fn ask_all(bot: &Answerer, questions: &[String], c: &mut Criterion, name: &str) {
     let mut next = 0;
     c.bench_function(name, |b| {
         b.iter(|| {
@@ -167,9 +167,9 @@ fn ask_all(bot: &Bot, questions: &[String], c: &mut Criterion, name: &str) {
 
 fn shipped(c: &mut Criterion) {
     c.bench_function("load_and_index/shipped", |b| {
-        b.iter(|| Bot::load(&shipped_faq()).expect("the shipped FAQ loads"))
+        b.iter(|| Answerer::load(&shipped_faq()).expect("the shipped FAQ loads"))
     });
-    let bot = Bot::load(&shipped_faq()).expect("the shipped FAQ loads");
+    let bot = Answerer::load(&shipped_faq()).expect("the shipped FAQ loads");
     let questions: Vec<String> = SHIPPED_QUESTIONS.iter().map(|q| q.to_string()).collect();
     ask_all(&bot, &questions, c, "ask/shipped");
 }
@@ -181,10 +181,10 @@ fn synthetic(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
     group.bench_function("synthetic_10k", |b| {
-        b.iter(|| Bot::load(dir.path()).expect("the synthetic FAQ loads"))
+        b.iter(|| Answerer::load(dir.path()).expect("the synthetic FAQ loads"))
     });
     group.finish();
-    let bot = Bot::load(dir.path()).expect("the synthetic FAQ loads");
+    let bot = Answerer::load(dir.path()).expect("the synthetic FAQ loads");
     ask_all(&bot, &questions, c, "ask/synthetic_10k");
 }
 

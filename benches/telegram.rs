@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::channels::telegram::{self, Options};
 use pao_bot::config::TelegramSettings;
 use pao_bot::conversation::Engine;
@@ -62,7 +62,7 @@ impl Bench {
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let db = Database::connect(&url).await.expect("the database opens");
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
-        let bot = Arc::new(Bot::load(&faq).expect("the shipped FAQ loads"));
+        let bot = Arc::new(Answerer::load(&faq).expect("the shipped FAQ loads"));
         let questions = bot
             .knowledge()
             .entries()

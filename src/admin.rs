@@ -14,6 +14,7 @@ use clap::Subcommand;
 
 use crate::database::DatabaseError;
 use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber};
+use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
     AccountService, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
@@ -300,7 +301,8 @@ where
     match view.lockout {
         Lockout::Open { recent_failures } => writeln!(
             out,
-            "lockout: open ({recent_failures} failed checks in the last 30 minutes)"
+            "lockout: open ({recent_failures} failed checks in the last {} minutes)",
+            minutes(LOCKOUT_WINDOW)
         )?,
         Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
     }

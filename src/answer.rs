@@ -10,7 +10,7 @@ use crate::matcher::{Decision, Matcher, Ranking};
 
 /// The knowledge base with its matcher: everything needed to answer.
 #[derive(Debug, Clone)]
-pub struct Bot {
+pub struct Answerer {
     kb: KnowledgeBase,
     matcher: Matcher,
 }
@@ -34,15 +34,15 @@ impl Answer {
     }
 }
 
-impl Bot {
+impl Answerer {
     /// Loads the knowledge base of `dir` and indexes it.
-    pub fn load(dir: &Path) -> Result<Bot, Diagnostics> {
-        KnowledgeBase::load(dir).map(Bot::new)
+    pub fn load(dir: &Path) -> Result<Answerer, Diagnostics> {
+        KnowledgeBase::load(dir).map(Answerer::new)
     }
 
-    pub fn new(kb: KnowledgeBase) -> Bot {
+    pub fn new(kb: KnowledgeBase) -> Answerer {
         let matcher = Matcher::new(&kb);
-        Bot { kb, matcher }
+        Answerer { kb, matcher }
     }
 
     pub fn knowledge(&self) -> &KnowledgeBase {

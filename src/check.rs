@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::answer::Bot;
+use crate::answer::Answerer;
 use crate::knowledge::{Class, Diagnostics, Source};
 use crate::matcher::Decision;
 
@@ -25,7 +25,7 @@ pub struct Summary {
 
 /// Loads `dir` and self-tests it: every problem, or what was checked.
 pub fn run(dir: &Path) -> Result<Summary, Diagnostics> {
-    let bot = Bot::load(dir)?;
+    let bot = Answerer::load(dir)?;
     let conflicts = self_test(&bot, dir);
     if !conflicts.is_empty() {
         return Err(conflicts);
@@ -51,7 +51,7 @@ pub fn run(dir: &Path) -> Result<Summary, Diagnostics> {
 }
 
 /// Each text asked of the bot; the ones not answered as they should be.
-pub fn self_test(bot: &Bot, dir: &Path) -> Diagnostics {
+pub fn self_test(bot: &Answerer, dir: &Path) -> Diagnostics {
     let kb = bot.knowledge();
     let matcher = bot.matcher();
     let id = |entry: usize| kb.entries()[entry].id.as_str();

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
-use crate::answer::Bot;
+use crate::answer::Answerer;
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Store};
@@ -125,7 +125,7 @@ where
 {
     let dir = faq_dir(cli.faq);
     let load = || {
-        Bot::load(&dir).map_err(|problems| CliError::Knowledge {
+        Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
             dir: dir.clone(),
             problems,
         })
@@ -192,7 +192,7 @@ const DEMO_SITE: &str = "1234567";
 
 /// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`.
 async fn chat<R, W>(
-    bot: Arc<Bot>,
+    bot: Arc<Answerer>,
     url: &str,
     agent: bool,
     demo: bool,
@@ -218,7 +218,7 @@ where
 }
 
 /// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
-async fn serve(bot: Arc<Bot>, url: &str, settings: Settings) -> Result<(), CliError> {
+async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), CliError> {
     let db = Database::open(url).await?;
     let engine = Arc::new(Engine::on_database(bot, db.clone()));
     let shutdown = CancellationToken::new();
@@ -246,7 +246,7 @@ async fn demo_site<W: Write>(service: &dyn AccountService, output: &mut W) -> Re
 }
 
 async fn report<W: Write>(
-    bot: &Bot,
+    bot: &Answerer,
     url: &str,
     json: bool,
     output: &mut W,
@@ -320,7 +320,7 @@ struct SuggestionJson<'a> {
     score: f64,
 }
 
-fn ask(bot: &Bot, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
+fn ask(bot: &Answerer, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
     let answer = bot.ask(question, Lang::Ja);
     if !json {
         return writeln!(output, "{}", bot.render(&answer));

@@ -8,9 +8,9 @@
 //! be, in the order it is tried:
 //!
 //! - a button press ([`payload`]): a "did you mean" pick, feedback, a topic, yes/no, approve…
-//! - a slash command ([`command`]): `/help`, `/lang`, `/faq`, `/nominate`, `/passcode`,
-//!   `/cancel`, and the help-desk agents' `/pending`, `/approve`, `/deny`, `/site`,
-//!   `/unlock`, `/reissue` ([`agent`]);
+//! - a slash command of the [table](crate::commands) ([`command`]): `/help`, `/lang`, `/faq`,
+//!   `/nominate`, `/passcode`, `/cancel`, and the help-desk agents' `/pending`, `/approve`,
+//!   `/deny`, `/site`, `/unlock`, `/reissue` ([`agent`]);
 //! - "cancel" in either language, which leaves any procedure;
 //! - the answer to the step a guided procedure is waiting on ([`flow`]);
 //! - otherwise a question for the FAQ ([`faq`]).
@@ -34,11 +34,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
-pub use state::TIMEOUT;
 pub use store::{EntryStats, Store, UnansweredStats};
 
-use crate::answer::Bot;
-use crate::conversation::command::{Command, is_cancel};
+use crate::answer::Answerer;
+use crate::commands::SlashCommand;
+use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
 use crate::conversation::state::{ChatState, Flow};
@@ -47,11 +47,12 @@ use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages};
 use crate::lang::{Lang, Localized};
+use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
-    bot: Arc<Bot>,
+    bot: Arc<Answerer>,
     service: Arc<dyn AccountService>,
     store: Store,
     clock: Arc<dyn Clock>,
@@ -79,7 +80,7 @@ struct Ctx<'a> {
 impl Engine {
     /// The engine as `pao-bot` runs it: the account service on `db` ([`SqlService`]) and the
     /// system's clock.
-    pub fn on_database(bot: Arc<Bot>, db: Database) -> Engine {
+    pub fn on_database(bot: Arc<Answerer>, db: Database) -> Engine {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
         Engine::new(bot, service, db, clock)
@@ -87,7 +88,7 @@ impl Engine {
 
     /// The engine with the given parts; tests give it a clock of their own.
     pub fn new(
-        bot: Arc<Bot>,
+        bot: Arc<Answerer>,
         service: Arc<dyn AccountService>,
         db: Database,
         clock: Arc<dyn Clock>,
@@ -101,7 +102,7 @@ impl Engine {
         }
     }
 
-    pub fn bot(&self) -> &Bot {
+    pub fn bot(&self) -> &Answerer {
         &self.bot
     }
 
@@ -145,7 +146,8 @@ impl Engine {
         };
         let now = self.clock.now();
         if ctx.state.expired(now) && ctx.state.flow.take().is_some() {
-            ctx.say(|m| &m.timed_out, &[]);
+            let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
+            ctx.say(|m| &m.timed_out, &[("minutes", &minutes)]);
         }
         ctx.dispatch().await;
         let Ctx {
@@ -256,8 +258,8 @@ impl<'a> Ctx<'a> {
             }
             Content::Text(text) => text.as_str(),
         };
-        if let Some(command) = Command::parse(text) {
-            return self.command(command).await;
+        if let Some(typed) = TypedCommand::parse(text) {
+            return self.command(typed).await;
         }
         // Outside a flow too: "cancel" is not a question for the FAQ.
         if is_cancel(text) {
@@ -292,17 +294,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    async fn command(&mut self, command: Command) {
-        let args = command.args.as_str();
-        match command.name.as_str() {
-            "start" => {
+    async fn command(&mut self, typed: TypedCommand) {
+        let Some(command) = typed.command() else {
+            return self.say(|m| &m.unknown_command, &[]);
+        };
+        let args = typed.args.as_str();
+        match command {
+            SlashCommand::Start => {
                 self.state.flow = None;
                 let greeting = self.text(|m| &m.greeting, &[]);
-                let help = self.text(|m| &m.help, &[]);
+                let help = wording::help(self.messages(), self.lang);
                 self.reply(Reply::text(format!("{greeting}\n\n{help}")));
             }
-            "help" => self.say(|m| &m.help, &[]),
-            "lang" => match args.parse::<Lang>() {
+            SlashCommand::Help => {
+                let help = wording::help(self.messages(), self.lang);
+                self.reply(Reply::text(help));
+            }
+            SlashCommand::Lang => match args.parse::<Lang>() {
                 Ok(lang) => self.set_lang(lang),
                 Err(_) => {
                     let text = self.text(|m| &m.lang_choose, &[]);
@@ -313,18 +321,17 @@ impl<'a> Ctx<'a> {
                     self.reply(Reply::text(text).with_buttons(buttons));
                 }
             },
-            "faq" if args.is_empty() => self.topics(),
-            "faq" => self.ask(args),
-            "nominate" => self.start_by_name("self-nomination"),
-            "passcode" => self.start_by_name("first-access"),
-            "cancel" => self.cancel(),
-            "pending" => self.pending().await,
-            "approve" => self.approve_command(args).await,
-            "deny" => self.deny_command(args).await,
-            "site" => self.site(args).await,
-            "unlock" => self.unlock(args).await,
-            "reissue" => self.reissue(args).await,
-            _ => self.say(|m| &m.unknown_command, &[]),
+            SlashCommand::Faq if args.is_empty() => self.topics(),
+            SlashCommand::Faq => self.ask(args),
+            SlashCommand::Nominate => self.start_by_name("self-nomination"),
+            SlashCommand::Passcode => self.start_by_name("first-access"),
+            SlashCommand::Cancel => self.cancel(),
+            SlashCommand::Pending => self.pending().await,
+            SlashCommand::Approve => self.approve_command(args).await,
+            SlashCommand::Deny => self.deny_command(args).await,
+            SlashCommand::Site => self.site(args).await,
+            SlashCommand::Unlock => self.unlock(args).await,
+            SlashCommand::Reissue => self.reissue(args).await,
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::Bot;
+use crate::answer::Answerer;
 use crate::knowledge::EntryId;
 use crate::lang::Lang;
 
@@ -58,7 +58,7 @@ pub enum EvalError {
 }
 
 /// Reads an eval file; every expected id must be an entry of `bot`'s knowledge base.
-pub fn load(path: &Path, bot: &Bot) -> Result<Vec<Question>, EvalError> {
+pub fn load(path: &Path, bot: &Answerer) -> Result<Vec<Question>, EvalError> {
     let text = fs::read_to_string(path).map_err(|source| EvalError::Read {
         path: path.to_owned(),
         source,
@@ -104,7 +104,7 @@ pub struct Miss {
 
 /// The outcome of a run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct EvalReport {
     pub overall: f64,
     pub correct: usize,
     pub total: usize,
@@ -119,7 +119,7 @@ pub struct Report {
 }
 
 /// Asks every question and scores the answers.
-pub fn run(bot: &Bot, questions: &[Question]) -> Report {
+pub fn run(bot: &Answerer, questions: &[Question]) -> EvalReport {
     let kb = bot.knowledge();
     let id = |entry: usize| kb.entries()[entry].id.to_string();
     let mut micros = Vec::with_capacity(questions.len());
@@ -158,7 +158,7 @@ pub fn run(bot: &Bot, questions: &[Question]) -> Report {
     let total = questions.len();
     let correct = in_scope_correct + rejected;
     micros.sort_by(f64::total_cmp);
-    Report {
+    EvalReport {
         overall: if total == 0 {
             0.0
         } else {
@@ -185,7 +185,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for EvalReport {
     /// The misses, one a line, then the summary line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for miss in &self.misses {

@@ -24,7 +24,7 @@ pub use entry::{Category, Entry, OutOfScope};
 pub use ids::{CategoryId, EntryId, InvalidId, ProcedureId};
 pub use messages::Messages;
 use messages::placeholders;
-pub use procedure::{Action, Pattern, Procedure, Slot, Step};
+pub use procedure::{Pattern, Procedure, ProcedureAction, Slot, Step};
 pub use vocabulary::Term;
 
 /// Which class a text teaches the matcher: an entry, or what must not be answered.

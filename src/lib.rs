@@ -5,9 +5,11 @@
 //!
 //! - [`channels`]: where messages come from and replies go; [`channels::console`] is the
 //!   terminal.
+//! - [`commands`]: the one table of slash commands, from which the engine parses, Telegram
+//!   and Discord build their menus and `/help` lists them.
 //! - [`conversation`]: the engine every channel feeds: FAQ answers with feedback, guided
 //!   procedures with account actions, help-desk commands, each person's state.
-//! - [`answer`]: turns a customer's question into the bot's reply.
+//! - [`answer`]: turns a customer's question into the bot's reply ([`answer::Answerer`]).
 //! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
 //! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
 //! - [`text`], [`markup`] and [`lang`]: text folding, links, and the two languages, shared by
@@ -15,7 +17,10 @@
 //! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement;
 //!   [`report`]: what customers asked that the bot could not answer, and what helped.
 //! - [`service`]: account actions (sites, passcodes, nominations, roles) on [`domain`]
-//!   values; [`admin`] is its command line for operators.
+//!   values, its SQL split by concern under `service/sql/`; [`admin`] is its command line
+//!   for operators.
+//! - [`policy`]: the numbers the service and the engine keep to (lockout, timeout, retries),
+//!   which the sentences state through placeholders.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
 //! - [`cli`]: the command line.
 
@@ -24,6 +29,7 @@ pub mod answer;
 pub mod channels;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod database;
@@ -33,6 +39,7 @@ pub mod knowledge;
 pub mod lang;
 pub mod markup;
 pub mod matcher;
+pub mod policy;
 pub mod report;
 pub mod serve;
 pub mod service;

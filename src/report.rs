@@ -18,7 +18,7 @@ const UNANSWERED_SHOWN: i64 = 50;
 pub struct Report {
     pub unanswered: Vec<Unanswered>,
     /// Every entry of the knowledge base, the most answered first.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<EntryUsage>,
 }
 
 #[derive(Debug, Serialize)]
@@ -28,7 +28,7 @@ pub struct Unanswered {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Entry {
+pub struct EntryUsage {
     pub id: String,
     pub answered: i64,
     pub helped: i64,
@@ -51,12 +51,12 @@ impl Report {
             .into_iter()
             .map(|s| (s.entry_id.clone(), s))
             .collect();
-        let mut entries: Vec<Entry> = kb
+        let mut entries: Vec<EntryUsage> = kb
             .entries()
             .iter()
             .map(|e| {
                 let s = stats.remove(e.id.as_str());
-                Entry {
+                EntryUsage {
                     id: e.id.as_str().to_owned(),
                     answered: s.as_ref().map_or(0, |s| s.answered),
                     helped: s.as_ref().map_or(0, |s| s.helped),
@@ -65,7 +65,7 @@ impl Report {
             })
             .collect();
         // Answers of entries since removed from faq/ still count.
-        entries.extend(stats.into_values().map(|s| Entry {
+        entries.extend(stats.into_values().map(|s| EntryUsage {
             id: s.entry_id,
             answered: s.answered,
             helped: s.helped,

@@ -14,7 +14,6 @@ mod sql;
 
 use std::fmt;
 use std::future::Future;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -23,19 +22,11 @@ use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, Role, SiteNumber,
     Timestamp,
 };
+use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hashing::HASH_COST;
 pub use sql::SqlService;
-
-/// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
-pub const LOCKOUT_FAILURES: u32 = 5;
-/// The window failures are counted in, and how long a lockout lasts.
-pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
-/// How many failed deliveries of an outbox message before it is given up.
-pub const OUTBOX_ATTEMPTS: u32 = 10;
-/// The most secondary members a site may have.
-pub const MAX_SECONDARIES: u32 = 4;
 
 /// The account actions, as the audit log names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -210,15 +201,15 @@ pub struct AuditEntry {
 pub enum OutboxEvent {
     NominationApproved {
         nomination: NominationId,
-        site: String,
-        ibm_id: String,
-        role: String,
+        site: SiteNumber,
+        ibm_id: IbmId,
+        role: Role,
     },
     NominationDenied {
         nomination: NominationId,
-        site: String,
-        ibm_id: String,
-        reason: String,
+        site: SiteNumber,
+        ibm_id: IbmId,
+        reason: DenyReason,
     },
 }
 
@@ -249,7 +240,10 @@ pub enum ServiceError {
     NotAuthorised { actor: ChatIdentity, action: Action },
     #[error("passcode checks for site {site} are locked until {until}")]
     Locked { site: SiteNumber, until: Timestamp },
-    #[error("wrong passcode for site {site}: {tries_left} more failures lock it for 30 minutes")]
+    #[error(
+        "wrong passcode for site {site}: {tries_left} more failures lock it for {} minutes",
+        minutes(LOCKOUT_WINDOW)
+    )]
     WrongPasscode { site: SiteNumber, tries_left: u32 },
     #[error("site {site} has no temporary passcode outstanding: it was used or replaced")]
     NoPasscode { site: SiteNumber },
@@ -404,7 +398,7 @@ pub trait AccountService: Send + Sync {
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError>;
 
     /// Records a failed delivery: the message is tried again later, less and less often, and
-    /// given up after [`OUTBOX_ATTEMPTS`] tries. Returns whether it was given up.
+    /// given up after [`OUTBOX_ATTEMPTS`](crate::policy::OUTBOX_ATTEMPTS) tries. Returns whether it was given up.
     async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError>;
 }
 

@@ -14,7 +14,7 @@
 //!   mention the bot, which Discord delivers with their text even without the privileged
 //!   Message Content intent (asked for only when `message_content` is set).
 //!
-//! Who sees the replies (`interaction::Audience`): everyone in a guild channel for
+//! Who sees the replies (`interaction::Visibility`): everyone in a guild channel for
 //! questions, only the sender (ephemeral replies) for the forms and the help-desk commands,
 //! and the two of them in a direct message. Interactions are answered within Discord's
 //! three seconds, or deferred and filled in when the engine is done. Decisions on

@@ -126,7 +126,7 @@ pub async fn run_with(
         username = me.user.username.as_deref().unwrap_or_default(),
         "connected to Telegram"
     );
-    out.set_commands().await;
+    out.set_commands(engine.bot().knowledge().messages()).await;
     let context = Arc::new(Context { engine, out });
 
     // The outbox stops with the channel, whatever stopped it.

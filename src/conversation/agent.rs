@@ -8,6 +8,7 @@ use crate::conversation::state::Flow;
 use crate::conversation::wording;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{DenyReason, GrantRole, SiteNumber};
+use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{Lockout, NominationId};
 
 /// How many pending nominations `/pending` shows, oldest first.
@@ -95,19 +96,18 @@ impl Ctx<'_> {
         if reason.trim().is_empty() {
             return self.ask_deny_reason(id);
         }
-        self.deny_reason(id.0, reason).await;
+        self.deny_reason(id, reason).await;
     }
 
     pub(super) fn ask_deny_reason(&mut self, id: NominationId) {
-        self.state.flow = Some(Flow::DenyReason { nomination: id.0 });
+        self.state.flow = Some(Flow::DenyReason { nomination: id });
         let text = self.text(|m| &m.deny_reason_prompt, &[("id", &id.to_string())]);
         let hint = self.text(|m| &m.cancel_hint, &[]);
         let cancel = self.button(|m| &m.cancel_button, Payload::Cancel);
         self.reply(Reply::text(format!("{text}\n{hint}")).with_buttons(vec![cancel]));
     }
 
-    pub(super) async fn deny_reason(&mut self, nomination: i64, reason: &str) {
-        let id = NominationId(nomination);
+    pub(super) async fn deny_reason(&mut self, id: NominationId, reason: &str) {
         let Ok(reason) = DenyReason::parse(reason) else {
             return self.ask_deny_reason(id);
         };
@@ -156,7 +156,10 @@ impl Ctx<'_> {
         lines.push(match view.lockout {
             Lockout::Open { recent_failures } => self.text(
                 |m| &m.site_lock_open,
-                &[("failures", &recent_failures.to_string())],
+                &[
+                    ("failures", &recent_failures.to_string()),
+                    ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
+                ],
             ),
             Lockout::Locked { until } => {
                 self.text(|m| &m.site_lock_locked, &[("until", &wording::time(until))])

@@ -3,17 +3,19 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// A command and the text after it.
+use crate::commands::SlashCommand;
+
+/// A typed command and the text after it; the name may be of no [`SlashCommand`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub struct TypedCommand {
     /// The name, lowercase, without `/` or `@bot`.
     pub name: String,
     pub args: String,
 }
 
-impl Command {
+impl TypedCommand {
     /// The command `text` is, or `None` when it is not one.
-    pub fn parse(text: &str) -> Option<Command> {
+    pub fn parse(text: &str) -> Option<TypedCommand> {
         let text: String = text.trim().nfkc().collect();
         let rest = text.strip_prefix('/')?;
         let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -21,10 +23,15 @@ impl Command {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return None;
         }
-        Some(Command {
+        Some(TypedCommand {
             name,
             args: args.trim().to_owned(),
         })
+    }
+
+    /// The table's command of that name, or `None` when there is none.
+    pub fn command(&self) -> Option<SlashCommand> {
+        SlashCommand::named(&self.name)
     }
 }
 
@@ -50,18 +57,20 @@ mod tests {
 
     #[test]
     fn commands_with_bot_names_and_full_width_slashes() {
-        let command = Command::parse("/approve@pao_bot  12 secondary").unwrap();
+        let command = TypedCommand::parse("/approve@pao_bot  12 secondary").unwrap();
         assert_eq!(command.name, "approve");
         assert_eq!(command.args, "12 secondary");
-        assert_eq!(Command::parse("／ＨＥＬＰ").unwrap().name, "help");
-        assert_eq!(Command::parse("how do I /cancel"), None);
-        assert_eq!(Command::parse("/ 12"), None);
+        assert_eq!(TypedCommand::parse("／ＨＥＬＰ").unwrap().name, "help");
+        assert_eq!(TypedCommand::parse("how do I /cancel"), None);
+        assert_eq!(TypedCommand::parse("/ 12"), None);
     }
 
     #[test]
     fn cancel_words_in_both_languages() {
         for text in ["cancel", "Cancel.", "キャンセル", "やめる", " /cancel "] {
-            assert!(is_cancel(text) || Command::parse(text).is_some_and(|c| c.name == "cancel"));
+            assert!(
+                is_cancel(text) || TypedCommand::parse(text).is_some_and(|c| c.name == "cancel")
+            );
         }
         assert!(!is_cancel("how do I cancel a request"));
     }

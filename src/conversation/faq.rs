@@ -2,6 +2,7 @@
 //! mean" buttons when unsure, the help desk when no entry fits, and browsing by topic.
 
 use crate::conversation::payload::Payload;
+use crate::conversation::store::AnswerId;
 use crate::conversation::{Button, Ctx, Reply};
 use crate::knowledge::{CategoryId, EntryId};
 use crate::matcher::Decision;
@@ -96,7 +97,7 @@ impl Ctx<'_> {
         self.reply(Reply::text(text).with_buttons(buttons));
     }
 
-    pub(super) fn feedback(&mut self, answer: i64, helped: bool) {
+    pub(super) fn feedback(&mut self, answer: AnswerId, helped: bool) {
         if let Some(turn) = &mut self.turn {
             turn.feedback(answer, helped);
         }

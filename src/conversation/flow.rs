@@ -9,7 +9,7 @@ use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
-use crate::knowledge::{Action, KnowledgeBase, Procedure, ProcedureId, Slot};
+use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
 use crate::matcher::Decision;
 use crate::service::ServiceError;
 
@@ -50,7 +50,7 @@ impl Ctx<'_> {
             return self.say(|m| &m.unavailable, &[]);
         }
         self.state.flow = Some(Flow::Procedure {
-            procedure: procedure.id.as_str().to_owned(),
+            procedure: procedure.id.clone(),
             step: first,
             site: None,
             ibm_id: None,
@@ -86,11 +86,11 @@ impl Ctx<'_> {
         let next = match (pattern_ok, slot) {
             (false, _) => None,
             (true, Slot::SiteNumber) => SiteNumber::parse(text).ok().map(|s| {
-                site = Some(s.as_str().to_owned());
+                site = Some(s);
                 self.after(procedure, step)
             }),
             (true, Slot::IbmId) => IbmId::parse(text).ok().map(|i| {
-                ibm_id = Some(i.as_str().to_owned());
+                ibm_id = Some(i);
                 self.after(procedure, step)
             }),
             (true, Slot::Passcode) => Passcode::parse(text).ok().map(|p| Next::Act(Some(p))),
@@ -133,10 +133,8 @@ impl Ctx<'_> {
                     site: site.clone(),
                     ibm_id: ibm_id.clone(),
                 });
-                let (Some(site), Some(ibm_id)) = (
-                    site.and_then(|s| SiteNumber::parse(&s).ok()),
-                    ibm_id.and_then(|i| IbmId::parse(&i).ok()),
-                ) else {
+                // A procedure whose action comes before its slots are asked: `check` reports it.
+                let (Some(site), Some(ibm_id)) = (site, ibm_id) else {
                     self.state.flow = None;
                     return self.say(|m| &m.cancelled, &[]);
                 };
@@ -164,7 +162,7 @@ impl Ctx<'_> {
         let service = self.engine.service.as_ref();
         let sender = self.sender();
         let outcome = match (procedure.action, passcode) {
-            (Some(Action::PasscodeCheck), Some(passcode)) => service
+            (Some(ProcedureAction::PasscodeCheck), Some(passcode)) => service
                 .check_passcode(sender, site, ibm_id, &passcode)
                 .await
                 .map(|accepted| {
@@ -176,7 +174,7 @@ impl Ctx<'_> {
                         ],
                     )
                 }),
-            (Some(Action::NominationRequest), _) => service
+            (Some(ProcedureAction::NominationRequest), _) => service
                 .request_nomination(sender, site, ibm_id)
                 .await
                 .map(|id| self.text(|m| &m.nomination_sent, &[("id", &id.to_string())])),
@@ -238,8 +236,8 @@ impl Ctx<'_> {
             let summary = self.text(
                 |m| &m.confirm_summary,
                 &[
-                    ("site", site.as_deref().unwrap_or("-")),
-                    ("ibm_id", ibm_id.as_deref().unwrap_or("-")),
+                    ("site", site.as_ref().map_or("-", SiteNumber::as_str)),
+                    ("ibm_id", ibm_id.as_ref().map_or("-", IbmId::as_str)),
                 ],
             );
             text = format!("{text}\n{summary}");
@@ -303,7 +301,7 @@ fn waiting_on<'k>(kb: &'k KnowledgeBase, flow: Option<&Flow>) -> Option<(&'k Pro
     else {
         return None;
     };
-    let procedure = kb.procedure(&ProcedureId::parse(procedure).ok()?)?;
+    let procedure = kb.procedure(procedure)?;
     let slot = procedure.steps.get(*step)?.slot?;
     Some((procedure, slot))
 }

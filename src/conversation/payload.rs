@@ -1,6 +1,7 @@
 //! Button payloads: what a button press means, written into the button by the engine and read
 //! back when it is pressed. Short ASCII, within every platform's 64-byte limit.
 
+use crate::conversation::store::AnswerId;
 use crate::domain::GrantRole;
 use crate::knowledge::{CategoryId, EntryId, ProcedureId};
 use crate::lang::Lang;
@@ -17,7 +18,7 @@ pub enum Payload {
     Start(ProcedureId),
     /// Feedback on a stored answer.
     Feedback {
-        answer: i64,
+        answer: AnswerId,
         helped: bool,
     },
     Lang(Lang),
@@ -88,7 +89,7 @@ mod tests {
             Payload::Topic(CategoryId::parse("sign-in").unwrap()),
             Payload::Start(ProcedureId::parse("first-access").unwrap()),
             Payload::Feedback {
-                answer: 42,
+                answer: "42".parse().unwrap(),
                 helped: false,
             },
             Payload::Lang(Lang::En),

@@ -2,15 +2,13 @@
 //! procedure in progress. Stored between messages by the [`store`](super::store); never
 //! holds a passcode.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Timestamp;
+use crate::domain::{IbmId, SiteNumber, Timestamp};
+use crate::knowledge::ProcedureId;
 use crate::lang::Lang;
-
-/// A conversation untouched for this long starts over.
-pub const TIMEOUT: Duration = Duration::from_secs(15 * 60);
+use crate::policy::CONVERSATION_TIMEOUT;
+use crate::service::NominationId;
 
 /// The state of one person's conversation in one chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,21 +28,22 @@ pub struct ChatState {
 pub enum Flow {
     /// A procedure of `faq/procedures.yaml`, waiting for the answer to step `step`.
     Procedure {
-        procedure: String,
+        procedure: ProcedureId,
         step: usize,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        site: Option<String>,
+        site: Option<SiteNumber>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        ibm_id: Option<String>,
+        ibm_id: Option<IbmId>,
     },
     /// An agent denying a nomination, waiting for the reason.
-    DenyReason { nomination: i64 },
+    DenyReason { nomination: NominationId },
 }
 
 impl ChatState {
-    /// Whether the conversation was left alone for longer than [`TIMEOUT`] before `now`.
+    /// Whether the conversation was left alone for longer than [`CONVERSATION_TIMEOUT`] before `now`.
     pub fn expired(&self, now: Timestamp) -> bool {
-        self.updated_at.is_some_and(|at| at.plus(TIMEOUT) < now)
+        self.updated_at
+            .is_some_and(|at| at.plus(CONVERSATION_TIMEOUT) < now)
     }
 }
 
@@ -53,9 +52,50 @@ impl Flow {
         serde_json::to_string(self).expect("a flow always serialises")
     }
 
-    /// `None` for a flow an older or newer version wrote in a shape this one cannot read:
-    /// that conversation starts over rather than failing.
+    /// `None` for a flow an older or newer version wrote in a shape this one cannot read, or
+    /// with a value that no longer parses: that conversation starts over rather than failing.
     pub fn from_json(json: &str) -> Option<Flow> {
-        serde_json::from_str(json).ok()
+        match serde_json::from_str(json) {
+            Ok(flow) => Some(flow),
+            Err(error) => {
+                // The error, not the stored text: a flow's values are a customer's.
+                tracing::warn!(%error, "stored conversation flow unreadable; dropped");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_reads_back_as_written() {
+        let flow = Flow::Procedure {
+            procedure: ProcedureId::parse("self-nomination").unwrap(),
+            step: 2,
+            site: Some(SiteNumber::parse("1234567").unwrap()),
+            ibm_id: Some(IbmId::parse("hanako@example.co.jp").unwrap()),
+        };
+        let json = flow.to_json();
+        assert!(json.contains(r#""site":"1234567""#), "{json}");
+        assert_eq!(Flow::from_json(&json), Some(flow));
+        let deny = Flow::DenyReason {
+            nomination: NominationId(7),
+        };
+        assert_eq!(Flow::from_json(&deny.to_json()), Some(deny));
+    }
+
+    #[test]
+    fn a_flow_holding_a_value_that_no_longer_parses_is_dropped() {
+        for json in [
+            r#"{"kind":"procedure","procedure":"self-nomination","step":2,"site":"123456"}"#,
+            r#"{"kind":"procedure","procedure":"self-nomination","step":3,"ibm_id":"hanako"}"#,
+            r#"{"kind":"procedure","procedure":"Self Nomination","step":1}"#,
+            r#"{"kind":"deny_reason","nomination":"seven"}"#,
+        ] {
+            assert_eq!(Flow::from_json(json), None, "{json}");
+        }
     }
 }

@@ -13,9 +13,11 @@
 
 mod sqlite;
 
+use std::fmt;
+use std::num::ParseIntError;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -26,10 +28,9 @@ use crate::conversation::state::{ChatState, Flow};
 use crate::database::{Backend, Database};
 use crate::domain::Timestamp;
 use crate::lang::Lang;
+use crate::policy::HANDLED_IDS_KEPT;
 
-/// Handled message ids are kept this long: platforms redeliver within minutes.
-const HANDLED_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
-/// Every this many turns, forget handled ids older than [`HANDLED_KEPT`].
+/// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
 /// PostgreSQL turns hold a connection while the engine works; at most this many at once, so
 /// that account actions always find a free connection in the pool.
@@ -56,6 +57,24 @@ pub struct Turn<'a> {
     /// PostgreSQL: the transaction holding the conversation's advisory lock.
     held: Option<(Transaction<'static, Any>, SemaphorePermit<'a>)>,
     writes: Vec<Change>,
+}
+
+/// A stored FAQ answer's number, which its feedback buttons carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnswerId(i64);
+
+impl fmt::Display for AnswerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for AnswerId {
+    type Err = ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(AnswerId)
+    }
 }
 
 /// Something the message changed, written when the turn finishes.
@@ -237,7 +256,7 @@ impl Store {
 
 impl Turn<'_> {
     /// Records an FAQ answer and returns its id, for the feedback buttons.
-    pub fn answer(&mut self, entry: &str, lang: Lang) -> i64 {
+    pub fn answer(&mut self, entry: &str, lang: Lang) -> AnswerId {
         // Made here rather than by the database so the answer costs no round trip before the
         // turn's one write; 62 random bits do not collide in practice.
         let id = (rand::random::<u64>() >> 2) as i64;
@@ -246,7 +265,7 @@ impl Turn<'_> {
             entry: entry.to_owned(),
             lang,
         });
-        id
+        AnswerId(id)
     }
 
     pub fn unanswered(&mut self, question: &str, folded: &str, lang: Lang) {
@@ -257,8 +276,11 @@ impl Turn<'_> {
         });
     }
 
-    pub fn feedback(&mut self, answer: i64, helped: bool) {
-        self.writes.push(Change::Feedback { answer, helped });
+    pub fn feedback(&mut self, answer: AnswerId, helped: bool) {
+        self.writes.push(Change::Feedback {
+            answer: answer.0,
+            helped,
+        });
     }
 
     pub fn prefer(&mut self, lang: Lang) {
@@ -298,7 +320,7 @@ impl Store {
     async fn prune(&self, now: Timestamp) -> Result<(), sqlx::Error> {
         let mut write = self.db.begin().await?;
         let result = sqlx::query("DELETE FROM handled_messages WHERE handled_at < $1")
-            .bind(now.minus(HANDLED_KEPT).as_millis())
+            .bind(now.minus(HANDLED_IDS_KEPT).as_millis())
             .execute(&mut *write.tx)
             .await
             .map(|_| ());

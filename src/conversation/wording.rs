@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::commands::{Audience, SlashCommand};
 use crate::domain::{Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
+use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{OutboxEvent, ServiceError};
 
 /// Japan Standard Time: PAO's customers here read times in it, and it has no summer time.
@@ -21,6 +23,24 @@ pub fn time(at: Timestamp) -> String {
             .to_string(),
         None => at.to_string(),
     }
+}
+
+/// `/help`: each customer command with what it does, then the agents' commands as typed.
+pub fn help(messages: &Messages, lang: Lang) -> String {
+    let mut lines = vec![messages.say(&messages.help, lang, &[])];
+    let mut agents = Vec::new();
+    for command in SlashCommand::ALL {
+        match command.audience() {
+            Audience::Everyone => {
+                let does = messages.commands.of(command).get(lang).trim();
+                lines.push(format!("{command} {does}"));
+            }
+            Audience::Agents => agents.push(command.usage(lang)),
+        }
+    }
+    let agents_intro = messages.say(&messages.help_agents, lang, &[]);
+    lines.push(format!("{agents_intro} {}", agents.join(", ")));
+    lines.join("\n")
 }
 
 /// A role's name in `lang`.
@@ -44,7 +64,10 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
         ),
         ServiceError::WrongPasscode { tries_left, .. } => say(
             &messages.passcode_wrong,
-            &[("tries", &tries_left.to_string())],
+            &[
+                ("tries", &tries_left.to_string()),
+                ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
+            ],
         ),
         ServiceError::NoPasscode { site } => say(&messages.no_passcode, &[("site", site.as_str())]),
         ServiceError::NoSuchSite { site } => {
@@ -94,15 +117,13 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
             role: granted,
             ..
         } => {
-            let granted = Role::parse(granted)
-                .map(|r| role(messages, r, lang))
-                .unwrap_or_else(|_| granted.clone());
+            let granted = role(messages, *granted, lang);
             messages.say(
                 &messages.approved_notice,
                 lang,
                 &[
                     ("id", &nomination.to_string()),
-                    ("site", site),
+                    ("site", site.as_str()),
                     ("role", &granted),
                 ],
             )
@@ -117,8 +138,8 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
             lang,
             &[
                 ("id", &nomination.to_string()),
-                ("site", site),
-                ("reason", reason),
+                ("site", site.as_str()),
+                ("reason", reason.as_str()),
             ],
         ),
     }

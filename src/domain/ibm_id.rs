@@ -1,8 +1,5 @@
 //! IBM IDs: the e-mail addresses customers sign in to the portal with.
 
-use std::fmt;
-use std::str::FromStr;
-
 use unicode_normalization::UnicodeNormalization;
 
 /// An IBM ID, trimmed and case-folded, so that two spellings of one address compare equal.
@@ -42,19 +39,7 @@ impl IbmId {
     }
 }
 
-impl fmt::Display for IbmId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for IbmId {
-    type Err = IbmIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IbmId::parse(s)
-    }
-}
+text_value!(IbmId, IbmIdError);
 
 #[cfg(test)]
 mod tests {

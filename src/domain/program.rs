@@ -1,8 +1,5 @@
 //! The two programs a site can belong to.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// Passport Advantage (PA) or Passport Advantage Express (PAE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Program {
@@ -33,16 +30,4 @@ impl Program {
     }
 }
 
-impl fmt::Display for Program {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for Program {
-    type Err = ProgramError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Program::parse(s)
-    }
-}
+text_value!(Program, ProgramError);

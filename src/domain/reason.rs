@@ -1,8 +1,5 @@
 //! The reason given when a nomination is denied: shown to the requester, so never empty.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// A non-empty, single-paragraph reason of bounded length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DenyReason(String);
@@ -29,16 +26,4 @@ impl DenyReason {
     }
 }
 
-impl fmt::Display for DenyReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for DenyReason {
-    type Err = DenyReasonError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DenyReason::parse(s)
-    }
-}
+text_value!(DenyReason, DenyReasonError);

@@ -1,8 +1,5 @@
 //! A member's role on a site, and the roles an approval may grant.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// What a member may do on a site: the primary (exactly one) and secondary members (at most
 /// four) manage access; users (unlimited) manage nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,6 +51,10 @@ impl Role {
 }
 
 impl GrantRole {
+    pub fn as_str(self) -> &'static str {
+        Role::from(self).as_str()
+    }
+
     pub fn parse(input: &str) -> Result<GrantRole, RoleError> {
         match Role::parse(input) {
             Ok(Role::User) => Ok(GrantRole::User),
@@ -74,33 +75,8 @@ impl From<GrantRole> for Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl fmt::Display for GrantRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Role::from(*self).fmt(f)
-    }
-}
-
-impl FromStr for Role {
-    type Err = RoleError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::parse(s)
-    }
-}
-
-impl FromStr for GrantRole {
-    type Err = RoleError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        GrantRole::parse(s)
-    }
-}
+text_value!(Role, RoleError);
+text_value!(GrantRole, RoleError);
 
 #[cfg(test)]
 mod tests {

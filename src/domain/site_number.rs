@@ -1,8 +1,5 @@
 //! Passport Advantage site numbers: 7 digits, often typed with a leading 0.
 
-use std::fmt;
-use std::str::FromStr;
-
 use unicode_normalization::UnicodeNormalization;
 
 /// A Passport Advantage (or Express) site number: exactly 7 ASCII digits.
@@ -37,19 +34,7 @@ impl SiteNumber {
     }
 }
 
-impl fmt::Display for SiteNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for SiteNumber {
-    type Err = SiteNumberError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SiteNumber::parse(s)
-    }
-}
+text_value!(SiteNumber, SiteNumberError);
 
 #[cfg(test)]
 mod tests {

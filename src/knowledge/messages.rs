@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::commands::{Argument, Described, SlashCommand};
 use crate::lang::{Lang, Localized};
 
 macro_rules! messages {
@@ -12,6 +13,10 @@ macro_rules! messages {
         #[serde(deny_unknown_fields)]
         pub struct Messages {
             $($(#[$doc])* pub $name: Localized,)*
+            /// What each slash command does, for the menus and `/help`.
+            pub commands: Described<SlashCommand>,
+            /// What each command argument is, for Discord's options.
+            pub arguments: Described<Argument>,
         }
 
         impl Messages {
@@ -33,7 +38,10 @@ messages! {
     related_heading,
     /// When the message holds nothing to match.
     empty_question,
+    /// Introduces the customers' commands in `/help`.
     help,
+    /// Introduces the help-desk agents' commands in `/help`.
+    help_agents,
     lang_choose,
     lang_set,
     topics,

@@ -18,7 +18,7 @@ pub struct Procedure {
     pub title: Localized,
     /// The account action carried out with the filled slots at the end, if any.
     #[serde(default)]
-    pub action: Option<Action>,
+    pub action: Option<ProcedureAction>,
     pub steps: Vec<Step>,
 }
 
@@ -76,26 +76,26 @@ impl fmt::Display for Slot {
 /// An account action a procedure ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub enum ProcedureAction {
     PasscodeCheck,
     NominationRequest,
 }
 
-impl Action {
+impl ProcedureAction {
     /// The slots the action needs filled.
     pub fn needs(self) -> &'static [Slot] {
         match self {
-            Action::PasscodeCheck => &[Slot::SiteNumber, Slot::IbmId, Slot::Passcode],
-            Action::NominationRequest => &[Slot::SiteNumber, Slot::IbmId],
+            ProcedureAction::PasscodeCheck => &[Slot::SiteNumber, Slot::IbmId, Slot::Passcode],
+            ProcedureAction::NominationRequest => &[Slot::SiteNumber, Slot::IbmId],
         }
     }
 }
 
-impl fmt::Display for Action {
+impl fmt::Display for ProcedureAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Action::PasscodeCheck => "passcode-check",
-            Action::NominationRequest => "nomination-request",
+            ProcedureAction::PasscodeCheck => "passcode-check",
+            ProcedureAction::NominationRequest => "nomination-request",
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::text::is_private_use;
 
 /// What a feature is; each kind weighs differently in the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum FeatureKind {
     Word,
     Term,
     Bigram,
@@ -16,15 +16,15 @@ pub enum Kind {
     Phrase,
 }
 
-impl Kind {
+impl FeatureKind {
     /// How much one occurrence weighs before rarity is taken into account. Terms weigh most:
     /// the vocabulary names what customers ask about. A lone kanji weighs least: it is only
     /// emitted when it stands alone.
     pub fn weight(self) -> f32 {
         match self {
-            Kind::Term => 1.5,
-            Kind::Word | Kind::Bigram => 1.0,
-            Kind::Unigram | Kind::Phrase => 0.7,
+            FeatureKind::Term => 1.5,
+            FeatureKind::Word | FeatureKind::Bigram => 1.0,
+            FeatureKind::Unigram | FeatureKind::Phrase => 0.7,
         }
     }
 
@@ -34,9 +34,9 @@ impl Kind {
     /// phrase only a new order of known words.
     pub fn unknown_factor(self) -> f32 {
         match self {
-            Kind::Word | Kind::Term | Kind::Unigram => 1.0,
-            Kind::Bigram => 0.5,
-            Kind::Phrase => 0.0,
+            FeatureKind::Word | FeatureKind::Term | FeatureKind::Unigram => 1.0,
+            FeatureKind::Bigram => 0.5,
+            FeatureKind::Phrase => 0.0,
         }
     }
 }
@@ -45,7 +45,7 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Feature {
     pub key: u64,
-    pub kind: Kind,
+    pub kind: FeatureKind,
 }
 
 /// English words that say nothing about the topic.
@@ -67,7 +67,7 @@ pub fn extract(text: &str, out: &mut Vec<Feature>) {
                 let key = tagged(TAG_TERM, c as u64);
                 out.push(Feature {
                     key,
-                    kind: Kind::Term,
+                    kind: FeatureKind::Term,
                 });
                 state.follow(key, out);
             } else {
@@ -116,7 +116,7 @@ impl State {
         if !is_long_number && !STOPWORDS.contains(&word) {
             out.push(Feature {
                 key,
-                kind: Kind::Word,
+                kind: FeatureKind::Word,
             });
         }
         if is_long_number {
@@ -133,7 +133,7 @@ impl State {
             let pair = fnv1a(&[previous.to_le_bytes(), key.to_le_bytes()].concat());
             out.push(Feature {
                 key: tagged(TAG_PHRASE, pair),
-                kind: Kind::Phrase,
+                kind: FeatureKind::Phrase,
             });
         }
     }
@@ -145,13 +145,13 @@ impl State {
                 if !is_private_use(*single) && !is_kana(*single) {
                     out.push(Feature {
                         key: tagged(TAG_UNIGRAM, *single as u64),
-                        kind: Kind::Unigram,
+                        kind: FeatureKind::Unigram,
                     });
                 }
             }
             chars => out.extend(chars.windows(2).map(|pair| Feature {
                 key: tagged(TAG_BIGRAM, (pair[0] as u64) << 21 | pair[1] as u64),
-                kind: Kind::Bigram,
+                kind: FeatureKind::Bigram,
             })),
         }
         self.run.clear();
@@ -192,7 +192,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn kinds(text: &str) -> Vec<Kind> {
+    fn kinds(text: &str) -> Vec<FeatureKind> {
         let mut out = Vec::new();
         extract(text, &mut out);
         out.iter().map(|f| f.kind).collect()
@@ -200,13 +200,16 @@ mod tests {
 
     #[test]
     fn english_words_without_stopwords_and_plurals_folded() {
-        let words = |text: &str| -> Vec<Kind> {
+        let words = |text: &str| -> Vec<FeatureKind> {
             kinds(text)
                 .into_iter()
-                .filter(|k| *k == Kind::Word)
+                .filter(|k| *k == FeatureKind::Word)
                 .collect()
         };
-        assert_eq!(words("how do i add users"), [Kind::Word, Kind::Word]);
+        assert_eq!(
+            words("how do i add users"),
+            [FeatureKind::Word, FeatureKind::Word]
+        );
         let (mut a, mut b) = (Vec::new(), Vec::new());
         extract("users", &mut a);
         extract("user", &mut b);
@@ -215,38 +218,41 @@ mod tests {
 
     #[test]
     fn neighbouring_english_tokens_make_phrases_stopwords_included() {
-        assert_eq!(kinds("what can"), [Kind::Word, Kind::Phrase]);
+        assert_eq!(kinds("what can"), [FeatureKind::Word, FeatureKind::Phrase]);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         extract("can do", &mut a);
         extract("do can", &mut b);
         assert_ne!(a, b, "phrases keep the order of their words");
         assert_eq!(
             kinds("what 日本 can"),
-            [Kind::Bigram, Kind::Word],
+            [FeatureKind::Bigram, FeatureKind::Word],
             "Japanese breaks phrases"
         );
     }
 
     #[test]
     fn japanese_runs_become_character_pairs() {
-        assert_eq!(kinds("ぶらうざ"), [Kind::Bigram; 3]);
-        assert_eq!(kinds("英"), [Kind::Unigram]);
+        assert_eq!(kinds("ぶらうざ"), [FeatureKind::Bigram; 3]);
+        assert_eq!(kinds("英"), [FeatureKind::Unigram]);
         assert_eq!(kinds("を"), []);
     }
 
     #[test]
     fn terms_count_alone_and_join_their_japanese_neighbours() {
-        assert_eq!(kinds("\u{F0000}"), [Kind::Term]);
-        assert_eq!(kinds("\u{F0000}後"), [Kind::Term, Kind::Bigram]);
+        assert_eq!(kinds("\u{F0000}"), [FeatureKind::Term]);
+        assert_eq!(
+            kinds("\u{F0000}後"),
+            [FeatureKind::Term, FeatureKind::Bigram]
+        );
         assert_eq!(
             kinds("\u{F0000} error"),
-            [Kind::Term, Kind::Word, Kind::Phrase]
+            [FeatureKind::Term, FeatureKind::Word, FeatureKind::Phrase]
         );
     }
 
     #[test]
     fn long_numbers_are_not_features() {
         assert_eq!(kinds("1234567"), []);
-        assert_eq!(kinds("30"), [Kind::Word]);
+        assert_eq!(kinds("30"), [FeatureKind::Word]);
     }
 }

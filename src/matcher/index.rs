@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::matcher::features::{Feature, Kind};
+use crate::matcher::features::{Feature, FeatureKind};
 
 /// A text's class: an entry's index in the knowledge base, or the last class, which holds
 /// the out-of-scope examples.
-pub type Class = u32;
+pub type ClassNumber = u32;
 
 /// One text that has a feature, with the feature's weight in its unit-length vector.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,7 @@ pub struct Index {
     ids: HashMap<u64, u32>,
     idf: Vec<f32>,
     postings: Vec<Vec<Posting>>,
-    text_class: Vec<Class>,
+    text_class: Vec<ClassNumber>,
     classes: usize,
     /// The weight of a feature no text has: rarer than the rarest.
     unknown_idf: f32,
@@ -44,10 +44,10 @@ impl Query {
 
 impl Index {
     /// Indexes `texts`, each a class and its features; `classes` is the number of classes.
-    pub fn build(texts: &[(Class, Vec<Feature>)], classes: usize) -> Index {
+    pub fn build(texts: &[(ClassNumber, Vec<Feature>)], classes: usize) -> Index {
         let mut ids: HashMap<u64, u32> = HashMap::new();
-        let mut feature_classes: Vec<Vec<Class>> = Vec::new();
-        let counted: Vec<Vec<(u32, f32, Kind)>> = texts
+        let mut feature_classes: Vec<Vec<ClassNumber>> = Vec::new();
+        let counted: Vec<Vec<(u32, f32, FeatureKind)>> = texts
             .iter()
             .map(|(class, features)| {
                 count(features, |key| {
@@ -159,12 +159,12 @@ impl Index {
 
 /// Counts repeated features into (id, sublinear term frequency × kind weight, kind), in
 /// first-seen order; features `id_of` maps to `None` are counted under `u32::MAX`.
-fn count<F>(features: &[Feature], mut id_of: F) -> Vec<(u32, f32, Kind)>
+fn count<F>(features: &[Feature], mut id_of: F) -> Vec<(u32, f32, FeatureKind)>
 where
     F: FnMut(u64) -> Option<u32>,
 {
     let mut position: HashMap<u64, usize> = HashMap::with_capacity(features.len());
-    let mut seen: Vec<(u32, f32, Kind)> = Vec::with_capacity(features.len());
+    let mut seen: Vec<(u32, f32, FeatureKind)> = Vec::with_capacity(features.len());
     for feature in features {
         match position.get(&feature.key) {
             Some(&i) => seen[i].1 += 1.0,
@@ -188,7 +188,7 @@ mod tests {
         keys.iter()
             .map(|&key| Feature {
                 key,
-                kind: Kind::Word,
+                kind: FeatureKind::Word,
             })
             .collect()
     }

@@ -1,5 +1,5 @@
-//! Time for the service, injected so that tests can move it (lockouts last 30 minutes; no
-//! test waits for them).
+//! Time for the service, injected so that tests can move it (a lockout lasts
+//! [`LOCKOUT_WINDOW`](crate::policy::LOCKOUT_WINDOW); no test waits for it).
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};

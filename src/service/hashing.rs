@@ -2,7 +2,9 @@
 //! time.
 //!
 //! The cost is OWASP's first argon2id recommendation, 19 MiB of memory and 2 passes. The
-//! lockout already bounds online guessing to 5 tries per 30 minutes, so the hash only has to
+//! lockout already bounds online guessing to
+//! [`LOCKOUT_FAILURES`](crate::policy::LOCKOUT_FAILURES) tries per
+//! [`LOCKOUT_WINDOW`](crate::policy::LOCKOUT_WINDOW), so the hash only has to
 //! protect a leaked database; a 10-character code from a 31-letter alphabet (about 2^49.5) at
 //! this cost is out of reach of offline guessing, while a check stays in the tens of
 //! milliseconds, well under what a chat reply may take. Memory is what makes the cost

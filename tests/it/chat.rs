@@ -187,3 +187,30 @@ fn the_report_lists_unanswered_questions_and_feedback_from_the_chats() {
     let object: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON object");
     assert_eq!(object["unanswered"][0]["asked"], 2);
 }
+
+#[test]
+fn help_lists_every_command_of_the_table_as_messages_describe_it() {
+    use pao_bot::commands::{Audience, SlashCommand};
+
+    let bot = bot();
+    let messages = bot.knowledge().messages();
+    for lang in [Lang::En, Lang::Ja] {
+        let input = format!("/lang {lang}\n/help\n");
+        let run = pao_bot_with_input(&["chat"], &input);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        for command in SlashCommand::ALL {
+            let expected = match command.audience() {
+                Audience::Everyone => {
+                    let does = messages.commands.of(command).get(lang).trim();
+                    format!("{command} {does}")
+                }
+                Audience::Agents => command.usage(lang),
+            };
+            assert!(
+                run.stdout.contains(&expected),
+                "{expected:?} in {}",
+                run.stdout
+            );
+        }
+    }
+}

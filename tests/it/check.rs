@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::Path;
 
+use pao_bot::lang::Lang;
+
 use crate::support::{Run, edit, faq_copy, faq_dir, pao_bot};
 
 fn check(dir: &Path) -> Run {
@@ -197,7 +199,7 @@ fn a_sentence_whose_languages_name_different_values_is_pinned() {
         "messages.yaml",
         line,
         1,
-        "`passcode_wrong` has placeholders [\"try\"] in Japanese but [\"tries\"] in English",
+        "`passcode_wrong` has placeholders [\"minutes\", \"try\"] in Japanese but [\"minutes\", \"tries\"] in English",
     );
 }
 
@@ -271,5 +273,47 @@ fn a_broken_knowledge_base_is_never_half_loaded() {
         run.stderr.contains("unknown field `categroy`"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn no_sentence_writes_a_policy_number_itself() {
+    let kb = pao_bot::knowledge::KnowledgeBase::load(&faq_dir()).expect("the shipped faq loads");
+    let duration = regex::Regex::new(r"[0-9０-９]+\s*(minutes?|分|hours?|時間)").expect("a regex");
+    for (key, text) in kb.messages().all() {
+        for lang in [Lang::Ja, Lang::En] {
+            let sentence = text.get(lang);
+            assert!(
+                !duration.is_match(sentence),
+                "{key} ({lang}) states a duration instead of a placeholder from policy: {sentence}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_command_left_undescribed_or_too_long_for_the_menus_is_reported() {
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    edit(&path, "  reissue:\n", "  reissued:\n");
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("messages.yaml:") && run.stdout.contains("`reissue` is not described"),
+        "{}",
+        run.stdout
+    );
+
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    let long = "長".repeat(101);
+    edit(&path, "ja: 7桁のサイト番号", &format!("ja: {long}"));
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("`site` has a ja description of 101 characters: give 1 to 100"),
+        "{}",
+        run.stdout
     );
 }

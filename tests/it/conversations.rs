@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
 use pao_bot::domain::{Channel, ChatIdentity, Program, SiteNumber};
 use pao_bot::service::{AccountService, Lockout, NominationStatus};
@@ -168,7 +168,7 @@ fn transcript_files() -> Vec<PathBuf> {
 }
 
 async fn run(db: TestDb, transcript: &Transcript) -> Result<(), String> {
-    let bot = Arc::new(Bot::load(&faq_dir()).expect("the shipped faq/ loads"));
+    let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
     let engine = Engine::new(
         bot,
         db.service.clone(),

@@ -2,6 +2,7 @@
 //! that runs one test on both.
 
 pub mod cluster;
+mod schema;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::http::Method;
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::channels::discord::{self, DiscordError};
 use pao_bot::config::DiscordSettings;
 use pao_bot::conversation::Engine;
@@ -76,11 +76,11 @@ const AGENT: Person = Person {
 const EPHEMERAL: u64 = 1 << 6;
 
 /// The shipped knowledge base, loaded once.
-fn knowledge() -> Arc<Bot> {
-    static BOT: OnceLock<Arc<Bot>> = OnceLock::new();
+fn knowledge() -> Arc<Answerer> {
+    static BOT: OnceLock<Arc<Answerer>> = OnceLock::new();
     BOT.get_or_init(|| {
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
-        Arc::new(Bot::load(&faq).expect("the shipped faq/ loads"))
+        Arc::new(Answerer::load(&faq).expect("the shipped faq/ loads"))
     })
     .clone()
 }

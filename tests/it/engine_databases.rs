@@ -10,12 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use pao_bot::answer::Bot;
-use pao_bot::conversation::{Content, Engine, Incoming, Response, TIMEOUT};
+use pao_bot::answer::Answerer;
+use pao_bot::conversation::{Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
 use pao_bot::lang::{Lang, Localized};
+use pao_bot::policy::{self, CONVERSATION_TIMEOUT};
 use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -29,6 +30,7 @@ on_both_databases!(
     a_redelivered_confirmation_requests_once,
     faq_answers_and_refusals_survive_a_closed_database,
     a_flow_left_for_more_than_fifteen_minutes_starts_over,
+    a_stored_flow_that_no_longer_parses_is_dropped,
 );
 
 /// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what several bot
@@ -75,11 +77,11 @@ on_postgres!(
 );
 
 /// The shipped knowledge base, loaded once.
-fn bot() -> Arc<Bot> {
-    static BOT: OnceLock<Arc<Bot>> = OnceLock::new();
+fn bot() -> Arc<Answerer> {
+    static BOT: OnceLock<Arc<Answerer>> = OnceLock::new();
     BOT.get_or_init(|| {
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
-        Arc::new(Bot::load(&faq).expect("the shipped faq/ loads"))
+        Arc::new(Answerer::load(&faq).expect("the shipped faq/ loads"))
     })
     .clone()
 }
@@ -626,7 +628,7 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
     drop(prompt);
 
     // Exactly fifteen minutes is not too long; the other process sees the same.
-    db.clock.advance(TIMEOUT);
+    db.clock.advance(CONVERSATION_TIMEOUT);
     let later = other_process(&db).await;
     let in_time = text(&later.handle(slow.says("1234567")).await);
     db.clock.advance(Duration::from_secs(1));
@@ -640,9 +642,11 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
         in_time.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
         "{in_time}"
     );
-    let timed_out = sentence(|m| &m.timed_out, Lang::Ja, &[]);
+    let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
+    let minutes = [("minutes", minutes.as_str())];
+    let timed_out = sentence(|m| &m.timed_out, Lang::Ja, &minutes);
     assert_eq!(too_late.replies[0].text, timed_out, "{too_late:?}");
-    let timed_out_en = sentence(|m| &m.timed_out, Lang::En, &[]);
+    let timed_out_en = sentence(|m| &m.timed_out, Lang::En, &minutes);
     assert_eq!(too_late_en.replies[0].text, timed_out_en, "{too_late_en:?}");
     for response in [&too_late, &too_late_en] {
         let all = text(response);
@@ -667,6 +671,49 @@ async fn a_flow_left_for_more_than_fifteen_minutes_starts_over(db: TestDb) {
     let mut conn = db.raw().await;
     let flow: Option<String> =
         sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1002'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(flow, None);
+    conn.close().await.unwrap();
+}
+
+/// A stored flow holding a value this version no longer accepts (here a 6-digit site number)
+/// is dropped where it is read: the conversation starts over and nothing is requested.
+async fn a_stored_flow_that_no_longer_parses_is_dropped(db: TestDb) {
+    new_site(&db, "1234567").await;
+    let engine = engine(&db);
+    let person = Person::telegram("1401");
+    engine.handle(person.says("/nominate")).await;
+    let asked = text(&engine.handle(person.says("1234567")).await);
+    assert!(
+        asked.contains(&nomination_step(IBM_ID_STEP, Lang::Ja)),
+        "{asked}"
+    );
+    let mut conn = db.raw().await;
+    let flow: String =
+        sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1401'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(flow.contains("\"1234567\""), "{flow}");
+    sqlx::query("UPDATE conversations SET flow = $1 WHERE person = 'telegram:1401'")
+        .bind(flow.replace("\"1234567\"", "\"123456\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let then = text(&engine.handle(person.says("hanako@example.co.jp")).await);
+    let yes = text(&engine.handle(person.says("はい")).await);
+
+    assert!(
+        !then.contains("123456"),
+        "no summary of the old flow: {then}"
+    );
+    assert!(!yes.contains("123456"), "{yes}");
+    assert_eq!(nomination_rows(&db).await, 0);
+    let flow: Option<String> =
+        sqlx::query_scalar("SELECT flow FROM conversations WHERE person = 'telegram:1401'")
             .fetch_one(&mut conn)
             .await
             .unwrap();

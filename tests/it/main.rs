@@ -10,5 +10,6 @@ mod engine_databases;
 mod eval;
 mod robustness;
 mod service;
+mod source;
 mod support;
 mod telegram;

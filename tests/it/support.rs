@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::knowledge::EntryId;
 use pao_bot::lang::Lang;
 use pao_bot::markup::plain_links;
@@ -19,9 +19,9 @@ pub fn faq_dir() -> PathBuf {
 }
 
 /// The shipped knowledge base, loaded once for the whole test binary.
-pub fn bot() -> &'static Bot {
-    static BOT: OnceLock<Bot> = OnceLock::new();
-    BOT.get_or_init(|| Bot::load(&faq_dir()).expect("the shipped faq/ loads"))
+pub fn bot() -> &'static Answerer {
+    static BOT: OnceLock<Answerer> = OnceLock::new();
+    BOT.get_or_init(|| Answerer::load(&faq_dir()).expect("the shipped faq/ loads"))
 }
 
 /// The first line of an entry's answer as the console shows it (links spelled out).

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pao_bot::answer::Bot;
+use pao_bot::answer::Answerer;
 use pao_bot::channels::telegram::{self, CallError, Options, TelegramError};
 use pao_bot::config::{TelegramSettings, Webhook};
 use pao_bot::conversation::Engine;
@@ -65,7 +65,7 @@ fn settings(fake: &FakeTelegram) -> TelegramSettings {
 }
 
 fn engine(db: &TestDb) -> Arc<Engine> {
-    let bot = Arc::new(Bot::load(&faq_dir()).expect("the shipped faq/ loads"));
+    let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
     Arc::new(Engine::new(
         bot,
         db.service.clone(),

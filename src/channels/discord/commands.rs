@@ -1,11 +1,14 @@
-//! The slash commands: one table gives each command's names and descriptions in English and
-//! Japanese, its options, and who sees its replies; from it come the definitions registered
-//! with Discord and the reading of an invocation as the engine's text command.
+//! The slash commands on Discord: the definitions registered, built from the table of
+//! [`commands`](crate::commands) and the descriptions of `faq/messages.yaml`, and the reading
+//! of an invocation as the engine's text command, or as a form to open.
 
 use serenity::all::{CommandData, CommandDataOptionValue, CommandOptionType, InteractionContext};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 
 use crate::channels::discord::form::Form;
+use crate::commands::{Argument, ArgumentKind, Audience, Offered, SlashCommand};
+use crate::knowledge::Messages;
+use crate::lang::Lang;
 
 /// The locales the English names and descriptions are given for, besides the default.
 const ENGLISH: [&str; 2] = ["en-US", "en-GB"];
@@ -24,272 +27,112 @@ pub(super) enum Invocation {
     Form(Form),
 }
 
-/// Who a command is for, which decides who sees its replies.
-#[derive(Debug, Clone, Copy)]
-enum Use {
-    /// Customers' questions: answered where they were asked.
-    Everyone,
-    /// Help-desk commands: their replies name customers and sites, so only the agent sees
-    /// them.
-    Agents,
-    /// Opens a form.
-    Form(Form),
+/// The commands Discord offers, in the table's order.
+fn offered() -> impl Iterator<Item = SlashCommand> {
+    SlashCommand::ALL
+        .into_iter()
+        .filter(|command| command.offered() == Offered::Everywhere)
 }
 
-#[derive(Debug)]
-struct Spec {
-    name: &'static str,
-    ja_name: &'static str,
-    en: &'static str,
-    ja: &'static str,
-    usage: Use,
-    options: &'static [OptionSpec],
+/// The form a command opens instead of going to the engine as typed: the procedures that
+/// would otherwise ask their values one message at a time.
+fn form(command: SlashCommand) -> Option<Form> {
+    [Form::Passcode, Form::Nominate]
+        .into_iter()
+        .find(|form| form.command() == command)
 }
 
-#[derive(Debug)]
-struct OptionSpec {
-    name: &'static str,
-    ja_name: &'static str,
-    en: &'static str,
-    ja: &'static str,
-    kind: OptionKind,
-    required: bool,
-}
-
-#[derive(Debug)]
-enum OptionKind {
-    Text,
-    /// A request number: a positive integer.
-    Number,
-    /// One of these `(value, English name, Japanese name)`.
-    Choice(&'static [(&'static str, &'static str, &'static str)]),
-}
-
-const SITE: OptionSpec = OptionSpec {
-    name: "site",
-    ja_name: "サイト番号",
-    en: "The 7-digit site number",
-    ja: "7桁のサイト番号",
-    kind: OptionKind::Text,
-    required: true,
-};
-
-const REQUEST: OptionSpec = OptionSpec {
-    name: "id",
-    ja_name: "番号",
-    en: "The request number (see /pending)",
-    ja: "リクエストの番号 (/pending で確認できます)",
-    kind: OptionKind::Number,
-    required: true,
-};
-
-/// Every command, in the order Discord lists them.
-const COMMANDS: &[Spec] = &[
-    Spec {
-        name: "faq",
-        ja_name: "よくある質問",
-        en: "Ask a question about Passport Advantage Online, or see the topics",
-        ja: "パスポート・アドバンテージ・オンラインについて質問する (質問なしでトピック一覧)",
-        usage: Use::Everyone,
-        options: &[OptionSpec {
-            name: "question",
-            ja_name: "質問",
-            en: "Your question, in Japanese or English",
-            ja: "ご質問 (日本語または英語)",
-            kind: OptionKind::Text,
-            required: false,
-        }],
-    },
-    Spec {
-        name: "nominate",
-        ja_name: "セルフノミネーション",
-        en: "Request access to a site (self-nomination)",
-        ja: "サイトへのアクセスを申請する (セルフ・ノミネーション)",
-        usage: Use::Form(Form::Nominate),
-        options: &[],
-    },
-    Spec {
-        name: "passcode",
-        ja_name: "パスコード",
-        en: "The site contact's first access, with the temporary passcode",
-        ja: "サイト担当者の初回アクセス (テンポラリー・パスコード)",
-        usage: Use::Form(Form::Passcode),
-        options: &[],
-    },
-    Spec {
-        name: "lang",
-        ja_name: "言語",
-        en: "Choose the language I answer in",
-        ja: "ボットが答える言語を選ぶ",
-        usage: Use::Everyone,
-        options: &[OptionSpec {
-            name: "language",
-            ja_name: "言語",
-            en: "Japanese or English",
-            ja: "日本語または英語",
-            kind: OptionKind::Choice(&[("ja", "Japanese", "日本語"), ("en", "English", "英語")]),
-            required: false,
-        }],
-    },
-    Spec {
-        name: "help",
-        ja_name: "ヘルプ",
-        en: "What I can do",
-        ja: "ボットにできること",
-        usage: Use::Everyone,
-        options: &[],
-    },
-    Spec {
-        name: "pending",
-        ja_name: "承認待ち",
-        en: "Help desk: the access requests waiting for a decision",
-        ja: "ヘルプデスク: 承認待ちのアクセス申請",
-        usage: Use::Agents,
-        options: &[],
-    },
-    Spec {
-        name: "approve",
-        ja_name: "承認",
-        en: "Help desk: approve an access request",
-        ja: "ヘルプデスク: アクセス申請を承認する",
-        usage: Use::Agents,
-        options: &[
-            REQUEST,
-            OptionSpec {
-                name: "role",
-                ja_name: "ロール",
-                en: "The role to grant (user if left out)",
-                ja: "付与するロール (省略時はユーザー)",
-                kind: OptionKind::Choice(&[
-                    ("user", "User", "ユーザー"),
-                    ("secondary", "Secondary", "セカンダリー"),
-                ]),
-                required: false,
-            },
-        ],
-    },
-    Spec {
-        name: "deny",
-        ja_name: "否認",
-        en: "Help desk: deny an access request",
-        ja: "ヘルプデスク: アクセス申請を否認する",
-        usage: Use::Agents,
-        options: &[
-            REQUEST,
-            OptionSpec {
-                name: "reason",
-                ja_name: "理由",
-                en: "Why, as the requester will read it",
-                ja: "申請者に伝える否認の理由",
-                kind: OptionKind::Text,
-                required: true,
-            },
-        ],
-    },
-    Spec {
-        name: "site",
-        ja_name: "サイト",
-        en: "Help desk: a site's members, lockout and pending requests",
-        ja: "ヘルプデスク: サイトのメンバー、ロック状態、承認待ちの申請",
-        usage: Use::Agents,
-        options: &[SITE],
-    },
-    Spec {
-        name: "unlock",
-        ja_name: "ロック解除",
-        en: "Help desk: lift a site's passcode lockout",
-        ja: "ヘルプデスク: サイトのパスコードのロックを解除する",
-        usage: Use::Agents,
-        options: &[SITE],
-    },
-    Spec {
-        name: "reissue",
-        ja_name: "パスコード再発行",
-        en: "Help desk: issue a new temporary passcode for a site",
-        ja: "ヘルプデスク: サイトのテンポラリー・パスコードを再発行する",
-        usage: Use::Agents,
-        options: &[SITE],
-    },
-];
-
-/// The commands to register; `global` ones also say where they may be used (guilds and the
-/// bot's direct messages), which Discord reads for global commands only.
-pub(super) fn definitions(global: bool) -> Vec<CreateCommand> {
-    COMMANDS
-        .iter()
+/// The commands to register, described as `messages` say; `global` ones also say where
+/// they may be used (guilds and the bot's direct messages), which Discord reads for global
+/// commands only.
+pub(super) fn definitions(global: bool, messages: &Messages) -> Vec<CreateCommand> {
+    offered()
         .map(|spec| {
-            let mut command = CreateCommand::new(spec.name)
-                .description(spec.en)
-                .name_localized(JAPANESE, spec.ja_name)
-                .description_localized(JAPANESE, spec.ja);
+            let described = messages.commands.of(spec);
+            let (en, ja) = (described.en.trim(), described.ja.trim());
+            let mut command = CreateCommand::new(spec.name())
+                .description(en)
+                .name_localized(JAPANESE, spec.ja_name())
+                .description_localized(JAPANESE, ja);
             for locale in ENGLISH {
                 command = command
-                    .name_localized(locale, spec.name)
-                    .description_localized(locale, spec.en);
+                    .name_localized(locale, spec.name())
+                    .description_localized(locale, en);
             }
             if global {
                 command =
                     command.contexts(vec![InteractionContext::Guild, InteractionContext::BotDm]);
             }
-            command.set_options(spec.options.iter().map(option).collect())
+            let options = spec
+                .arguments()
+                .iter()
+                .map(|&argument| option(argument, messages))
+                .collect();
+            command.set_options(options)
         })
         .collect()
 }
 
-fn option(spec: &OptionSpec) -> CreateCommandOption {
-    let kind = match spec.kind {
-        OptionKind::Text | OptionKind::Choice(_) => CommandOptionType::String,
-        OptionKind::Number => CommandOptionType::Integer,
+fn option(argument: Argument, messages: &Messages) -> CreateCommandOption {
+    let kind = match argument.kind() {
+        ArgumentKind::Text | ArgumentKind::Choice(_) => CommandOptionType::String,
+        ArgumentKind::Number => CommandOptionType::Integer,
     };
-    let mut option = CreateCommandOption::new(kind, spec.name, spec.en)
-        .name_localized(JAPANESE, spec.ja_name)
-        .description_localized(JAPANESE, spec.ja)
-        .required(spec.required);
+    let described = messages.arguments.of(argument);
+    let (en, ja) = (
+        described.get(Lang::En).trim(),
+        described.get(Lang::Ja).trim(),
+    );
+    let mut option = CreateCommandOption::new(kind, argument.name(), en)
+        .name_localized(JAPANESE, argument.ja_name())
+        .description_localized(JAPANESE, ja)
+        .required(argument.required());
     for locale in ENGLISH {
         option = option
-            .name_localized(locale, spec.name)
-            .description_localized(locale, spec.en);
+            .name_localized(locale, argument.name())
+            .description_localized(locale, en);
     }
-    match spec.kind {
-        OptionKind::Text => option,
-        OptionKind::Number => option.min_int_value(1),
-        OptionKind::Choice(choices) => choices.iter().fold(option, |option, &(value, en, ja)| {
+    match argument.kind() {
+        ArgumentKind::Text => option,
+        ArgumentKind::Number => option.min_int_value(1),
+        ArgumentKind::Choice(choices) => choices.iter().fold(option, |option, choice| {
             let names = ENGLISH
                 .iter()
-                .map(|&locale| (locale, en))
-                .chain([(JAPANESE, ja)]);
-            option.add_string_choice_localized(en, value, names)
+                .map(|&locale| (locale, choice.en))
+                .chain([(JAPANESE, choice.ja)]);
+            option.add_string_choice_localized(choice.en, choice.value, names)
         }),
     }
 }
 
 /// What an invocation of a slash command asks for: the engine's command with the options'
 /// values as its words, in the order the command defines them (`/approve id:12
-/// role:secondary` is `/approve 12 secondary`). A command this table does not know (one left
-/// registered by an older version) goes to the engine as typed, which says it has no such
-/// command.
+/// role:secondary` is `/approve 12 secondary`). A command the table does not offer here (one
+/// left registered by an older version) goes to the engine as typed, which says it has no
+/// such command.
 pub(super) fn invocation(data: &CommandData) -> Invocation {
-    let Some(spec) = COMMANDS.iter().find(|spec| spec.name == data.name) else {
+    let Some(command) = offered().find(|command| command.name() == data.name) else {
         return Invocation::Text {
             text: format!("/{}", data.name),
             only_sender: false,
         };
     };
-    let only_sender = match spec.usage {
-        Use::Form(form) => return Invocation::Form(form),
-        Use::Everyone => false,
-        Use::Agents => true,
-    };
-    let mut text = format!("/{}", spec.name);
-    for option in spec.options {
-        let value = data.options.iter().find(|given| given.name == option.name);
+    if let Some(form) = form(command) {
+        return Invocation::Form(form);
+    }
+    let mut text = command.to_string();
+    for argument in command.arguments() {
+        let value = data
+            .options
+            .iter()
+            .find(|given| given.name == argument.name());
         let word = match value.map(|given| &given.value) {
             Some(CommandDataOptionValue::String(value)) => value.trim().to_owned(),
             Some(CommandDataOptionValue::Integer(value)) => value.to_string(),
             Some(other) => {
                 tracing::warn!(
-                    command = spec.name,
-                    option = option.name,
+                    command = command.name(),
+                    option = argument.name(),
                     kind = ?other.kind(),
                     "slash command option of an unexpected type, left out"
                 );
@@ -302,7 +145,10 @@ pub(super) fn invocation(data: &CommandData) -> Invocation {
             text.push_str(&word);
         }
     }
-    Invocation::Text { text, only_sender }
+    Invocation::Text {
+        text,
+        only_sender: command.audience() == Audience::Agents,
+    }
 }
 
 #[cfg(test)]
@@ -356,29 +202,34 @@ mod tests {
 
     #[test]
     fn every_command_is_named_and_described_in_both_languages_within_discords_limits() {
-        let valid_name = |name: &str| {
+        let faq = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
+        let kb = crate::knowledge::KnowledgeBase::load(&faq).expect("the shipped faq loads");
+        let valid_name = |name: &serde_json::Value| {
+            let name = name.as_str().unwrap_or_default();
             (1..=32).contains(&name.chars().count())
                 && name
                     .chars()
                     .all(|c| c == '-' || c == '_' || c.is_alphanumeric())
                 && name.to_lowercase() == name
         };
-        let valid_description = |text: &str| (1..=100).contains(&text.chars().count());
-        for spec in COMMANDS {
+        let valid_description = |text: &serde_json::Value| {
+            (1..=100).contains(&text.as_str().unwrap_or_default().chars().count())
+        };
+        let registered =
+            serde_json::to_value(definitions(true, kb.messages())).expect("serialisable");
+        let all = registered.as_array().expect("a list");
+        let options = all
+            .iter()
+            .flat_map(|c| c["options"].as_array().into_iter().flatten());
+        for spec in all.iter().chain(options) {
+            assert!(valid_name(&spec["name"]), "{spec:#}");
+            assert!(valid_name(&spec["name_localizations"]["ja"]), "{spec:#}");
+            assert!(valid_description(&spec["description"]), "{spec:#}");
             assert!(
-                valid_name(spec.name) && valid_name(spec.ja_name),
-                "{spec:?}"
+                valid_description(&spec["description_localizations"]["ja"]),
+                "{spec:#}"
             );
-            assert!(
-                valid_description(spec.en) && valid_description(spec.ja),
-                "{spec:?}"
-            );
-            for option in spec.options {
-                assert!(valid_name(option.name) && valid_name(option.ja_name));
-                assert!(valid_description(option.en) && valid_description(option.ja));
-            }
         }
-        let registered = serde_json::to_value(definitions(true)).expect("serialisable");
         let faq = &registered[0];
         assert_eq!(faq["name_localizations"]["ja"], "よくある質問");
         assert_eq!(faq["name_localizations"]["en-US"], "faq");

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use serenity::all::{ActionRowComponent, InputTextStyle, ModalInteractionData};
 use serenity::builder::{CreateActionRow, CreateInputText, CreateModal};
 
+use crate::commands::SlashCommand;
 use crate::conversation::{Engine, Incoming, Response};
 use crate::knowledge::{KnowledgeBase, Procedure, ProcedureId, Slot};
 use crate::lang::Lang;
@@ -31,10 +32,10 @@ pub(super) enum Form {
 
 impl Form {
     /// The engine's command that starts the procedure.
-    fn command(self) -> &'static str {
+    pub(super) fn command(self) -> SlashCommand {
         match self {
-            Form::Passcode => "/passcode",
-            Form::Nominate => "/nominate",
+            Form::Passcode => SlashCommand::Passcode,
+            Form::Nominate => SlashCommand::Nominate,
         }
     }
 
@@ -141,7 +142,7 @@ pub(super) async fn submit<F>(
 where
     F: Fn(String, usize) -> Incoming,
 {
-    let mut response = engine.handle(incoming(form.command().to_owned(), 0)).await;
+    let mut response = engine.handle(incoming(form.command().to_string(), 0)).await;
     let Some(procedure) = form.find(engine.bot().knowledge()) else {
         return response;
     };

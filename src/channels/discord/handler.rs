@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channels::discord::commands::{self, Invocation};
 use crate::channels::discord::form::{self, Form};
-use crate::channels::discord::interaction::{Audience, Exchange, Kind};
+use crate::channels::discord::interaction::{Exchange, Interacted, Visibility};
 use crate::channels::discord::{outbox, render};
 use crate::conversation::{Content, Engine, Incoming};
 use crate::domain::{Channel, ChatIdentity};
@@ -45,7 +45,7 @@ pub(super) struct Handler {
 
 /// Who sent an event, where.
 struct Origin<'a> {
-    audience: Audience,
+    audience: Visibility,
     channel: ChannelId,
     user: &'a User,
     locale: Option<&'a str>,
@@ -86,7 +86,8 @@ impl Handler {
         if self.registered.swap(true, Ordering::SeqCst) {
             return;
         }
-        let definitions = commands::definitions(self.guild.is_none());
+        let messages = self.engine.bot().knowledge().messages();
+        let definitions = commands::definitions(self.guild.is_none(), messages);
         let registered = match self.guild {
             Some(guild) => guild.set_commands(&ctx.http, definitions).await,
             None => Command::set_global_commands(&ctx.http, definitions).await,
@@ -116,7 +117,7 @@ impl Handler {
             http: &ctx.http,
             id: command.id,
             token: &command.token,
-            kind: Kind::Command,
+            kind: Interacted::Command,
             audience: origin.audience,
         };
         let (text, only_sender) = match commands::invocation(&command.data) {
@@ -135,7 +136,7 @@ impl Handler {
             Invocation::Text { text, only_sender } => (text, only_sender),
         };
         let audience = match origin.audience {
-            Audience::Channel if only_sender => Audience::Sender,
+            Visibility::Channel if only_sender => Visibility::Sender,
             audience => audience,
         };
         exchange.audience = audience;
@@ -153,14 +154,14 @@ impl Handler {
             .flags
             .is_some_and(|flags| flags.contains(MessageFlags::EPHEMERAL));
         let audience = match audience(press.guild_id, press.context) {
-            Audience::Channel if ephemeral => Audience::Sender,
+            Visibility::Channel if ephemeral => Visibility::Sender,
             audience => audience,
         };
         let exchange = Exchange {
             http: &ctx.http,
             id: press.id,
             token: &press.token,
-            kind: Kind::Button,
+            kind: Interacted::Button,
             audience,
         };
         if !matches!(press.data.kind, ComponentInteractionDataKind::Button) {
@@ -190,7 +191,7 @@ impl Handler {
         };
         // Whatever a form carries is for the sender's eyes only.
         let audience = match audience(submitted.guild_id, None) {
-            Audience::Channel => Audience::Sender,
+            Visibility::Channel => Visibility::Sender,
             audience => audience,
         };
         let origin = Origin {
@@ -203,7 +204,7 @@ impl Handler {
             http: &ctx.http,
             id: submitted.id,
             token: &submitted.token,
-            kind: Kind::Form,
+            kind: Interacted::Form,
             audience,
         };
         let answers = form::answers(&submitted.data);
@@ -227,9 +228,9 @@ impl Handler {
             return;
         }
         let (audience, text) = match message.guild_id {
-            None => (Audience::Direct, message.content.clone()),
+            None => (Visibility::Direct, message.content.clone()),
             Some(_) if message.mentions_user_id(self.me) => (
-                Audience::Channel,
+                Visibility::Channel,
                 without_mention(&message.content, self.me),
             ),
             Some(_) => return,
@@ -250,7 +251,7 @@ impl Handler {
         let response = self.engine.handle(incoming).await;
         self.kick.notify_one();
         if response.delete_incoming {
-            if audience == Audience::Channel {
+            if audience == Visibility::Channel {
                 if let Err(error) = message.delete(&ctx.http).await {
                     tracing::warn!(%error, message = %message.id, "a message carrying a secret could not be deleted");
                 }
@@ -262,7 +263,7 @@ impl Handler {
         }
         for reply in &response.replies {
             // A private reply in a guild channel goes to the sender's direct messages.
-            if reply.private && audience == Audience::Channel {
+            if reply.private && audience == Visibility::Channel {
                 let user = message.author.id.to_string();
                 if let Err(error) = outbox::direct(&ctx.http, &user, reply).await {
                     tracing::warn!(%error, "a private reply could not be sent");
@@ -353,13 +354,13 @@ impl RawEventHandler for Unreadable {
 }
 
 /// Who sees the replies to an interaction, from where it happened.
-fn audience(guild: Option<GuildId>, context: Option<InteractionContext>) -> Audience {
+fn audience(guild: Option<GuildId>, context: Option<InteractionContext>) -> Visibility {
     match (guild, context) {
-        (Some(_), _) => Audience::Channel,
+        (Some(_), _) => Visibility::Channel,
         // A direct message between other people, where the app was used: only the sender
         // may see what the bot says.
-        (None, Some(InteractionContext::PrivateChannel)) => Audience::Sender,
-        (None, _) => Audience::Direct,
+        (None, Some(InteractionContext::PrivateChannel)) => Visibility::Sender,
+        (None, _) => Visibility::Direct,
     }
 }
 
@@ -430,10 +431,10 @@ mod tests {
     #[test]
     fn ephemeral_conversations_are_kept_apart_from_the_channels() {
         let channel = ChannelId::new(5);
-        assert_eq!(Audience::Channel.chat(channel), "5");
-        assert_eq!(Audience::Sender.chat(channel), "5:ephemeral");
-        assert_eq!(Audience::Direct.chat(channel), "5");
-        assert!(Audience::Sender.private() && Audience::Direct.private());
-        assert!(!Audience::Channel.private());
+        assert_eq!(Visibility::Channel.chat(channel), "5");
+        assert_eq!(Visibility::Sender.chat(channel), "5:ephemeral");
+        assert_eq!(Visibility::Direct.chat(channel), "5");
+        assert!(Visibility::Sender.private() && Visibility::Direct.private());
+        assert!(!Visibility::Channel.private());
     }
 }

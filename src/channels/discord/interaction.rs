@@ -20,7 +20,7 @@ const DEFER_AFTER: Duration = Duration::from_millis(1500);
 /// Who sees the replies in an exchange: it gives the engine's `private`, the chat the
 /// conversation is kept in, and whether Discord shows the replies ephemerally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Audience {
+pub(super) enum Visibility {
     /// A direct message with the bot: only the sender and the bot.
     Direct,
     /// A guild channel: everyone in it.
@@ -30,16 +30,16 @@ pub(super) enum Audience {
     Sender,
 }
 
-impl Audience {
+impl Visibility {
     pub fn private(self) -> bool {
-        self != Audience::Channel
+        self != Visibility::Channel
     }
 
     /// The engine's chat for a conversation in `channel`.
     pub fn chat(self, channel: ChannelId) -> String {
         match self {
-            Audience::Sender => format!("{channel}:ephemeral"),
-            Audience::Direct | Audience::Channel => channel.to_string(),
+            Visibility::Sender => format!("{channel}:ephemeral"),
+            Visibility::Direct | Visibility::Channel => channel.to_string(),
         }
     }
 
@@ -48,16 +48,16 @@ impl Audience {
     /// no one else to hide it from.
     fn ephemeral(self, part: &Part) -> bool {
         match self {
-            Audience::Direct => false,
-            Audience::Channel => part.private,
-            Audience::Sender => true,
+            Visibility::Direct => false,
+            Visibility::Channel => part.private,
+            Visibility::Sender => true,
         }
     }
 }
 
 /// What was interacted with, which decides how "nothing to say" is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+pub(super) enum Interacted {
     Command,
     Button,
     Form,
@@ -68,8 +68,8 @@ pub(super) struct Exchange<'a> {
     pub http: &'a Http,
     pub id: InteractionId,
     pub token: &'a str,
-    pub kind: Kind,
-    pub audience: Audience,
+    pub kind: Interacted,
+    pub audience: Visibility,
 }
 
 impl Exchange<'_> {
@@ -84,7 +84,7 @@ impl Exchange<'_> {
             Ok(response) => self.respond(&response).await,
             Err(_) => {
                 let thinking = CreateInteractionResponseMessage::new()
-                    .ephemeral(self.audience == Audience::Sender);
+                    .ephemeral(self.audience == Visibility::Sender);
                 let deferred = self
                     .create(CreateInteractionResponse::Defer(thinking))
                     .await;
@@ -129,7 +129,7 @@ impl Exchange<'_> {
     /// (publicly or not) takes the place of "thinking…", the others follow. With no such part,
     /// "thinking…" is removed.
     async fn fill(&self, response: &Response) {
-        let deferred_ephemeral = self.audience == Audience::Sender;
+        let deferred_ephemeral = self.audience == Visibility::Sender;
         let mut parts = self.parts(response);
         let first = parts.iter().position(|(_, e)| *e == deferred_ephemeral);
         match first.map(|n| parts.remove(n)) {
@@ -164,10 +164,10 @@ impl Exchange<'_> {
     /// or a button that changes nothing now, which Discord still wants acknowledged.
     async fn nothing(&self) {
         match self.kind {
-            Kind::Button => {
+            Interacted::Button => {
                 self.create(CreateInteractionResponse::Acknowledge).await;
             }
-            Kind::Command | Kind::Form => {
+            Interacted::Command | Interacted::Form => {
                 tracing::debug!(interaction = %self.id, "nothing to answer: a redelivery");
             }
         }

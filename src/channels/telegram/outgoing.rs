@@ -20,7 +20,10 @@ use teloxide::{ApiError, Bot, RequestError};
 
 use crate::channels::split_lines;
 use crate::channels::telegram::render;
+use crate::commands::{Audience, SlashCommand};
 use crate::conversation::Reply;
+use crate::knowledge::Messages;
+use crate::lang::Lang;
 
 /// Telegram's limit on a message's text, in UTF-16 units of the text without its markup.
 const MAX_TEXT: usize = 4096;
@@ -33,35 +36,6 @@ const LIMITS: Limits = Limits {
     messages_per_min_chat: 20,
     messages_per_min_channel_or_supergroup: 20,
 };
-
-/// The customer commands of the menu (`setMyCommands`): the command, then its description
-/// in English (the default) and in Japanese (for `language_code` "ja"). The help-desk
-/// agents' commands stay out: customers should not be shown them.
-const COMMANDS: [(&str, &str, &str); 7] = [
-    (
-        "faq",
-        "Pick a common question by topic",
-        "よくある質問をトピックから選ぶ",
-    ),
-    (
-        "passcode",
-        "The site contact's first access (temporary passcode)",
-        "サイト担当者の初回アクセス (テンポラリー・パスコード)",
-    ),
-    (
-        "nominate",
-        "Request access to a site by self-nomination",
-        "セルフ・ノミネーションでサイトへのアクセスを申請する",
-    ),
-    (
-        "lang",
-        "Choose the language (ja or en)",
-        "表示言語を選ぶ (ja または en)",
-    ),
-    ("cancel", "Stop a procedure", "手続きをやめる"),
-    ("help", "What the bot can do", "使い方"),
-    ("start", "Start over", "はじめから"),
-];
 
 /// How often, and after how long, a failed call is tried again.
 #[derive(Debug, Clone, Copy)]
@@ -238,14 +212,27 @@ impl Outgoing {
         self.call(self.bot.get_me()).await
     }
 
-    /// The command menu in English (the default) and Japanese. A failure only costs the
-    /// menu, so it is logged and the bot goes on.
-    pub(super) async fn set_commands(&self) {
-        let english = COMMANDS.map(|(command, en, _)| BotCommand::new(command, en));
-        let japanese = COMMANDS.map(|(command, _, ja)| BotCommand::new(command, ja));
+    /// The command menu (`setMyCommands`) in English (the default) and Japanese: the
+    /// customers' commands of the table, described as `messages` say. The help-desk agents'
+    /// commands stay out: customers should not be shown them. A failure only costs the menu,
+    /// so it is logged and the bot goes on.
+    pub(super) async fn set_commands(&self, messages: &Messages) {
+        let menu = |lang: Lang| -> Vec<BotCommand> {
+            SlashCommand::ALL
+                .into_iter()
+                .filter(|command| command.audience() == Audience::Everyone)
+                .map(|command| {
+                    let description = messages.commands.of(command).get(lang).trim();
+                    BotCommand::new(command.name(), description)
+                })
+                .collect()
+        };
         let requests = [
-            ("default", self.bot.set_my_commands(english)),
-            ("ja", self.bot.set_my_commands(japanese).language_code("ja")),
+            ("default", self.bot.set_my_commands(menu(Lang::En))),
+            (
+                "ja",
+                self.bot.set_my_commands(menu(Lang::Ja)).language_code("ja"),
+            ),
         ];
         for (language, request) in requests {
             if let Err(error) = self.call(request).await {
@@ -453,21 +440,5 @@ mod tests {
         let told = CallError::from(unreadable(r#"{"text":"RD22E43MAZ"}"#)).to_string();
         assert!(!told.contains("RD22E43MAZ"), "{told}");
         assert!(told.contains("line 1"), "{told}");
-    }
-
-    #[test]
-    fn the_menu_has_both_languages_within_telegrams_limits() {
-        for (command, en, ja) in COMMANDS {
-            assert!(
-                command.len() <= 32
-                    && command
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{command}"
-            );
-            for description in [en, ja] {
-                assert!((1..=256).contains(&description.chars().count()));
-            }
-        }
     }
 }

@@ -4,14 +4,14 @@
 use sqlx::AnyConnection;
 
 use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Role, SiteNumber, Timestamp};
+use crate::policy::MAX_SECONDARIES;
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
 use crate::service::sql::rows::{NOMINATION_COLUMNS, NominationRow, is_unique_violation, stored};
 use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
-    Action, MAX_SECONDARIES, Member, Nomination, NominationId, NominationStatus, OutboxEvent,
-    ServiceError,
+    Action, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
 };
 
 /// How a nomination is decided.
@@ -213,9 +213,9 @@ impl SqlService {
             decide(conn, actor, id, Decision::Approve(role), now).await?;
             let event = OutboxEvent::NominationApproved {
                 nomination: id,
-                site: site.to_string(),
-                ibm_id: nomination.ibm_id.to_string(),
-                role: role.to_string(),
+                site: site.clone(),
+                ibm_id: nomination.ibm_id.clone(),
+                role,
             };
             self.send(conn, &nomination.requested_by, &event, now)
                 .await?;
@@ -247,9 +247,9 @@ impl SqlService {
             decide(conn, actor, id, Decision::Deny(reason), now).await?;
             let event = OutboxEvent::NominationDenied {
                 nomination: id,
-                site: nomination.site.to_string(),
-                ibm_id: nomination.ibm_id.to_string(),
-                reason: reason.to_string(),
+                site: nomination.site.clone(),
+                ibm_id: nomination.ibm_id.clone(),
+                reason: reason.clone(),
             };
             self.send(conn, &nomination.requested_by, &event, now)
                 .await?;

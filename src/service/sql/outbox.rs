@@ -6,9 +6,10 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use crate::domain::{Channel, ChatIdentity, Timestamp};
+use crate::policy::OUTBOX_ATTEMPTS;
 use crate::service::sql::SqlService;
 use crate::service::sql::rows::{OutboxRow, stored};
-use crate::service::{MessageId, OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage, ServiceError};
+use crate::service::{MessageId, OutboxEvent, OutboxMessage, ServiceError};
 
 /// The wait before the next try of an outbox message that failed `attempts` times: 10 s,
 /// doubling, at most an hour.

@@ -4,11 +4,12 @@
 use sqlx::AnyConnection;
 
 use crate::domain::{ChatIdentity, IbmId, Passcode, Role, SiteNumber, Timestamp};
+use crate::policy::{LOCKOUT_FAILURES, LOCKOUT_WINDOW};
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
 use crate::service::sql::sites::{NewMember, insert_member};
-use crate::service::{Action, LOCKOUT_FAILURES, LOCKOUT_WINDOW, PasscodeAccepted, ServiceError};
+use crate::service::{Action, PasscodeAccepted, ServiceError};
 
 /// A passcode check counted, before the passcode is verified.
 struct Attempt {

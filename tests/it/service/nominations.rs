@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pao_bot::domain::{Channel, DenyReason, GrantRole, Role};
+use pao_bot::domain::{Channel, DenyReason, GrantRole, IbmId, Role, SiteNumber};
+use pao_bot::policy::OUTBOX_ATTEMPTS;
 use pao_bot::service::{
-    AccountService, NominationId, NominationStatus, OUTBOX_ATTEMPTS, OutboxEvent, OutboxMessage,
-    ServiceError, deliver_once,
+    AccountService, NominationId, NominationStatus, OutboxEvent, OutboxMessage, ServiceError,
+    deliver_once,
 };
 use sqlx::Executor;
 use tokio::task::JoinSet;
@@ -134,9 +135,9 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
         sent[0].event,
         OutboxEvent::NominationApproved {
             nomination: id,
-            site: "1234567".into(),
-            ibm_id: "hanako@example.jp".into(),
-            role: "user".into(),
+            site: SiteNumber::parse("1234567").unwrap(),
+            ibm_id: IbmId::parse("hanako@example.jp").unwrap(),
+            role: Role::User,
         }
     );
     assert!(
@@ -211,7 +212,7 @@ async fn a_denial_tells_the_requester_why_and_is_final(db: TestDb) {
     assert_eq!(sent[0].recipient, identity("discord:55"));
     assert!(matches!(
         &sent[0].event,
-        OutboxEvent::NominationDenied { reason, .. } if reason == "not an employee of this customer"
+        OutboxEvent::NominationDenied { reason, .. } if reason.as_str() == "not an employee of this customer"
     ));
     let approve = db
         .service

@@ -1,0 +1,23 @@
+//! The policy numbers: how long and how many, for lockouts, conversations, delivery and
+//! memberships. Code reads them from here, and the bot's sentences get them as placeholders
+//! (`{minutes}`), so that changing one changes what the bot does and says alike.
+
+use std::time::Duration;
+
+/// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
+pub const LOCKOUT_FAILURES: u32 = 5;
+/// The window failures are counted in, and how long a lockout lasts.
+pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// A conversation untouched for this long starts over.
+pub const CONVERSATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Handled message ids are kept this long: platforms redeliver within minutes.
+pub const HANDLED_IDS_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+/// How many failed deliveries of an outbox message before it is given up.
+pub const OUTBOX_ATTEMPTS: u32 = 10;
+/// The most secondary members a site may have.
+pub const MAX_SECONDARIES: u32 = 4;
+
+/// A duration in whole minutes, as the sentences state it.
+pub fn minutes(duration: Duration) -> u64 {
+    duration.as_secs() / 60
+}
