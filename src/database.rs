@@ -8,17 +8,18 @@
 //! mutex rather than in SQLite's busy handler, which sleeps and retries; then
 //! `BEGIN IMMEDIATE` takes the database's write lock, which also serialises writers in other
 //! processes. PostgreSQL writers lock the rows they change instead.
+//!
+//! Opening migrates the schema, one process at a time ([`migrations`]).
+
+mod migrations;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::migrate::MigrateError;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
@@ -45,6 +46,12 @@ pub enum DatabaseError {
     UnsupportedUrl,
     #[error("cannot open the database")]
     Connect(#[source] sqlx::Error),
+    #[error("the database server did not answer within {} s", ACQUIRE_TIMEOUT.as_secs())]
+    NoAnswer,
+    #[error("the database file is damaged or is not a SQLite database")]
+    Damaged(#[source] sqlx::Error),
+    #[error("cannot lock the database's migrations")]
+    Lock(#[source] std::io::Error),
     #[error("cannot bring the database's schema up to date")]
     Migrate(#[source] MigrateError),
 }
@@ -113,37 +120,13 @@ impl Database {
     pub async fn connect(url: &str) -> Result<Database, DatabaseError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(SQLITE_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
-                    })
-                    .connect(&sqlite_create_if_missing(url))
-                    .await
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(POSTGRES_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect(url)
-                    .await
-            }
-        }
-        .map_err(DatabaseError::Connect)?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await.map_err(DatabaseError::Migrate)?;
-        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Database {
-            pool,
-            backend,
-            writer,
-        })
+        check_reachable(backend, url).await?;
+        let pool = pool_options(backend)
+            .connect(&connection_url(backend, url))
+            .await
+            .map_err(DatabaseError::Connect)?;
+        migrations::run(&pool, backend, url).await?;
+        Ok(Database::over(pool, backend))
     }
 
     /// Opens the database at `url`; when it cannot be reached, goes on with a pool that tries
@@ -162,11 +145,15 @@ impl Database {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy(url)
             .map_err(DatabaseError::Connect)?;
-        Ok(Database {
+        Ok(Database::over(pool, backend))
+    }
+
+    fn over(pool: AnyPool, backend: Backend) -> Database {
+        Database {
             pool,
             backend,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-        })
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -202,9 +189,52 @@ impl Database {
     }
 }
 
-/// `sqlite://FILE` opens FILE only when it exists; the bot creates its database.
-fn sqlite_create_if_missing(url: &str) -> String {
-    if url.contains("mode=") {
+/// The pool's settings on `backend`.
+fn pool_options(backend: Backend) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    match backend {
+        Backend::Sqlite => options
+            .max_connections(SQLITE_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
+            }),
+        Backend::Postgres => options.max_connections(POSTGRES_CONNECTIONS),
+    }
+}
+
+/// Opens one connection first, to say why the database cannot be used: the pool takes a
+/// refused connection, a server that does not answer and a file that is not a database alike,
+/// retries until its acquire timeout, and then says only that it timed out.
+async fn check_reachable(backend: Backend, url: &str) -> Result<(), DatabaseError> {
+    let checked = async {
+        let mut conn = AnyConnection::connect(&connection_url(backend, url)).await?;
+        if backend == Backend::Sqlite {
+            conn.execute(SQLITE_PRAGMAS).await?;
+        }
+        conn.close().await
+    };
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, checked).await {
+        Err(_) => Err(DatabaseError::NoAnswer),
+        Ok(Err(error)) if is_damaged(&error) => Err(DatabaseError::Damaged(error)),
+        Ok(Err(error)) => Err(DatabaseError::Connect(error)),
+        Ok(Ok(())) => Ok(()),
+    }
+}
+
+/// SQLite's "file is not a database" (26) and "database disk image is malformed" (11), in
+/// any of their extended codes.
+fn is_damaged(error: &sqlx::Error) -> bool {
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok());
+    matches!(code.map(|code| code & 0xff), Some(11 | 26))
+}
+
+/// The URL the driver is given: `sqlite://FILE` opens FILE only when it exists, and the bot
+/// creates its database.
+fn connection_url(backend: Backend, url: &str) -> String {
+    if backend == Backend::Postgres || url.contains("mode=") {
         return url.to_owned();
     }
     let separator = if url.contains('?') { '&' } else { '?' };

@@ -17,7 +17,7 @@
 //! - [`service`]: account actions (sites, passcodes, nominations, roles) on [`domain`]
 //!   values; [`admin`] is its command line for operators.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line; [`exit`]: its exit codes.
 
 pub mod admin;
 pub mod answer;
@@ -29,6 +29,7 @@ pub mod conversation;
 pub mod database;
 pub mod domain;
 pub mod eval;
+pub mod exit;
 pub mod knowledge;
 pub mod lang;
 pub mod markup;

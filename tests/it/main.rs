@@ -4,6 +4,7 @@ mod ask;
 mod chat;
 mod check;
 mod conversations;
+mod database_faults;
 mod databases;
 mod discord;
 mod engine_databases;
