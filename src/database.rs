@@ -9,17 +9,24 @@
 //! `BEGIN IMMEDIATE` takes the database's write lock, which also serialises writers in other
 //! processes. PostgreSQL writers lock the rows they change instead.
 //!
-//! Opening migrates the schema, one process at a time ([`migrations`]).
+//! Opening migrates the schema, one process at a time ([`migrations`]). Once the database is
+//! found out of reach, uses fail at once until a retry in the background reaches it again
+//! ([`breaker`]), so that nothing waits for a database that is not there.
 
+mod breaker;
 mod migrations;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateError;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
+
+use breaker::{Breaker, Probe};
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
@@ -75,14 +82,16 @@ impl Backend {
     }
 }
 
-/// A connection pool with its schema up to date. Cloning shares the pool and, on SQLite,
-/// the writers' queue.
+/// A connection pool with its schema up to date. Cloning shares the pool, the circuit
+/// breaker and, on SQLite, the writers' queue.
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    url: Arc<str>,
     /// `None` on PostgreSQL, where rows are locked instead.
     writer: Option<Arc<Mutex<()>>>,
+    breaker: Arc<Breaker>,
 }
 
 /// A write transaction, holding the SQLite writer's turn until it ends.
@@ -126,38 +135,92 @@ impl Database {
             .await
             .map_err(DatabaseError::Connect)?;
         migrations::run(&pool, backend, url).await?;
-        Ok(Database::over(pool, backend))
+        Ok(Database::over(pool, backend, url))
     }
 
-    /// Opens the database at `url`; when it cannot be reached, goes on with a pool that tries
-    /// again at every use, so that what needs no database (FAQ answers) still works. Only a
-    /// URL of no supported database is an error.
+    /// Opens the database at `url`; when it cannot be reached, goes on without it, so that
+    /// what needs no database (FAQ answers) still works: every use fails at once while it is
+    /// tried again in the background, and its schema is brought up to date once it is back.
+    /// Only a URL of no supported database is an error.
     pub async fn open(url: &str) -> Result<Database, DatabaseError> {
         let error = match Database::connect(url).await {
             Ok(db) => return Ok(db),
             Err(DatabaseError::UnsupportedUrl) => return Err(DatabaseError::UnsupportedUrl),
             Err(error) => error,
         };
-        tracing::error!(error = %error, "database unreachable: account actions will fail until it is back");
         let backend = Backend::of(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy(url)
+        let pool = pool_options(backend)
+            .connect_lazy(&connection_url(backend, url))
             .map_err(DatabaseError::Connect)?;
-        Ok(Database::over(pool, backend))
+        let db = Database::over(pool, backend, url);
+        db.trip(&error);
+        Ok(db)
     }
 
-    fn over(pool: AnyPool, backend: Backend) -> Database {
+    fn over(pool: AnyPool, backend: Backend, url: &str) -> Database {
         Database {
             pool,
             backend,
+            url: url.into(),
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            breaker: Arc::default(),
         }
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// Opens the circuit breaker after `cause`: until a retry in the background reaches the
+    /// database (and brings its schema up to date), every use fails at once.
+    fn trip(&self, cause: &dyn std::fmt::Display) {
+        let (pool, backend, url) = (self.pool.clone(), self.backend, Arc::clone(&self.url));
+        self.breaker.trip(cause, move || {
+            let (pool, url) = (pool.clone(), Arc::clone(&url));
+            async move {
+                if pool.is_closed() {
+                    return Probe::Closed;
+                }
+                match migrations::run(&pool, backend, &url).await {
+                    Ok(()) => Probe::Reachable,
+                    Err(error) => Probe::Unreachable(error.to_string()),
+                }
+            }
+        });
+    }
+
+    /// Runs `operation` on the database unless it is known to be out of reach; when it finds
+    /// the database out of reach, so is it known from then on.
+    async fn guarded<T, F>(&self, operation: F) -> Result<T, sqlx::Error>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
+        self.breaker.check()?;
+        let result = operation.await;
+        if let Err(error) = &result
+            && Breaker::is_out_of_reach(error)
+        {
+            self.trip(error);
+        }
+        result
+    }
+
+    /// Waits until the database is in reach: at once unless it was found out of reach and no
+    /// retry in the background has reached it since.
+    pub async fn reachable(&self) {
+        self.breaker.closed().await;
+    }
+
+    /// A connection from the pool; fails at once while the database is out of reach.
+    pub async fn acquire(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        self.guarded(self.pool.acquire()).await
+    }
+
+    /// A transaction on a connection from the pool, for reads that lock (PostgreSQL); fails at
+    /// once while the database is out of reach.
+    pub async fn transaction(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.guarded(self.pool.begin()).await
+    }
+
+    /// Whether [`close`](Database::close) was called: every use then fails.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     pub fn backend(&self) -> Backend {
@@ -177,8 +240,11 @@ impl Database {
     pub async fn begin(&self) -> Result<Write<'_>, sqlx::Error> {
         let turn = self.writer_turn().await;
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                self.guarded(self.pool.begin_with("BEGIN IMMEDIATE"))
+                    .await?
+            }
+            Backend::Postgres => self.guarded(self.pool.begin()).await?,
         };
         Ok(Write { tx, _turn: turn })
     }

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod ask;
+mod breaker;
 mod chat;
 mod check;
 mod conversations;

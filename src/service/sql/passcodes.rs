@@ -167,7 +167,7 @@ impl SqlService {
         site: &SiteNumber,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,

@@ -57,7 +57,7 @@ impl SqlService {
         program: Program,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(&mut conn, actor, Action::SiteAdd, None, Allowed::AgentsOnly)
                 .await?;
         }
@@ -96,7 +96,7 @@ impl SqlService {
     ) -> Result<SiteView, ServiceError> {
         let now = self.clock.now();
         let view = {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
