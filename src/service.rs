@@ -251,7 +251,7 @@ pub enum ServiceError {
     Locked { site: SiteNumber, until: Timestamp },
     #[error("wrong passcode for site {site}: {tries_left} more failures lock it for 30 minutes")]
     WrongPasscode { site: SiteNumber, tries_left: u32 },
-    #[error("site {site} has no temporary passcode outstanding: it was used or replaced")]
+    #[error("this passcode of site {site} has already been used, or was replaced")]
     NoPasscode { site: SiteNumber },
     #[error("there is no site {site}")]
     NoSuchSite { site: SiteNumber },

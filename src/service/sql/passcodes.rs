@@ -26,9 +26,10 @@ impl SqlService {
         ibm_id: &IbmId,
         passcode: &Passcode,
     ) -> Result<PasscodeAccepted, ServiceError> {
+        let _turn = self.check_turns.take(site).await;
         let now = self.clock.now();
         // The check counts as a failure before the passcode is verified, so that concurrent
-        // guesses cannot get past the limit while the (slow) hash runs.
+        // guesses (from other processes too) cannot get past the limit while the slow hash runs.
         let attempt = self
             .transaction(async |conn| self.count_attempt(conn, site, now).await)
             .await?;
