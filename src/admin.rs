@@ -314,6 +314,13 @@ where
         )?,
         Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
     }
+    for lockout in &view.locked_out {
+        writeln!(
+            out,
+            "locked out: {} until {}",
+            lockout.person, lockout.until
+        )?;
+    }
     writeln!(out, "members:")?;
     if view.members.is_empty() {
         writeln!(out, "  (none)")?;

@@ -28,8 +28,13 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use hashing::HASH_COST;
 pub use sql::SqlService;
 
-/// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
+/// How many failed passcode checks of one site by one person (chat identity) within
+/// [`LOCKOUT_WINDOW`] lock that person out of that site; as many checks of sites that do not
+/// exist lock them out of every site.
 pub const LOCKOUT_FAILURES: u32 = 5;
+/// How many failed checks of one site by everyone together within [`LOCKOUT_WINDOW`] lock the
+/// site for everyone, and tell the help desk.
+pub const SITE_LOCKOUT_FAILURES: u32 = 25;
 /// The window failures are counted in, and how long a lockout lasts.
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// How many failed deliveries of an outbox message before it is given up.
@@ -161,13 +166,21 @@ pub struct Nomination {
     pub status: NominationStatus,
 }
 
-/// Whether a site's passcode can be checked now.
+/// Whether a site's passcode can be checked now, by everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lockout {
     /// Checks are accepted; `recent_failures` failed within the lockout window.
     Open { recent_failures: u32 },
     /// Every check is refused until then.
     Locked { until: Timestamp },
+}
+
+/// Someone locked out of one site's passcode checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonLockout {
+    /// The chat identity, as stored.
+    pub person: String,
+    pub until: Timestamp,
 }
 
 /// What `show_site` tells an agent or a site's manager.
@@ -178,6 +191,8 @@ pub struct SiteView {
     /// Whether a temporary passcode is outstanding (issued and not yet used).
     pub passcode_outstanding: bool,
     pub lockout: Lockout,
+    /// The people locked out of this site's checks now, soonest end first.
+    pub locked_out: Vec<PersonLockout>,
     /// Primary first, then secondary members, then users; by IBM ID within a role.
     pub members: Vec<Member>,
     pub pending: Vec<Nomination>,
@@ -220,6 +235,13 @@ pub enum OutboxEvent {
         ibm_id: String,
         reason: String,
     },
+    /// For the help desk: a site's checks were locked for everyone after `failures` failed
+    /// checks from several people; `until` in milliseconds since the epoch.
+    SiteLocked {
+        site: String,
+        failures: u32,
+        until: i64,
+    },
 }
 
 impl OutboxEvent {
@@ -228,6 +250,7 @@ impl OutboxEvent {
         match self {
             OutboxEvent::NominationApproved { .. } => "nomination_approved",
             OutboxEvent::NominationDenied { .. } => "nomination_denied",
+            OutboxEvent::SiteLocked { .. } => "site_locked",
         }
     }
 }

@@ -121,6 +121,19 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
                 ("reason", reason),
             ],
         ),
+        OutboxEvent::SiteLocked {
+            site,
+            failures,
+            until,
+        } => messages.say(
+            &messages.site_locked_notice,
+            lang,
+            &[
+                ("site", site),
+                ("failures", &failures.to_string()),
+                ("until", &time(Timestamp::from_millis(*until))),
+            ],
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::{ChatIdentity, IbmId, Passcode, Program, Role, SiteNumber, Ti
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
-use crate::service::sql::passcodes::recent_failures;
+use crate::service::sql::passcodes::{locked_out, recent_failures};
 use crate::service::sql::rows::{
     MemberRow, NOMINATION_COLUMNS, NominationRow, SiteRow, is_secondary_limit, is_unique_violation,
     stored,
@@ -141,6 +141,7 @@ impl SqlService {
                 program: stored(Program::parse(&row.program))?,
                 passcode_outstanding: row.passcode_hash.is_some(),
                 lockout,
+                locked_out: locked_out(&mut conn, site, now).await?,
                 members,
                 pending,
             }

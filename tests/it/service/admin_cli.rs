@@ -95,7 +95,7 @@ async fn passcode_check_exit_codes(db: TestDb) {
     );
     assert!(locked.contains("locked until"), "{locked}");
     let shown = expect(&db, &["site", "show", "1234567"], 0);
-    assert!(shown.contains("lockout: locked until"), "{shown}");
+    assert!(shown.contains("locked out: console:local until"), "{shown}");
 
     expect(&db, &["unlock", "1234567"], 0);
     let accepted = expect(

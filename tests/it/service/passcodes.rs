@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, Lockout, ServiceError};
+use pao_bot::service::{AccountService, Lockout, PersonLockout, ServiceError};
 
 use super::{ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -109,7 +109,12 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     );
     assert!(sixth.unwrap_err().to_string().contains(&until.to_string()));
     let view = db.service.show_site(&operator(), &number).await.unwrap();
-    assert_eq!(view.lockout, Lockout::Locked { until });
+    assert!(matches!(view.lockout, Lockout::Open { .. }), "{view:?}");
+    let locked_out = PersonLockout {
+        person: "telegram:1".to_owned(),
+        until,
+    };
+    assert_eq!(view.locked_out, vec![locked_out]);
 
     // It ends by itself after 30 minutes.
     db.clock.advance(Duration::from_secs(60));
