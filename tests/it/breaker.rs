@@ -23,6 +23,21 @@ use crate::databases::{START, TestDb};
 use crate::service::{operator, site};
 use crate::support::{faq_dir, first_line_of_answer};
 
+/// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what only a server
+/// does.
+macro_rules! on_postgres {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::databases::run($crate::databases::Backend::Postgres, super::$test).await;
+            }
+        }
+    )+};
+}
+
+on_postgres!(a_server_back_in_reach_is_used_again_with_its_schema_brought_up_to_date);
+
 /// How long a test may wait for what it waits for before it is taken for a hang.
 const HANG: Duration = Duration::from_secs(20);
 
@@ -216,22 +231,6 @@ impl Gate {
         self.open.store(true, Ordering::SeqCst);
     }
 }
-
-on_postgres!(a_server_back_in_reach_is_used_again_with_its_schema_brought_up_to_date);
-
-/// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what only a server
-/// does.
-macro_rules! on_postgres {
-    ($($test:ident),+ $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $crate::databases::run($crate::databases::Backend::Postgres, super::$test).await;
-            }
-        }
-    )+};
-}
-use on_postgres;
 
 /// The bot starts while its server is down, on a database that has no schema yet; the server
 /// comes back, a retry in the background finds it and migrates it, and account actions work.
