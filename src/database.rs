@@ -14,6 +14,7 @@
 //! ([`breaker`]), so that nothing waits for a database that is not there.
 
 mod breaker;
+mod key_lock;
 mod migrations;
 
 use std::future::Future;
@@ -27,6 +28,8 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use breaker::{Breaker, Probe};
+
+pub use key_lock::KeyLock;
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
@@ -225,6 +228,16 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Waits for the lock `key`, which every process on this database shares (and every task
+    /// of this one), held until the returned guard is dropped. PostgreSQL holds a connection
+    /// meanwhile; SQLite none.
+    pub async fn lock_key(&self, key: u32) -> Result<KeyLock, sqlx::Error> {
+        match self.backend {
+            Backend::Postgres => key_lock::postgres(self.transaction().await?, key).await,
+            Backend::Sqlite => key_lock::sqlite(&self.url, key).await,
+        }
     }
 
     /// Waits for this process's earlier SQLite writers, for a single write outside a

@@ -9,13 +9,11 @@
 //! applied only once the one before has finished.
 
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use sqlx::AnyPool;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::SqliteConnectOptions;
 
+use super::key_lock::lock_file;
 use super::{Backend, DatabaseError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -37,7 +35,7 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend, url: &str) -> Result<(
 /// Waits for the exclusive lock on the SQLite database's lock file; held until dropped. `None`
 /// for a database that is no file (`sqlite::memory:`), which no other process can open.
 async fn sqlite_lock(url: &str) -> Result<Option<File>, DatabaseError> {
-    let Some(path) = lock_file(url) else {
+    let Some(path) = lock_file(url, "-migrate.lock") else {
         return Ok(None);
     };
     let locking = tokio::task::spawn_blocking(move || {
@@ -54,18 +52,4 @@ async fn sqlite_lock(url: &str) -> Result<Option<File>, DatabaseError> {
         Ok(Err(error)) => Err(DatabaseError::Lock(error)),
         Err(error) => Err(DatabaseError::Lock(std::io::Error::other(error))),
     }
-}
-
-/// `FILE-migrate.lock` for the database file the URL names, once that file exists. The lock
-/// file stays: deleting it would let a process that opens it anew lock another file than one
-/// still waiting on the old.
-fn lock_file(url: &str) -> Option<PathBuf> {
-    let options = SqliteConnectOptions::from_str(url).ok()?;
-    let database = options.get_filename();
-    if !database.is_file() {
-        return None;
-    }
-    let mut name = database.file_name()?.to_owned();
-    name.push("-migrate.lock");
-    Some(database.parent().unwrap_or(Path::new("")).join(name))
 }

@@ -42,7 +42,7 @@ impl SqlService {
         ibm_id: &IbmId,
         passcode: &Passcode,
     ) -> Result<PasscodeAccepted, ServiceError> {
-        let _turn = self.check_turns.take(site).await;
+        let _turn = self.check_turns.take(&self.db, site).await?;
         let now = self.clock.now();
         // The check counts as a failure before the passcode is verified, so that concurrent
         // guesses (from other processes too) cannot get past the limit while the slow hash runs.
