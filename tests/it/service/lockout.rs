@@ -3,8 +3,11 @@
 //! site past a higher ceiling and tell the help desk; checks of sites that do not exist count
 //! against the person, so that site numbers cannot be listed by trying.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use pao_bot::answer::Bot;
+use pao_bot::conversation::Engine;
 use pao_bot::domain::{Channel, Passcode, Timestamp};
 use pao_bot::service::{
     AccountService, LOCKOUT_FAILURES, Lockout, OutboxEvent, SITE_LOCKOUT_FAILURES, ServiceError,
@@ -12,6 +15,7 @@ use pao_bot::service::{
 
 use super::{ibm, identity, new_site, operator, site};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
+use crate::support::faq_dir;
 
 on_both_databases!(
     someone_elses_wrong_tries_do_not_keep_the_contact_out,
@@ -106,6 +110,27 @@ async fn failures_from_everyone_lock_the_site_and_tell_the_help_desk(db: TestDb)
             .map(|message| &message.event)
             .collect();
         assert_eq!(events, vec![&told], "{recipient}");
+    }
+    // What the agent reads: the site, until when (Japan time), and how to lift the lock.
+    let engine = Engine::new(
+        Arc::new(Bot::load(&faq_dir()).expect("the shipped faq/ loads")),
+        db.service.clone(),
+        db.service.database().clone(),
+        db.clock.clone(),
+    );
+    let message = &db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap()[0];
+    let notice = engine.outbox_reply(message).await.text;
+    for part in [
+        "サイト 1234567",
+        "2025-04-01 09:30 JST",
+        "25回",
+        "/unlock 1234567",
+    ] {
+        assert!(notice.contains(part), "{notice}");
     }
 
     // Lifted by the help desk, after which the contact gets in.
