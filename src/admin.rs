@@ -2,9 +2,9 @@
 //! It acts as the local operator, `console:local`, which counts as a help-desk agent and is
 //! audited as such.
 //!
-//! Exit codes: 0 done (for `passcode check`: accepted), 1 refused (wrong passcode, not
-//! allowed, no such site...), 2 bad input (from clap, before anything runs), 3 the site's
-//! passcode is locked.
+//! Exit codes ([`exit`](crate::exit)): 0 done (for `passcode check`: accepted), 1 refused
+//! (wrong passcode, not allowed, no such site...), 2 bad input (from clap, before anything
+//! runs), 3 the site's passcode is locked or the database cannot be used.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -14,15 +14,11 @@ use clap::Subcommand;
 
 use crate::database::DatabaseError;
 use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber};
+use crate::exit::{self, LOCKED, REFUSED};
 use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
     AccountService, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
-
-/// Exit code of a refused action.
-const REFUSED: u8 = 1;
-/// Exit code of a check refused because the site is locked.
-const LOCKED: u8 = 3;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -78,7 +74,7 @@ pub enum SiteCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum PasscodeCommand {
-    /// Check a passcode: exit 0 accepted (IBM_ID becomes primary), 1 wrong, 3 locked
+    /// Check a passcode: exit 0 accepted (IBM_ID becomes primary), 1 wrong, 4 locked
     Check {
         /// The site number (7 digits)
         site: SiteNumber,
@@ -145,6 +141,20 @@ pub enum AdminError {
     Service(ServiceError),
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl AdminError {
+    /// The process's exit code after this error: the database's faults are
+    /// [`exit::DATABASE`], never taken for bad input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AdminError::Open(error) => exit::of_database(error),
+            AdminError::Service(ServiceError::Unavailable(_) | ServiceError::Corrupt(_)) => {
+                exit::DATABASE
+            }
+            AdminError::Service(_) | AdminError::Io(_) => exit::BAD_INPUT,
+        }
+    }
 }
 
 /// Opens the database at `database_url` and runs `command` as `console:local`.
@@ -305,6 +315,13 @@ where
             minutes(LOCKOUT_WINDOW)
         )?,
         Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
+    }
+    for lockout in &view.locked_out {
+        writeln!(
+            out,
+            "locked out: {} until {}",
+            lockout.person, lockout.until
+        )?;
     }
     writeln!(out, "members:")?;
     if view.members.is_empty() {

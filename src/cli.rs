@@ -18,6 +18,7 @@ use crate::conversation::{Engine, Store};
 use crate::database::{Database, DatabaseError};
 use crate::domain::{ChatIdentity, Program, SiteNumber};
 use crate::eval::{self, EvalError};
+use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::lang::Lang;
 use crate::matcher::Decision;
@@ -115,6 +116,30 @@ pub enum CliError {
     Report(#[source] sqlx::Error),
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl CliError {
+    /// The process's exit code after this error ([`exit`](crate::exit)).
+    pub fn exit_code(&self) -> u8 {
+        if self.output_closed() {
+            return exit::OUTPUT_CLOSED;
+        }
+        match self {
+            CliError::Admin(error) => error.exit_code(),
+            CliError::Database(error) => exit::of_database(error),
+            CliError::Report(_) => exit::DATABASE,
+            _ => exit::BAD_INPUT,
+        }
+    }
+
+    /// Standard output was closed by its reader: nothing is wrong that could be said there.
+    pub fn output_closed(&self) -> bool {
+        let io = match self {
+            CliError::Io(error) | CliError::Admin(AdminError::Io(error)) => error,
+            _ => return false,
+        };
+        io.kind() == io::ErrorKind::BrokenPipe
+    }
 }
 
 /// Runs `cli`, reading the conversation from `input` and writing to `output`.

@@ -8,17 +8,28 @@
 //! mutex rather than in SQLite's busy handler, which sleeps and retries; then
 //! `BEGIN IMMEDIATE` takes the database's write lock, which also serialises writers in other
 //! processes. PostgreSQL writers lock the rows they change instead.
+//!
+//! Opening migrates the schema, one process at a time ([`migrations`]). Once the database is
+//! found out of reach, uses fail at once until a retry in the background reaches it again
+//! ([`breaker`]), so that nothing waits for a database that is not there.
 
+mod breaker;
+mod key_lock;
+mod migrations;
+
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::migrate::MigrateError;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+use breaker::{Breaker, Probe};
+
+pub use key_lock::KeyLock;
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
@@ -45,6 +56,12 @@ pub enum DatabaseError {
     UnsupportedUrl,
     #[error("cannot open the database")]
     Connect(#[source] sqlx::Error),
+    #[error("the database server did not answer within {} s", ACQUIRE_TIMEOUT.as_secs())]
+    NoAnswer,
+    #[error("the database file is damaged or is not a SQLite database")]
+    Damaged(#[source] sqlx::Error),
+    #[error("cannot lock the database's migrations")]
+    Lock(#[source] std::io::Error),
     #[error("cannot bring the database's schema up to date")]
     Migrate(#[source] MigrateError),
 }
@@ -68,14 +85,16 @@ impl Backend {
     }
 }
 
-/// A connection pool with its schema up to date. Cloning shares the pool and, on SQLite,
-/// the writers' queue.
+/// A connection pool with its schema up to date. Cloning shares the pool, the circuit
+/// breaker and, on SQLite, the writers' queue.
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    url: Arc<str>,
     /// `None` on PostgreSQL, where rows are locked instead.
     writer: Option<Arc<Mutex<()>>>,
+    breaker: Arc<Breaker>,
 }
 
 /// A write transaction, holding the SQLite writer's turn until it ends.
@@ -113,68 +132,112 @@ impl Database {
     pub async fn connect(url: &str) -> Result<Database, DatabaseError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(SQLITE_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
-                    })
-                    .connect(&sqlite_create_if_missing(url))
-                    .await
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(POSTGRES_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect(url)
-                    .await
-            }
-        }
-        .map_err(DatabaseError::Connect)?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await.map_err(DatabaseError::Migrate)?;
-        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Database {
-            pool,
-            backend,
-            writer,
-        })
+        check_reachable(backend, url).await?;
+        let pool = pool_options(backend)
+            .connect(&connection_url(backend, url))
+            .await
+            .map_err(DatabaseError::Connect)?;
+        migrations::run(&pool, backend, url).await?;
+        Ok(Database::over(pool, backend, url))
     }
 
-    /// Opens the database at `url`; when it cannot be reached, goes on with a pool that tries
-    /// again at every use, so that what needs no database (FAQ answers) still works. Only a
-    /// URL of no supported database is an error.
+    /// Opens the database at `url`; when it cannot be reached, goes on without it, so that
+    /// what needs no database (FAQ answers) still works: every use fails at once while it is
+    /// tried again in the background, and its schema is brought up to date once it is back.
+    /// Only a URL of no supported database is an error.
     pub async fn open(url: &str) -> Result<Database, DatabaseError> {
         let error = match Database::connect(url).await {
             Ok(db) => return Ok(db),
             Err(DatabaseError::UnsupportedUrl) => return Err(DatabaseError::UnsupportedUrl),
             Err(error) => error,
         };
-        tracing::error!(error = %error, "database unreachable: account actions will fail until it is back");
         let backend = Backend::of(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy(url)
+        let pool = pool_options(backend)
+            .connect_lazy(&connection_url(backend, url))
             .map_err(DatabaseError::Connect)?;
-        Ok(Database {
-            pool,
-            backend,
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-        })
+        let db = Database::over(pool, backend, url);
+        db.trip(&error);
+        Ok(db)
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    fn over(pool: AnyPool, backend: Backend, url: &str) -> Database {
+        Database {
+            pool,
+            backend,
+            url: url.into(),
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            breaker: Arc::default(),
+        }
+    }
+
+    /// Opens the circuit breaker after `cause`: until a retry in the background reaches the
+    /// database (and brings its schema up to date), every use fails at once.
+    fn trip(&self, cause: &dyn std::fmt::Display) {
+        let (pool, backend, url) = (self.pool.clone(), self.backend, Arc::clone(&self.url));
+        self.breaker.trip(cause, move || {
+            let (pool, url) = (pool.clone(), Arc::clone(&url));
+            async move {
+                if pool.is_closed() {
+                    return Probe::Closed;
+                }
+                match migrations::run(&pool, backend, &url).await {
+                    Ok(()) => Probe::Reachable,
+                    Err(error) => Probe::Unreachable(error.to_string()),
+                }
+            }
+        });
+    }
+
+    /// Runs `operation` on the database unless it is known to be out of reach; when it finds
+    /// the database out of reach, so is it known from then on.
+    async fn guarded<T, F>(&self, operation: F) -> Result<T, sqlx::Error>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
+        self.breaker.check()?;
+        let result = operation.await;
+        if let Err(error) = &result
+            && Breaker::is_out_of_reach(error)
+        {
+            self.trip(error);
+        }
+        result
+    }
+
+    /// Waits until the database is in reach: at once unless it was found out of reach and no
+    /// retry in the background has reached it since.
+    pub async fn reachable(&self) {
+        self.breaker.closed().await;
+    }
+
+    /// A connection from the pool; fails at once while the database is out of reach.
+    pub async fn acquire(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        self.guarded(self.pool.acquire()).await
+    }
+
+    /// A transaction on a connection from the pool, for reads that lock (PostgreSQL); fails at
+    /// once while the database is out of reach.
+    pub async fn transaction(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.guarded(self.pool.begin()).await
+    }
+
+    /// Whether [`close`](Database::close) was called: every use then fails.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Waits for the lock `key`, which every process on this database shares (and every task
+    /// of this one), held until the returned guard is dropped. PostgreSQL holds a connection
+    /// meanwhile; SQLite none.
+    pub async fn lock_key(&self, key: u32) -> Result<KeyLock, sqlx::Error> {
+        match self.backend {
+            Backend::Postgres => key_lock::postgres(self.transaction().await?, key).await,
+            Backend::Sqlite => key_lock::sqlite(&self.url, key).await,
+        }
     }
 
     /// Waits for this process's earlier SQLite writers, for a single write outside a
@@ -190,8 +253,11 @@ impl Database {
     pub async fn begin(&self) -> Result<Write<'_>, sqlx::Error> {
         let turn = self.writer_turn().await;
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                self.guarded(self.pool.begin_with("BEGIN IMMEDIATE"))
+                    .await?
+            }
+            Backend::Postgres => self.guarded(self.pool.begin()).await?,
         };
         Ok(Write { tx, _turn: turn })
     }
@@ -202,9 +268,52 @@ impl Database {
     }
 }
 
-/// `sqlite://FILE` opens FILE only when it exists; the bot creates its database.
-fn sqlite_create_if_missing(url: &str) -> String {
-    if url.contains("mode=") {
+/// The pool's settings on `backend`.
+fn pool_options(backend: Backend) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    match backend {
+        Backend::Sqlite => options
+            .max_connections(SQLITE_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
+            }),
+        Backend::Postgres => options.max_connections(POSTGRES_CONNECTIONS),
+    }
+}
+
+/// Opens one connection first, to say why the database cannot be used: the pool takes a
+/// refused connection, a server that does not answer and a file that is not a database alike,
+/// retries until its acquire timeout, and then says only that it timed out.
+async fn check_reachable(backend: Backend, url: &str) -> Result<(), DatabaseError> {
+    let checked = async {
+        let mut conn = AnyConnection::connect(&connection_url(backend, url)).await?;
+        if backend == Backend::Sqlite {
+            conn.execute(SQLITE_PRAGMAS).await?;
+        }
+        conn.close().await
+    };
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, checked).await {
+        Err(_) => Err(DatabaseError::NoAnswer),
+        Ok(Err(error)) if is_damaged(&error) => Err(DatabaseError::Damaged(error)),
+        Ok(Err(error)) => Err(DatabaseError::Connect(error)),
+        Ok(Ok(())) => Ok(()),
+    }
+}
+
+/// SQLite's "file is not a database" (26) and "database disk image is malformed" (11), in
+/// any of their extended codes.
+fn is_damaged(error: &sqlx::Error) -> bool {
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok());
+    matches!(code.map(|code| code & 0xff), Some(11 | 26))
+}
+
+/// The URL the driver is given: `sqlite://FILE` opens FILE only when it exists, and the bot
+/// creates its database.
+fn connection_url(backend: Backend, url: &str) -> String {
+    if backend == Backend::Postgres || url.contains("mode=") {
         return url.to_owned();
     }
     let separator = if url.contains('?') { '&' } else { '?' };

@@ -22,7 +22,7 @@
 //! - [`policy`]: the numbers the service and the engine keep to (lockout, timeout, retries),
 //!   which the sentences state through placeholders.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line; [`exit`]: its exit codes.
 
 pub mod admin;
 pub mod answer;
@@ -35,6 +35,7 @@ pub mod conversation;
 pub mod database;
 pub mod domain;
 pub mod eval;
+pub mod exit;
 pub mod knowledge;
 pub mod lang;
 pub mod markup;

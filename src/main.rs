@@ -1,6 +1,6 @@
 //! The `pao-bot` binary: parses the command line and hands over to the library.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -13,23 +13,24 @@ use pao_bot::cli::{self, Cli};
 const DEFAULT_LOG: &str = "warn,serenity::gateway::ws=error";
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(io::stderr)
+        // A log line that cannot be written (standard error closed) is dropped, not reported
+        // on standard error, which would panic.
+        .log_internal_errors(false)
         .init();
-    let code = cli::execute(cli, io::stdin().lock(), io::stdout().lock())?;
-    Ok(code)
+    let error = match cli::execute(cli, io::stdin().lock(), io::stdout().lock()) {
+        Ok(code) => return code,
+        Err(error) => error,
+    };
+    let code = error.exit_code();
+    if !error.output_closed() {
+        // Standard error may be closed too (`2>&1 | head`); there is no one left to tell.
+        let _ = writeln!(io::stderr(), "error: {:#}", anyhow::Error::new(error));
+    }
+    ExitCode::from(code)
 }

@@ -4,8 +4,13 @@
 
 use std::time::Duration;
 
-/// How many failed passcode checks within [`LOCKOUT_WINDOW`] lock a site's passcode.
+/// How many failed passcode checks of one site by one person (chat identity) within
+/// [`LOCKOUT_WINDOW`] lock that person out of that site; as many checks of sites that do not
+/// exist lock them out of every site.
 pub const LOCKOUT_FAILURES: u32 = 5;
+/// How many failed checks of one site by everyone together within [`LOCKOUT_WINDOW`] lock the
+/// site for everyone, and tell the help desk.
+pub const SITE_LOCKOUT_FAILURES: u32 = 25;
 /// The window failures are counted in, and how long a lockout lasts.
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// A conversation untouched for this long starts over.

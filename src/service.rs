@@ -152,13 +152,21 @@ pub struct Nomination {
     pub status: NominationStatus,
 }
 
-/// Whether a site's passcode can be checked now.
+/// Whether a site's passcode can be checked now, by everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lockout {
     /// Checks are accepted; `recent_failures` failed within the lockout window.
     Open { recent_failures: u32 },
     /// Every check is refused until then.
     Locked { until: Timestamp },
+}
+
+/// Someone locked out of one site's passcode checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonLockout {
+    /// The chat identity, as stored.
+    pub person: String,
+    pub until: Timestamp,
 }
 
 /// What `show_site` tells an agent or a site's manager.
@@ -169,6 +177,8 @@ pub struct SiteView {
     /// Whether a temporary passcode is outstanding (issued and not yet used).
     pub passcode_outstanding: bool,
     pub lockout: Lockout,
+    /// The people locked out of this site's checks now, soonest end first.
+    pub locked_out: Vec<PersonLockout>,
     /// Primary first, then secondary members, then users; by IBM ID within a role.
     pub members: Vec<Member>,
     pub pending: Vec<Nomination>,
@@ -211,6 +221,13 @@ pub enum OutboxEvent {
         ibm_id: IbmId,
         reason: DenyReason,
     },
+    /// For the help desk: a site's checks were locked for everyone after `failures` failed
+    /// checks from several people; `until` in milliseconds since the epoch.
+    SiteLocked {
+        site: String,
+        failures: u32,
+        until: i64,
+    },
 }
 
 impl OutboxEvent {
@@ -219,6 +236,7 @@ impl OutboxEvent {
         match self {
             OutboxEvent::NominationApproved { .. } => "nomination_approved",
             OutboxEvent::NominationDenied { .. } => "nomination_denied",
+            OutboxEvent::SiteLocked { .. } => "site_locked",
         }
     }
 }
@@ -245,7 +263,7 @@ pub enum ServiceError {
         minutes(LOCKOUT_WINDOW)
     )]
     WrongPasscode { site: SiteNumber, tries_left: u32 },
-    #[error("site {site} has no temporary passcode outstanding: it was used or replaced")]
+    #[error("this passcode of site {site} has already been used, or was replaced")]
     NoPasscode { site: SiteNumber },
     #[error("there is no site {site}")]
     NoSuchSite { site: SiteNumber },

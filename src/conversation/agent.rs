@@ -165,6 +165,15 @@ impl Ctx<'_> {
                 self.text(|m| &m.site_lock_locked, &[("until", &wording::time(until))])
             }
         });
+        for lockout in &view.locked_out {
+            lines.push(self.text(
+                |m| &m.site_locked_out,
+                &[
+                    ("person", &lockout.person),
+                    ("until", &wording::time(lockout.until)),
+                ],
+            ));
+        }
         lines.push(self.text(
             |m| &m.site_pending,
             &[("count", &view.pending.len().to_string())],

@@ -189,7 +189,7 @@ impl Store {
                     .acquire()
                     .await
                     .map_err(|_| sqlx::Error::PoolClosed)?;
-                let mut tx = self.db.pool().begin().await?;
+                let mut tx = self.db.transaction().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(lock_key(chat, person))
                     .execute(&mut *tx)
@@ -223,7 +223,7 @@ impl Store {
              ORDER BY rank, updated_at DESC LIMIT 1",
         )
         .bind(person)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.acquire().await?)
         .await?;
         Ok(lang.and_then(|l| l.parse().ok()))
     }
@@ -236,7 +236,7 @@ impl Store {
                sum(CASE WHEN helped = 0 THEN 1 ELSE 0 END) AS not_helped \
              FROM answers GROUP BY entry_id ORDER BY answered DESC, entry_id",
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *self.db.acquire().await?)
         .await
     }
 
@@ -249,7 +249,7 @@ impl Store {
              FROM unanswered u GROUP BY u.folded ORDER BY asked DESC, question LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *self.db.acquire().await?)
         .await
     }
 }

@@ -142,6 +142,19 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
                 ("reason", reason.as_str()),
             ],
         ),
+        OutboxEvent::SiteLocked {
+            site,
+            failures,
+            until,
+        } => messages.say(
+            &messages.site_locked_notice,
+            lang,
+            &[
+                ("site", site),
+                ("failures", &failures.to_string()),
+                ("until", &time(Timestamp::from_millis(*until))),
+            ],
+        ),
     }
 }
 

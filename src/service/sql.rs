@@ -17,6 +17,7 @@
 mod agents;
 mod audit;
 mod authorisation;
+mod check_turns;
 mod nominations;
 mod outbox;
 mod passcodes;
@@ -33,6 +34,7 @@ use crate::domain::{
 };
 use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
+use crate::service::sql::check_turns::CheckTurns;
 use crate::service::{
     AccountService, Action, AuditEntry, Clock, Member, MessageId, Nomination, NominationId,
     OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
@@ -44,6 +46,7 @@ pub struct SqlService {
     db: Database,
     clock: Arc<dyn Clock>,
     hasher: Hasher,
+    check_turns: CheckTurns,
 }
 
 impl SqlService {
@@ -59,6 +62,7 @@ impl SqlService {
             db,
             clock,
             hasher: Hasher::new(),
+            check_turns: CheckTurns::new(),
         }
     }
 

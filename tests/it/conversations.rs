@@ -99,9 +99,12 @@ struct Then {
     /// Sites whose passcode checks are locked.
     #[serde(default)]
     locked: Vec<String>,
-    /// Sites whose passcode checks are open.
+    /// Sites whose passcode checks are open, to everyone.
     #[serde(default)]
     open: Vec<String>,
+    /// `SITE PERSON` lines: the person is locked out of the site's passcode checks.
+    #[serde(default)]
+    locked_out: Vec<String>,
     /// `ACTOR ACTION OUTCOME` lines that must be in the audit log.
     #[serde(default)]
     audit: Vec<String>,
@@ -373,8 +376,19 @@ impl Run {
             }
         }
         for site in &then.open {
-            if !matches!(self.site(site).await?.lockout, Lockout::Open { .. }) {
-                return Err(format!("site {site} is locked"));
+            let view = self.site(site).await?;
+            if !matches!(view.lockout, Lockout::Open { .. }) || !view.locked_out.is_empty() {
+                return Err(format!("site {site} is locked: {view:?}"));
+            }
+        }
+        for line in &then.locked_out {
+            let Some((site, person)) = line.split_once(' ') else {
+                return Err(format!("not SITE PERSON: {line:?}"));
+            };
+            let identity = self.identity(Some(&person.to_owned()))?.to_string();
+            let view = self.site(site).await?;
+            if !view.locked_out.iter().any(|l| l.person == identity) {
+                return Err(format!("{person} is not locked out of {site}: {view:?}"));
             }
         }
         if !then.audit.is_empty() {

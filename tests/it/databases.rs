@@ -65,10 +65,21 @@ where
                 .expect("a test database is created");
             let url = cluster::with_database(server, &name);
             test(TestDb::open(backend, url, None).await).await;
-            admin
-                .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-                .await
-                .expect("the test database is dropped");
+            // The test's own, and the empty ones it asked for (`TestDb::empty_database`).
+            let databases: Vec<String> = sqlx::query_scalar(
+                "SELECT datname::text FROM pg_database WHERE datname = $1 OR datname LIKE $2",
+            )
+            .bind(&name)
+            .bind(format!("{name}\\_empty%"))
+            .fetch_all(&mut admin)
+            .await
+            .expect("the test's databases are listed");
+            for database in databases {
+                admin
+                    .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+                    .await
+                    .expect("a test database is dropped");
+            }
         }
     }
 }
@@ -95,6 +106,32 @@ impl TestDb {
             .await
             .expect("a second service opens the database");
         Arc::new(service)
+    }
+
+    /// The URL of another database of the same kind, empty (no schema yet), dropped with the
+    /// test's own.
+    pub async fn empty_database(&self) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        match self.backend {
+            Backend::Sqlite => {
+                let dir = self.dir.as_ref().expect("an SQLite test's folder");
+                format!(
+                    "sqlite://{}",
+                    dir.path().join(format!("empty{n}.db")).display()
+                )
+            }
+            Backend::Postgres => {
+                let name = self.url.rsplit('/').next().expect("a database name");
+                let empty = format!("{name}_empty{n}");
+                self.raw()
+                    .await
+                    .execute(format!("CREATE DATABASE {empty}").as_str())
+                    .await
+                    .expect("an empty database is created");
+                cluster::with_database(&self.url, &empty)
+            }
+        }
     }
 
     /// A raw connection, to look at or change the tables behind the service's back.

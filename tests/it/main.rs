@@ -1,9 +1,11 @@
 //! The integration tests: one binary, a module per area.
 
 mod ask;
+mod breaker;
 mod chat;
 mod check;
 mod conversations;
+mod database_faults;
 mod databases;
 mod discord;
 mod engine_databases;

@@ -2,6 +2,7 @@
 
 mod access;
 mod admin_cli;
+mod lockout;
 mod nominations;
 mod passcodes;
 mod secrecy;

@@ -140,7 +140,7 @@ impl Connections {
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         // The database was closed: every use fails, as it does through the pool.
-        if db.pool().is_closed() {
+        if db.is_closed() {
             self.idle().clear();
             return Err(sqlx::Error::PoolClosed);
         }
@@ -149,7 +149,7 @@ impl Connections {
             Some(conn) => conn,
             // Out of the pool for good, with the pool's settings (the pool may open another in
             // its place). Waits at most as long as the pool lets anyone wait.
-            None => db.pool().acquire().await?.detach(),
+            None => db.acquire().await?.detach(),
         };
         Ok(Lent {
             owner: self,

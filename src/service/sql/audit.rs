@@ -89,7 +89,7 @@ impl SqlService {
         outcome: &str,
     ) -> Result<(), ServiceError> {
         let _turn = self.db.writer_turn().await;
-        let mut conn = self.db.pool().acquire().await?;
+        let mut conn = self.db.acquire().await?;
         self.audit(&mut conn, actor, action, target, outcome).await
     }
 
@@ -135,7 +135,7 @@ impl SqlService {
         site: Option<&SiteNumber>,
     ) -> Result<Vec<AuditEntry>, ServiceError> {
         let rows = {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,

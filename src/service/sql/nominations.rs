@@ -82,7 +82,7 @@ impl SqlService {
         site: Option<&SiteNumber>,
     ) -> Result<Vec<Nomination>, ServiceError> {
         let rows = {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             let allowed = match site {
                 Some(_) => Allowed::Managers,
                 None => Allowed::AgentsOnly,

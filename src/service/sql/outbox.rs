@@ -60,7 +60,7 @@ impl SqlService {
         .bind(channel.as_str())
         .bind(i64::from(limit))
         .bind(self.clock.now().as_millis())
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *self.db.acquire().await?)
         .await?;
         rows.into_iter()
             .map(|row| {
@@ -78,12 +78,13 @@ impl SqlService {
     /// Returns whether it was given up.
     pub(super) async fn delivery_failed(&self, id: MessageId) -> Result<bool, ServiceError> {
         let _turn = self.db.writer_turn().await;
+        let mut conn = self.db.acquire().await?;
         let attempts: Option<i64> = sqlx::query_scalar(
             "UPDATE outbox SET attempts = attempts + 1 \
              WHERE id = $1 AND delivered_at IS NULL AND abandoned_at IS NULL RETURNING attempts",
         )
         .bind(id.0)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *conn)
         .await?;
         let Some(attempts) = attempts else {
             return Ok(false);
@@ -99,7 +100,7 @@ impl SqlService {
                 .bind(id.0)
                 .bind(now.plus(outbox_backoff(attempts)).as_millis())
         };
-        query.execute(self.db.pool()).await?;
+        query.execute(&mut *conn).await?;
         Ok(abandoned)
     }
 
@@ -108,7 +109,7 @@ impl SqlService {
         sqlx::query("UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL")
             .bind(id.0)
             .bind(self.clock.now().as_millis())
-            .execute(self.db.pool())
+            .execute(&mut *self.db.acquire().await?)
             .await?;
         Ok(())
     }

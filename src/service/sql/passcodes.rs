@@ -4,19 +4,32 @@
 use sqlx::AnyConnection;
 
 use crate::domain::{ChatIdentity, IbmId, Passcode, Role, SiteNumber, Timestamp};
-use crate::policy::{LOCKOUT_FAILURES, LOCKOUT_WINDOW};
+use crate::policy::{LOCKOUT_FAILURES, LOCKOUT_WINDOW, SITE_LOCKOUT_FAILURES};
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
+use crate::service::sql::rows::stored;
 use crate::service::sql::sites::{NewMember, insert_member};
-use crate::service::{Action, PasscodeAccepted, ServiceError};
+use crate::service::{Action, OutboxEvent, PasscodeAccepted, PersonLockout, ServiceError};
 
 /// A passcode check counted, before the passcode is verified.
 struct Attempt {
     hash: String,
+    /// The person's failures at this site within the window, this one included.
     failures: u32,
+    /// The lock this failure set, on the person or on the site, if any.
     locked_until: Option<Timestamp>,
 }
+
+/// What counting a check decided: verify its passcode, or refuse it. A refusal is committed
+/// too, since a check of a site that does not exist counts against the person.
+enum Counted {
+    Verify(Attempt),
+    Refused(ServiceError),
+}
+
+/// The site number of a lockout from every site (see migration 0005/0004).
+const EVERY_SITE: &str = "";
 
 impl SqlService {
     /// Checks `passcode` and, when it is right, makes `ibm_id` the site's primary member.
@@ -27,12 +40,17 @@ impl SqlService {
         ibm_id: &IbmId,
         passcode: &Passcode,
     ) -> Result<PasscodeAccepted, ServiceError> {
+        let _turn = self.check_turns.take(&self.db, site).await?;
         let now = self.clock.now();
         // The check counts as a failure before the passcode is verified, so that concurrent
-        // guesses cannot get past the limit while the (slow) hash runs.
-        let attempt = self
-            .transaction(async |conn| self.count_attempt(conn, site, now).await)
+        // guesses (from other processes too) cannot get past the limit while the slow hash runs.
+        let counted = self
+            .transaction(async |conn| self.count_attempt(conn, actor, site, now).await)
             .await?;
+        let attempt = match counted {
+            Counted::Verify(attempt) => attempt,
+            Counted::Refused(error) => return Err(error),
+        };
         if !self.hasher.verify(passcode, attempt.hash.clone()).await? {
             tracing::debug!(%site, failures = attempt.failures, "passcode check failed");
             return Err(match attempt.locked_until {
@@ -52,17 +70,11 @@ impl SqlService {
             if row.passcode_hash.as_deref() != Some(attempt.hash.as_str()) {
                 return Err(ServiceError::NoPasscode { site: site.clone() });
             }
-            sqlx::query("DELETE FROM passcode_failures WHERE site_number = $1")
+            clear_lockout(conn, site).await?;
+            sqlx::query("UPDATE sites SET passcode_hash = NULL WHERE site_number = $1")
                 .bind(site.as_str())
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query(
-                "UPDATE sites SET passcode_hash = NULL, locked_until = NULL \
-                 WHERE site_number = $1",
-            )
-            .bind(site.as_str())
-            .execute(&mut *conn)
-            .await?;
             // A reissued passcode hands the site to a new primary; the old one keeps access.
             sqlx::query(
                 "UPDATE members SET role = 'user' \
@@ -103,45 +115,133 @@ impl SqlService {
         })
     }
 
+    /// Counts `actor`'s check of `site` as a failure, locking them out (or the site, when
+    /// everyone's failures reach [`SITE_LOCKOUT_FAILURES`]) when this one reaches the limit.
     async fn count_attempt(
         &self,
         conn: &mut AnyConnection,
+        actor: &ChatIdentity,
         site: &SiteNumber,
         now: Timestamp,
-    ) -> Result<Attempt, ServiceError> {
-        let row = self.lock_site(conn, site).await?;
+    ) -> Result<Counted, ServiceError> {
+        let person = actor.to_string();
+        let locked = |until| {
+            Ok(Counted::Refused(ServiceError::Locked {
+                site: site.clone(),
+                until,
+            }))
+        };
+        if let Some(until) = person_locked_until(conn, site, &person, now).await? {
+            return locked(until);
+        }
+        let row = match self.lock_site(conn, site).await {
+            Err(ServiceError::NoSuchSite { .. }) => {
+                return match self.count_unknown_site(conn, &person, now).await? {
+                    Some(until) => locked(until),
+                    None => Ok(Counted::Refused(ServiceError::NoSuchSite {
+                        site: site.clone(),
+                    })),
+                };
+            }
+            row => row?,
+        };
         if let Some(until) = row.locked_until.map(Timestamp::from_millis)
             && until > now
         {
-            return Err(ServiceError::Locked {
-                site: site.clone(),
-                until,
-            });
+            return locked(until);
         }
-        let hash = row
-            .passcode_hash
-            .ok_or_else(|| ServiceError::NoPasscode { site: site.clone() })?;
-        let failures = recent_failures(conn, site, now).await? + 1;
-        sqlx::query("INSERT INTO passcode_failures (site_number, at) VALUES ($1, $2)")
+        let Some(hash) = row.passcode_hash else {
+            return Ok(Counted::Refused(ServiceError::NoPasscode {
+                site: site.clone(),
+            }));
+        };
+        sqlx::query("INSERT INTO passcode_failures (site_number, person, at) VALUES ($1, $2, $3)")
             .bind(site.as_str())
+            .bind(&person)
             .bind(now.as_millis())
             .execute(&mut *conn)
             .await?;
+        let until = now.plus(LOCKOUT_WINDOW);
+        let failures = person_failures(conn, site, &person, now).await?;
         let mut locked_until = None;
         if failures >= LOCKOUT_FAILURES {
-            let until = now.plus(LOCKOUT_WINDOW);
+            lock_out(conn, site.as_str(), &person, until).await?;
+            locked_until = Some(until);
+        }
+        let everyone = recent_failures(conn, site, now).await?;
+        if everyone >= SITE_LOCKOUT_FAILURES {
             sqlx::query("UPDATE sites SET locked_until = $2 WHERE site_number = $1")
                 .bind(site.as_str())
                 .bind(until.as_millis())
                 .execute(&mut *conn)
                 .await?;
+            tracing::warn!(%site, failures = everyone, "site's passcode checks locked for everyone");
+            self.tell_help_desk(conn, site, everyone, until, now)
+                .await?;
             locked_until = Some(until);
         }
-        Ok(Attempt {
+        Ok(Counted::Verify(Attempt {
             hash,
             failures,
             locked_until,
-        })
+        }))
+    }
+
+    /// Counts a check of a site that does not exist against `person`; returns the end of the
+    /// lockout from every site it set, if it reached the limit.
+    async fn count_unknown_site(
+        &self,
+        conn: &mut AnyConnection,
+        person: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, ServiceError> {
+        sqlx::query("INSERT INTO unknown_site_checks (person, at) VALUES ($1, $2)")
+            .bind(person)
+            .bind(now.as_millis())
+            .execute(&mut *conn)
+            .await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM unknown_site_checks WHERE person = $1 AND at > $2",
+        )
+        .bind(person)
+        .bind(now.minus(LOCKOUT_WINDOW).as_millis())
+        .fetch_one(&mut *conn)
+        .await?;
+        if count < i64::from(LOCKOUT_FAILURES) {
+            return Ok(None);
+        }
+        let until = now.plus(LOCKOUT_WINDOW);
+        lock_out(conn, EVERY_SITE, person, until).await?;
+        Ok(Some(until))
+    }
+
+    /// Tells the help desk (the local operator and every registered agent) that `site` is
+    /// locked for everyone.
+    async fn tell_help_desk(
+        &self,
+        conn: &mut AnyConnection,
+        site: &SiteNumber,
+        failures: u32,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let agents: Vec<String> =
+            sqlx::query_scalar("SELECT identity FROM agents ORDER BY identity")
+                .fetch_all(&mut *conn)
+                .await?;
+        let event = OutboxEvent::SiteLocked {
+            site: site.to_string(),
+            failures,
+            until: until.as_millis(),
+        };
+        let mut help_desk = vec![ChatIdentity::local_operator()];
+        for agent in agents {
+            help_desk.push(stored(ChatIdentity::parse(&agent))?);
+        }
+        for recipient in &help_desk {
+            self.send(conn, recipient, &event, now).await?;
+        }
+        Ok(())
     }
 
     /// Lifts a site's lockout and forgets its failed checks.
@@ -168,7 +268,7 @@ impl SqlService {
         site: &SiteNumber,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
@@ -202,7 +302,7 @@ impl SqlService {
     }
 }
 
-/// Failed checks for `site` within the lockout window before `now`.
+/// Failed checks for `site` by everyone within the lockout window before `now`.
 pub(super) async fn recent_failures(
     conn: &mut AnyConnection,
     site: &SiteNumber,
@@ -218,8 +318,94 @@ pub(super) async fn recent_failures(
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
+/// Failed checks for `site` by `person` within the lockout window before `now`.
+async fn person_failures(
+    conn: &mut AnyConnection,
+    site: &SiteNumber,
+    person: &str,
+    now: Timestamp,
+) -> Result<u32, ServiceError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM passcode_failures \
+         WHERE site_number = $1 AND person = $2 AND at > $3",
+    )
+    .bind(site.as_str())
+    .bind(person)
+    .bind(now.minus(LOCKOUT_WINDOW).as_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// When `person`'s lockout from `site`, or from every site, ends, if it has not yet.
+async fn person_locked_until(
+    conn: &mut AnyConnection,
+    site: &SiteNumber,
+    person: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, ServiceError> {
+    let until: Option<i64> = sqlx::query_scalar(
+        "SELECT max(locked_until) FROM passcode_lockouts \
+         WHERE person = $1 AND site_number IN ($2, $3) AND locked_until > $4",
+    )
+    .bind(person)
+    .bind(site.as_str())
+    .bind(EVERY_SITE)
+    .bind(now.as_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(until.map(Timestamp::from_millis))
+}
+
+/// Locks `person` out of `site` (or of every site, [`EVERY_SITE`]) until `until`.
+async fn lock_out(
+    conn: &mut AnyConnection,
+    site: &str,
+    person: &str,
+    until: Timestamp,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO passcode_lockouts (site_number, person, locked_until) VALUES ($1, $2, $3) \
+         ON CONFLICT (site_number, person) DO UPDATE SET locked_until = $3",
+    )
+    .bind(site)
+    .bind(person)
+    .bind(until.as_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The people locked out of `site` now, soonest end first.
+pub(super) async fn locked_out(
+    conn: &mut AnyConnection,
+    site: &SiteNumber,
+    now: Timestamp,
+) -> Result<Vec<PersonLockout>, ServiceError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT person, locked_until FROM passcode_lockouts \
+         WHERE site_number = $1 AND locked_until > $2 ORDER BY locked_until, person",
+    )
+    .bind(site.as_str())
+    .bind(now.as_millis())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(person, until)| PersonLockout {
+            person,
+            until: Timestamp::from_millis(until),
+        })
+        .collect())
+}
+
+/// Lifts the site's lockout and everyone's from it, and forgets its failed checks.
 async fn clear_lockout(conn: &mut AnyConnection, site: &SiteNumber) -> Result<(), ServiceError> {
     sqlx::query("UPDATE sites SET locked_until = NULL WHERE site_number = $1")
+        .bind(site.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM passcode_lockouts WHERE site_number = $1")
         .bind(site.as_str())
         .execute(&mut *conn)
         .await?;

@@ -8,7 +8,7 @@ use crate::domain::{ChatIdentity, IbmId, Passcode, Program, Role, SiteNumber, Ti
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
-use crate::service::sql::passcodes::recent_failures;
+use crate::service::sql::passcodes::{locked_out, recent_failures};
 use crate::service::sql::rows::{
     MemberRow, NOMINATION_COLUMNS, NominationRow, SiteRow, is_secondary_limit, is_unique_violation,
     stored,
@@ -57,7 +57,7 @@ impl SqlService {
         program: Program,
     ) -> Result<Passcode, ServiceError> {
         {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(&mut conn, actor, Action::SiteAdd, None, Allowed::AgentsOnly)
                 .await?;
         }
@@ -96,7 +96,7 @@ impl SqlService {
     ) -> Result<SiteView, ServiceError> {
         let now = self.clock.now();
         let view = {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             self.authorise(
                 &mut conn,
                 actor,
@@ -141,6 +141,7 @@ impl SqlService {
                 program: stored(Program::parse(&row.program))?,
                 passcode_outstanding: row.passcode_hash.is_some(),
                 lockout,
+                locked_out: locked_out(&mut conn, site, now).await?,
                 members,
                 pending,
             }

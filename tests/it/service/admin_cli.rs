@@ -1,7 +1,7 @@
 //! `pao-bot admin`: the binary's output and exit codes (0 done or accepted, 1 refused or
-//! wrong, 2 bad input, 3 locked).
+//! wrong, 2 bad input, 4 locked).
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::databases::{TestDb, on_both_databases};
 
@@ -15,6 +15,7 @@ const WRONG_CHECK: &[&str] = &[
 ];
 
 on_both_databases!(
+    eight_admins_checking_the_right_passcode_at_once_accept_one,
     passcode_check_exit_codes,
     nominations_agents_and_the_audit_from_the_command_line,
 );
@@ -86,16 +87,16 @@ async fn passcode_check_exit_codes(db: TestDb) {
     for _ in 0..3 {
         expect(&db, WRONG_CHECK, 1);
     }
-    let locked = expect(&db, WRONG_CHECK, 3);
+    let locked = expect(&db, WRONG_CHECK, 4);
     assert!(locked.contains("locked until"), "{locked}");
     let locked = expect(
         &db,
         &["passcode", "check", "1234567", "taro@example.jp", &code],
-        3,
+        4,
     );
     assert!(locked.contains("locked until"), "{locked}");
     let shown = expect(&db, &["site", "show", "1234567"], 0);
-    assert!(shown.contains("lockout: locked until"), "{shown}");
+    assert!(shown.contains("locked out: console:local until"), "{shown}");
 
     expect(&db, &["unlock", "1234567"], 0);
     let accepted = expect(
@@ -199,4 +200,48 @@ async fn nominations_agents_and_the_audit_from_the_command_line(db: TestDb) {
     assert!(!audit.contains("agent_add"), "{audit}");
     let audit = expect(&db, &["audit"], 0);
     assert!(audit.contains("agent_add"), "{audit}");
+}
+
+/// Eight `admin passcode check` processes at once with the right passcode: one is accepted, the
+/// others are told it was used, none that the site is locked.
+async fn eight_admins_checking_the_right_passcode_at_once_accept_one(db: TestDb) {
+    let code = passcode_of(&expect(&db, &["site", "add", "1234567"], 0));
+    let checks: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+                .arg("--database-url")
+                .arg(&db.url)
+                .args([
+                    "admin",
+                    "passcode",
+                    "check",
+                    "1234567",
+                    "taro@example.jp",
+                    &code,
+                ])
+                .env_remove("DATABASE_URL")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the binary starts")
+        })
+        .collect();
+    let runs: Vec<_> = checks
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("the binary ends"))
+        .collect();
+
+    let accepted = runs
+        .iter()
+        .filter(|run| run.status.code() == Some(0))
+        .count();
+    assert_eq!(accepted, 1, "{runs:?}");
+    for run in runs.iter().filter(|run| run.status.code() != Some(0)) {
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.code(), Some(1), "{run:?}");
+        assert!(stdout.contains("already been used"), "{stdout}");
+    }
+    let shown = expect(&db, &["site", "show", "1234567"], 0);
+    assert!(shown.contains("lockout: open"), "{shown}");
+    assert!(!shown.contains("locked out"), "{shown}");
 }

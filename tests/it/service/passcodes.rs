@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, Lockout, ServiceError};
+use pao_bot::service::{AccountService, Lockout, PersonLockout, ServiceError};
 
 use super::{ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -15,6 +15,7 @@ on_both_databases!(
     an_agent_lifts_a_lockout_and_a_stranger_cannot,
     a_reissued_passcode_replaces_the_old_one_and_hands_over_primary,
     only_agents_and_the_primary_reissue,
+    eight_checks_at_once_with_the_right_passcode_accept_one,
 );
 
 fn wrong() -> Passcode {
@@ -108,7 +109,12 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     );
     assert!(sixth.unwrap_err().to_string().contains(&until.to_string()));
     let view = db.service.show_site(&operator(), &number).await.unwrap();
-    assert_eq!(view.lockout, Lockout::Locked { until });
+    assert!(matches!(view.lockout, Lockout::Open { .. }), "{view:?}");
+    let locked_out = PersonLockout {
+        person: "telegram:1".to_owned(),
+        until,
+    };
+    assert_eq!(view.locked_out, vec![locked_out]);
 
     // It ends by itself after 30 minutes.
     db.clock.advance(Duration::from_secs(60));
@@ -283,4 +289,44 @@ async fn only_agents_and_the_primary_reissue(db: TestDb) {
         .reissue_passcode(&identity("telegram:1"), &site("1234567"))
         .await
         .unwrap();
+}
+
+/// Eight checks with the right passcode at once, as a contact pressing send repeatedly: one is
+/// accepted, the others are told the passcode was used, and none is told of a lock there is not.
+async fn eight_checks_at_once_with_the_right_passcode_accept_one(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    let checks = (0..8).map(|_| {
+        let (service, passcode) = (db.service.clone(), passcode.clone());
+        tokio::spawn(async move {
+            service
+                .check_passcode(
+                    &identity("telegram:1"),
+                    &site("1234567"),
+                    &ibm("taro@example.jp"),
+                    &passcode,
+                )
+                .await
+        })
+    });
+    let outcomes: Vec<_> = futures::future::join_all(checks.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("the check ends"))
+        .collect();
+
+    let accepted = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(accepted, 1, "{outcomes:?}");
+    for outcome in outcomes.iter().filter(|outcome| outcome.is_err()) {
+        assert!(
+            matches!(outcome, Err(ServiceError::NoPasscode { .. })),
+            "{outcome:?}"
+        );
+    }
+    let view = db
+        .service
+        .show_site(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
+    assert_eq!(view.members.len(), 1);
 }

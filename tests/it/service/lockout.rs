@@ -1,0 +1,186 @@
+//! The lockout counts per person: failures of one chat identity lock that person out of that
+//! site alone, so nobody can keep a site's contact out; everyone's failures together lock the
+//! site past a higher ceiling and tell the help desk; checks of sites that do not exist count
+//! against the person, so that site numbers cannot be listed by trying.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pao_bot::answer::Answerer;
+use pao_bot::conversation::Engine;
+use pao_bot::domain::{Channel, Passcode, Timestamp};
+use pao_bot::policy::{LOCKOUT_FAILURES, SITE_LOCKOUT_FAILURES};
+use pao_bot::service::{AccountService, Lockout, OutboxEvent, ServiceError};
+
+use super::{ibm, identity, new_site, operator, site};
+use crate::databases::{START, TestDb, on_both_databases, registered_agent};
+use crate::support::faq_dir;
+
+on_both_databases!(
+    someone_elses_wrong_tries_do_not_keep_the_contact_out,
+    failures_from_everyone_lock_the_site_and_tell_the_help_desk,
+    checks_of_sites_that_do_not_exist_count_against_the_asker,
+);
+
+fn wrong() -> Passcode {
+    Passcode::parse("WRONG22222").expect("a passcode")
+}
+
+/// A check by chat `chat` of site `number`.
+async fn check(
+    db: &TestDb,
+    chat: &str,
+    number: &str,
+    passcode: &Passcode,
+) -> Result<(), ServiceError> {
+    db.service
+        .check_passcode(
+            &identity(chat),
+            &site(number),
+            &ibm(&format!("{}@example.jp", chat.replace(':', "-"))),
+            passcode,
+        )
+        .await
+        .map(drop)
+}
+
+async fn someone_elses_wrong_tries_do_not_keep_the_contact_out(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    for n in 1..=LOCKOUT_FAILURES {
+        let refused = check(&db, "telegram:666", "1234567", &wrong()).await;
+        if n < LOCKOUT_FAILURES {
+            assert!(
+                matches!(refused, Err(ServiceError::WrongPasscode { .. })),
+                "{refused:?}"
+            );
+        } else {
+            assert!(
+                matches!(refused, Err(ServiceError::Locked { .. })),
+                "{refused:?}"
+            );
+        }
+    }
+    // Locked out, even with the right passcode.
+    let again = check(&db, "telegram:666", "1234567", &passcode).await;
+    assert!(
+        matches!(again, Err(ServiceError::Locked { .. })),
+        "{again:?}"
+    );
+
+    check(&db, "telegram:1", "1234567", &passcode)
+        .await
+        .expect("the contact gets in");
+}
+
+async fn failures_from_everyone_lock_the_site_and_tell_the_help_desk(db: TestDb) {
+    let agent = registered_agent(&db, "telegram:900").await;
+    let passcode = new_site(&db, "1234567").await;
+    let people = SITE_LOCKOUT_FAILURES / LOCKOUT_FAILURES;
+    for person in 1..=people {
+        for _ in 0..LOCKOUT_FAILURES {
+            let refused = check(&db, &format!("telegram:{person}"), "1234567", &wrong()).await;
+            assert!(refused.is_err());
+        }
+    }
+    let until = Timestamp::from_millis(START).plus(Duration::from_secs(30 * 60));
+    let view = db
+        .service
+        .show_site(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    assert_eq!(view.lockout, Lockout::Locked { until });
+
+    // Now nobody gets in, not even with the right passcode.
+    let contact = check(&db, "telegram:1000", "1234567", &passcode).await;
+    assert!(
+        matches!(contact, Err(ServiceError::Locked { until: u, .. }) if u == until),
+        "{contact:?}"
+    );
+    let told = OutboxEvent::SiteLocked {
+        site: "1234567".to_owned(),
+        failures: SITE_LOCKOUT_FAILURES,
+        until: until.as_millis(),
+    };
+    for (channel, recipient) in [(Channel::Telegram, agent), (Channel::Console, operator())] {
+        let messages = db.service.pending_messages(channel, 100).await.unwrap();
+        let events: Vec<_> = messages
+            .iter()
+            .filter(|message| message.recipient == recipient)
+            .map(|message| &message.event)
+            .collect();
+        assert_eq!(events, vec![&told], "{recipient}");
+    }
+    // What the agent reads: the site, until when (Japan time), and how to lift the lock.
+    let engine = Engine::new(
+        Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads")),
+        db.service.clone(),
+        db.service.database().clone(),
+        db.clock.clone(),
+    );
+    let message = &db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap()[0];
+    let notice = engine.outbox_reply(message).await.text;
+    for part in [
+        "サイト 1234567",
+        "2025-04-01 09:30 JST",
+        "25回",
+        "/unlock 1234567",
+    ] {
+        assert!(notice.contains(part), "{notice}");
+    }
+
+    // Lifted by the help desk, after which the contact gets in.
+    db.service
+        .unlock(&operator(), &site("1234567"))
+        .await
+        .unwrap();
+    check(&db, "telegram:1000", "1234567", &passcode)
+        .await
+        .expect("the contact gets in once the lock is lifted");
+}
+
+async fn checks_of_sites_that_do_not_exist_count_against_the_asker(db: TestDb) {
+    let passcode = new_site(&db, "1234567").await;
+    for n in 1..=LOCKOUT_FAILURES {
+        let number = format!("765432{n}");
+        let refused = check(&db, "telegram:666", &number, &wrong()).await;
+        if n < LOCKOUT_FAILURES {
+            assert!(
+                matches!(refused, Err(ServiceError::NoSuchSite { .. })),
+                "{refused:?}"
+            );
+        } else {
+            assert!(
+                matches!(refused, Err(ServiceError::Locked { .. })),
+                "{refused:?}"
+            );
+        }
+    }
+    // Locked out of every site: an existing one answers as a missing one does.
+    for number in ["7654329", "1234567"] {
+        let refused = check(&db, "telegram:666", number, &wrong()).await;
+        assert!(
+            matches!(refused, Err(ServiceError::Locked { .. })),
+            "{refused:?}"
+        );
+    }
+    // Someone else is not.
+    let other = check(&db, "telegram:2", "7654329", &wrong()).await;
+    assert!(
+        matches!(other, Err(ServiceError::NoSuchSite { .. })),
+        "{other:?}"
+    );
+
+    db.clock.advance(Duration::from_secs(30 * 60 + 1));
+    let later = check(&db, "telegram:666", "7654329", &wrong()).await;
+    assert!(
+        matches!(later, Err(ServiceError::NoSuchSite { .. })),
+        "{later:?}"
+    );
+    check(&db, "telegram:1", "1234567", &passcode)
+        .await
+        .expect("the contact gets in");
+}
