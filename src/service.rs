@@ -222,11 +222,11 @@ pub enum OutboxEvent {
         reason: DenyReason,
     },
     /// For the help desk: a site's checks were locked for everyone after `failures` failed
-    /// checks from several people; `until` in milliseconds since the epoch.
+    /// checks from several people.
     SiteLocked {
-        site: String,
+        site: SiteNumber,
         failures: u32,
-        until: i64,
+        until: Timestamp,
     },
 }
 

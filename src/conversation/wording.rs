@@ -150,9 +150,10 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
             &messages.site_locked_notice,
             lang,
             &[
-                ("site", site),
+                ("site", site.as_str()),
                 ("failures", &failures.to_string()),
-                ("until", &time(Timestamp::from_millis(*until))),
+                ("until", &time(*until)),
+                ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
             ],
         ),
     }

@@ -29,7 +29,7 @@ pub(super) struct CheckTurns {
 }
 
 /// A site's turn, held until dropped.
-pub(super) struct Turn<'a> {
+pub(super) struct SiteTurn<'a> {
     _queue: tokio::sync::MutexGuard<'a, ()>,
     _lock: KeyLock,
 }
@@ -46,7 +46,7 @@ impl CheckTurns {
         &self,
         db: &Database,
         site: &SiteNumber,
-    ) -> Result<Turn<'_>, ServiceError> {
+    ) -> Result<SiteTurn<'_>, ServiceError> {
         let mut hasher = DefaultHasher::new();
         site.hash(&mut hasher);
         let queue = self.queues[hasher.finish() as usize % QUEUES].lock().await;
@@ -54,7 +54,7 @@ impl CheckTurns {
             .as_str()
             .parse()
             .expect("a site number is 7 digits, which fit a u32");
-        Ok(Turn {
+        Ok(SiteTurn {
             _queue: queue,
             _lock: db.lock_key(key).await?,
         })

@@ -230,9 +230,9 @@ impl SqlService {
                 .fetch_all(&mut *conn)
                 .await?;
         let event = OutboxEvent::SiteLocked {
-            site: site.to_string(),
+            site: site.clone(),
             failures,
-            until: until.as_millis(),
+            until,
         };
         let mut help_desk = vec![ChatIdentity::local_operator()];
         for agent in agents {

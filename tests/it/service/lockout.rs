@@ -97,9 +97,9 @@ async fn failures_from_everyone_lock_the_site_and_tell_the_help_desk(db: TestDb)
         "{contact:?}"
     );
     let told = OutboxEvent::SiteLocked {
-        site: "1234567".to_owned(),
+        site: site("1234567"),
         failures: SITE_LOCKOUT_FAILURES,
-        until: until.as_millis(),
+        until,
     };
     for (channel, recipient) in [(Channel::Telegram, agent), (Channel::Console, operator())] {
         let messages = db.service.pending_messages(channel, 100).await.unwrap();
