@@ -1,12 +1,13 @@
 //! The `pao-bot` binary: parses the command line and hands over to the library.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use pao_bot::cli::{self, Cli};
+use pao_bot::logging::Masked;
 
 /// Warnings and errors, except serenity's websocket layer, which prints the raw text of a
 /// frame it cannot read: a form's passcode could be in it.
@@ -28,7 +29,9 @@ fn run() -> anyhow::Result<ExitCode> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
-        .with_writer(io::stderr)
+        .with_writer(Masked(io::stderr))
+        // Colour codes glued to a value would hide a passcode from the masking.
+        .with_ansi(io::stderr().is_terminal())
         .init();
     let code = cli::execute(cli, io::stdin().lock(), io::stdout().lock())?;
     Ok(code)

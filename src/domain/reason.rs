@@ -1,7 +1,10 @@
-//! The reason given when a nomination is denied: shown to the requester, so never empty.
+//! The reason given when a nomination is denied: shown to the requester, so never empty,
+//! and kept, so never holding a passcode (one pasted by mistake is masked).
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::masking;
 
 /// A non-empty, single-paragraph reason of bounded length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +24,7 @@ impl DenyReason {
         if chars == 0 || chars > MAX_CHARS || text.chars().any(|c| c.is_control()) {
             return Err(DenyReasonError);
         }
-        Ok(DenyReason(text.to_owned()))
+        Ok(DenyReason(masking::mask_passcodes(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -40,5 +43,16 @@ impl FromStr for DenyReason {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         DenyReason::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pasted_passcode_is_masked() {
+        let reason = DenyReason::parse("ask your contact, not RD22E43MAZ.").unwrap();
+        assert_eq!(reason.as_str(), "ask your contact, not [passcode].");
     }
 }

@@ -9,6 +9,7 @@ mod discord;
 mod engine_databases;
 mod eval;
 mod robustness;
+mod secrets;
 mod service;
 mod support;
 mod telegram;
