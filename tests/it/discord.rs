@@ -425,7 +425,7 @@ mod tests {
         let values = [
             ("site_number", "12345"),
             ("ibm_id", "taro@example.co.jp"),
-            ("passcode", "WRONGCODE1"),
+            ("passcode", "WRANGC2DE3"),
         ];
         let id = bot.interact(|id| events::submit(id, &HANAKO, Place::Guild, &form, &values));
         let answer = bot.fake.answer_to(id).await;
