@@ -34,10 +34,13 @@ pub struct Cli {
     pub faq: Option<PathBuf>,
 
     /// The account database: sqlite://FILE (created when missing) or postgres://...
+    // The URL may hold the database's password: `--help` must not print it from the
+    // environment.
     #[arg(
         long,
         global = true,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://pao-bot.db",
         value_name = "URL"
     )]

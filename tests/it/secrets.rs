@@ -147,6 +147,24 @@ async fn a_typed_passcode_is_kept_nowhere(db: TestDb) {
     }
 }
 
+#[test]
+fn help_shows_no_database_password() {
+    let url = [("DATABASE_URL", "postgres://pao:S3cretPw@db.invalid/pao")];
+    for args in [
+        &["--help"][..],
+        &["chat", "--help"],
+        &["admin", "site", "add", "--help"],
+    ] {
+        let run = pao_bot_with_env(args, "", &url);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert!(run.stdout.contains("DATABASE_URL"), "{}", run.stdout);
+        assert!(
+            !run.stdout.contains("S3cretPw"),
+            "{args:?} shows the password"
+        );
+    }
+}
+
 /// `pao-bot ARGS` on `url` with `stdin`, logging everything at trace.
 fn traced(url: &str, args: &[&str], stdin: &str) -> Run {
     let mut all = vec!["--database-url", url];
