@@ -4,8 +4,8 @@
 //! test runs on a fresh SQLite database and stops the channel at the end, which must then
 //! close its gateway connection cleanly.
 
-mod events;
-mod fake;
+pub mod events;
+pub mod fake;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

@@ -1,18 +1,22 @@
 //! No passcode typed in a chat, and no e-mail address typed outside a procedure, is kept or
 //! logged: a live passcode is typed in every form customers use, in and out of procedures,
-//! in a private chat and a group, through the real program (`pao-bot chat` and `pao-bot
-//! serve` on Telegram, both at `RUST_LOG=trace`); then every table, the SQLite files,
-//! `report`, `report --json` and the trace logs are searched for it.
+//! in a private chat and a group, through the real program (`pao-bot chat`, and `pao-bot
+//! serve` on Telegram and on Discord, all at `RUST_LOG=trace`); then every table, the SQLite
+//! files, `report`, `report --json` and the trace logs are searched for it.
 
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use axum::http::Method;
 use pao_bot::domain::{ChatIdentity, Program, SiteNumber};
 use pao_bot::service::AccountService;
 use tempfile::TempDir;
 
 use crate::databases::{Backend, TestDb, on_both_databases};
+use crate::discord;
+use crate::discord::events::{self, CHANNEL, GUILD, Person as DiscordPerson, Place};
+use crate::discord::fake::{FakeDiscord, dm_channel};
 use crate::support::{Run, pao_bot, pao_bot_with_env};
 use crate::telegram::fake::{self, BOT_USERNAME, FakeTelegram, Person, TOKEN};
 
@@ -98,6 +102,8 @@ async fn a_typed_passcode_is_kept_nowhere(db: TestDb) {
 
     // Telegram: a private chat, a procedure there, and a group.
     let telegram = telegram_session(&db.url, &forms, &code).await;
+    // Discord: direct messages and the guild's channel.
+    let discord = discord_session(&db.url, &forms).await;
 
     let dump = db.dump().await;
     assert!(
@@ -112,7 +118,7 @@ async fn a_typed_passcode_is_kept_nowhere(db: TestDb) {
     let report = pao_bot(&[&url[..], &["report"]].concat());
     let json = pao_bot(&[&url[..], &["report", "--json"]].concat());
     assert!(report.stdout.contains("[passcode]"), "{}", report.stdout);
-    let logs = [&customer.stderr, &agent.stderr, &telegram].map(|l| l.as_str());
+    let logs = [&customer.stderr, &agent.stderr, &telegram, &discord].map(|l| l.as_str());
     for log in logs {
         assert!(
             log.contains(" DEBUG sqlx::query"),
@@ -133,6 +139,7 @@ async fn a_typed_passcode_is_kept_nowhere(db: TestDb) {
         ("the console's log", logs[0]),
         ("the agent's log", logs[1]),
         ("the Telegram channel's log", logs[2]),
+        ("the Discord channel's log", logs[3]),
     ];
     for (place, text) in places {
         for secret in &wanted {
@@ -220,6 +227,63 @@ async fn telegram_session(url: &str, forms: &[String], code: &str) -> String {
         let before = fake.sent_to(-1001).len();
         fake.say_in(&group, &taro, &format!("@{BOT_USERNAME} {form}"), None);
         fake.wait_for_messages(-1001, before + 1).await;
+    }
+    drop(child);
+    std::fs::read_to_string(&log_path).expect("the log read")
+}
+
+/// Runs `pao-bot serve` on a fake Discord with `RUST_LOG=trace`, types `forms` in direct
+/// messages and, mentioning the bot, in the guild's channel, and returns its log.
+async fn discord_session(url: &str, forms: &[String]) -> String {
+    let fake = FakeDiscord::start().await;
+    let cwd = TempDir::new().expect("a temporary folder");
+    let settings = format!("discord:\n  guild: {GUILD}\n");
+    std::fs::write(cwd.path().join("pao-bot.yaml"), settings).expect("settings written");
+    let log_path = cwd.path().join("trace.log");
+    let log = File::create(&log_path).expect("a log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+        .args(["--database-url", url, "serve"])
+        .current_dir(cwd.path())
+        .env_remove("PAO_FAQ_DIR")
+        .env_remove("TELOXIDE_TOKEN")
+        .env("DISCORD_TOKEN", discord::fake::TOKEN)
+        .env("DISCORD_API_URL", fake.api_url())
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the binary starts");
+    let child = Killed(child);
+    let commands = format!(
+        "/applications/{}/guilds/{GUILD}/commands",
+        discord::fake::APP_ID
+    );
+    fake.wait_call(Method::PUT, &commands, |_| true).await;
+    let hanako = DiscordPerson {
+        id: 1_400_000_000_000_000_001,
+        name: "hanako",
+        locale: "ja",
+    };
+    for (place, channel) in [(Place::Dm, dm_channel(hanako.id)), (Place::Guild, CHANNEL)] {
+        let path = format!("/channels/{channel}/messages");
+        for form in forms {
+            let before = fake.calls_to(Method::POST, &path).len();
+            let id = fake.next_id();
+            fake.dispatch(
+                "MESSAGE_CREATE",
+                events::message(id, &hanako, place, form, true),
+            );
+            fake.wait_for("a reply", |record| {
+                let replies = record
+                    .calls
+                    .iter()
+                    .filter(|c| c.method == Method::POST && c.path == path)
+                    .count();
+                (replies > before).then_some(())
+            })
+            .await;
+        }
     }
     drop(child);
     std::fs::read_to_string(&log_path).expect("the log read")
