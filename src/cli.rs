@@ -145,7 +145,8 @@ where
     match command {
         Command::Check => return check(&dir, &mut output),
         Command::Admin { command } => {
-            return Ok(runtime()?.block_on(admin::run(command, &cli.database_url, &mut output))?);
+            let run = admin::run(command, &cli.database_url, input, &mut output);
+            return Ok(runtime()?.block_on(run)?);
         }
         Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
         Command::Eval { json, file } => {
