@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
-use crate::answer::Bot;
+use crate::answer::{Bot, lang_of_start, too_long};
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Store};
@@ -316,6 +316,9 @@ struct AskJson<'a> {
     score: f64,
     answer: Option<&'a str>,
     suggestions: Vec<SuggestionJson<'a>>,
+    /// Why the question was not read: `too_long`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -325,6 +328,24 @@ struct SuggestionJson<'a> {
 }
 
 fn ask(bot: &Bot, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
+    if too_long(question) {
+        let lang = lang_of_start(question).unwrap_or(Lang::Ja);
+        let messages = bot.knowledge().messages();
+        let sentence = messages.say(&messages.too_long, lang, &[]);
+        if !json {
+            return writeln!(output, "{sentence}");
+        }
+        let object = AskJson {
+            lang,
+            faq_id: None,
+            score: 0.0,
+            answer: Some(&sentence),
+            suggestions: Vec::new(),
+            refused: Some("too_long"),
+        };
+        let object = serde_json::to_string(&object).map_err(io::Error::other)?;
+        return writeln!(output, "{object}");
+    }
     let answer = bot.ask(question, Lang::Ja);
     if !json {
         return writeln!(output, "{}", bot.render(&answer));
@@ -350,6 +371,7 @@ fn ask(bot: &Bot, question: &str, json: bool, output: &mut impl Write) -> io::Re
         score: rounded(answer.ranking.top_score()),
         answer: entry.map(|e| e.answer.get(answer.lang).as_str()),
         suggestions,
+        refused: None,
     };
     writeln!(
         output,

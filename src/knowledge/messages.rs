@@ -39,6 +39,10 @@ messages! {
     related_heading,
     /// When the message holds nothing to match.
     empty_question,
+    /// When the message is longer than the bot reads.
+    too_long,
+    /// When a console line is not UTF-8.
+    unreadable_line,
     help,
     lang_choose,
     lang_set,

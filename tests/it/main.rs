@@ -8,6 +8,7 @@ mod databases;
 mod discord;
 mod engine_databases;
 mod eval;
+mod hostile_input;
 mod robustness;
 mod secrets;
 mod service;

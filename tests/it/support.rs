@@ -62,8 +62,17 @@ pub fn pao_bot_with_input(args: &[&str], stdin: &str) -> Run {
     pao_bot_with_env(args, stdin, &[])
 }
 
+/// [`pao_bot_with_input`] with bytes that need not be UTF-8.
+pub fn pao_bot_with_input_bytes(args: &[&str], stdin: &[u8]) -> Run {
+    pao_bot_with_env_bytes(args, stdin, &[])
+}
+
 /// [`pao_bot_with_input`] with the environment variables `env` set.
 pub fn pao_bot_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    pao_bot_with_env_bytes(args, stdin.as_bytes(), env)
+}
+
+fn pao_bot_with_env_bytes(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let cwd = TempDir::new().expect("a temporary folder");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
         .args(args)
@@ -79,7 +88,7 @@ pub fn pao_bot_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run
         .stdin
         .take()
         .expect("piped stdin")
-        .write_all(stdin.as_bytes())
+        .write_all(stdin)
         .expect("stdin written");
     Run::from(child.wait_with_output().expect("the binary ends"))
 }
