@@ -25,6 +25,10 @@
 //!
 //! One criterion iteration is one round, 1,000 messages, so criterion's throughput is
 //! messages per second.
+//!
+//! `limits/*` time one message at the bounds of what the engine reads (`cargo bench --bench
+//! engine -- limits`): a 1 MB message, refused unread, and one of 4,096 characters (the
+//! limit), read and answered; each with its turn's read and write of the conversation.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -33,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pao_bot::answer::Answerer;
+use pao_bot::answer::{Answerer, MAX_MESSAGE_CHARS};
 use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity};
@@ -269,6 +273,42 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
+/// One message of `text` at a time, each from a new message id, on a fresh database.
+fn limits(c: &mut Criterion) {
+    let runtime = runtime();
+    let bench = runtime.block_on(Bench::new());
+    let refused = "パスワードを忘れた forgot my password ".repeat(1_000_000 / 42);
+    let question = "I forgot my password ";
+    let answered = question.repeat(MAX_MESSAGE_CHARS / question.len() + 1);
+    let answered: String = answered.chars().take(MAX_MESSAGE_CHARS).collect();
+    let mut group = c.benchmark_group("limits");
+    for (name, text) in [("refused_1mb", refused), ("answered_4096", answered)] {
+        let first = runtime.block_on(bench.engine.handle(limit_message(&bench, &text)));
+        let too_long = &bench.engine.bot().knowledge().messages().too_long;
+        let refused =
+            [too_long.ja.trim(), too_long.en.trim()].contains(&first.replies[0].text.as_str());
+        assert_eq!(refused, name == "refused_1mb", "{name}");
+        group.bench_function(name, |b| {
+            b.iter(|| runtime.block_on(bench.engine.handle(limit_message(&bench, &text))));
+        });
+    }
+    group.finish();
+}
+
+fn limit_message(bench: &Bench, text: &str) -> Incoming {
+    let n = bench.next.fetch_add(1, Ordering::Relaxed);
+    let sender = ChatIdentity::parse("telegram:5000").expect("a chat identity");
+    Incoming {
+        channel: Channel::Telegram,
+        chat: sender.id().to_owned(),
+        private: true,
+        sender,
+        lang_hint: None,
+        content: Content::Text(text.to_owned()),
+        message_id: Some(format!("limit-{n}")),
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -277,4 +317,12 @@ criterion_group! {
         .measurement_time(Duration::from_secs(20));
     targets = engine
 }
-criterion_main!(benches);
+criterion_group! {
+    name = bounds;
+    config = Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = limits
+}
+criterion_main!(benches, bounds);

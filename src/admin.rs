@@ -4,16 +4,19 @@
 //!
 //! Exit codes ([`exit`](crate::exit)): 0 done (for `passcode check`: accepted), 1 refused
 //! (wrong passcode, not allowed, no such site...), 2 bad input (from clap, before anything
-//! runs), 3 the site's passcode is locked or the database cannot be used.
+//! runs), 3 the database cannot be used, 4 the passcode checks are locked.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::database::DatabaseError;
-use crate::domain::{ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber};
+use crate::domain::{
+    ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, PasscodeError, Program, SiteNumber,
+};
 use crate::exit::{self, LOCKED, REFUSED};
 use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
@@ -80,8 +83,14 @@ pub enum PasscodeCommand {
         site: SiteNumber,
         /// The site contact's IBM ID (e-mail address)
         ibm_id: IbmId,
-        /// The temporary passcode
-        code: Passcode,
+        /// The temporary passcode. Better left out: shell history and process lists keep a
+        /// command line; it is then asked for without echo at a terminal, else read from the
+        /// first line of standard input
+        #[arg(conflicts_with = "passcode_stdin")]
+        code: Option<Passcode>,
+        /// Read the passcode from the first line of standard input
+        #[arg(long)]
+        passcode_stdin: bool,
     },
     /// Replace a site's passcode, lift its lockout, and print the new one (shown this once)
     Reissue {
@@ -141,6 +150,8 @@ pub enum AdminError {
     Service(ServiceError),
     #[error(transparent)]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Passcode(#[from] PasscodeError),
 }
 
 impl AdminError {
@@ -152,24 +163,74 @@ impl AdminError {
             AdminError::Service(ServiceError::Unavailable(_) | ServiceError::Corrupt(_)) => {
                 exit::DATABASE
             }
-            AdminError::Service(_) | AdminError::Io(_) => exit::BAD_INPUT,
+            AdminError::Service(_) | AdminError::Io(_) | AdminError::Passcode(_) => exit::BAD_INPUT,
         }
     }
 }
 
-/// Opens the database at `database_url` and runs `command` as `console:local`.
-pub async fn run<W>(
+/// Opens the database at `database_url` and runs `command` as `console:local`; a passcode
+/// the command needs and was not given is read from `input`.
+pub async fn run<R, W>(
     command: AdminCommand,
     database_url: &str,
+    input: R,
     out: &mut W,
 ) -> Result<ExitCode, AdminError>
 where
+    R: BufRead + IsTerminal,
     W: Write,
 {
+    let command = with_passcode(command, input)?;
     let service = SqlService::connect(database_url, Arc::new(SystemClock)).await?;
     let code = execute(&service, &ChatIdentity::local_operator(), command, out).await;
     service.close().await;
     code
+}
+
+/// `command` with the passcode `passcode check` was not given on its command line: typed at
+/// a prompt without echo on a terminal, else the first line of `input`.
+fn with_passcode<R>(command: AdminCommand, mut input: R) -> Result<AdminCommand, AdminError>
+where
+    R: BufRead + IsTerminal,
+{
+    let (site, ibm_id, passcode_stdin) = match command {
+        AdminCommand::Passcode {
+            command:
+                PasscodeCommand::Check {
+                    site,
+                    ibm_id,
+                    code: None,
+                    passcode_stdin,
+                },
+        } => (site, ibm_id, passcode_stdin),
+        other => return Ok(other),
+    };
+    let typed = if input.is_terminal() {
+        SecretString::from(rpassword::prompt_password("passcode: ")?)
+    } else {
+        let mut line = String::new();
+        input.read_line(&mut line)?;
+        SecretString::from(line)
+    };
+    if typed.expose_secret().trim().is_empty() {
+        return Err(AdminError::Io(no_passcode()));
+    }
+    let code = Passcode::parse(typed.expose_secret())?;
+    Ok(AdminCommand::Passcode {
+        command: PasscodeCommand::Check {
+            site,
+            ibm_id,
+            code: Some(code),
+            passcode_stdin,
+        },
+    })
+}
+
+fn no_passcode() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "no passcode: give CODE, or type it on standard input",
+    )
 }
 
 /// Runs `command` against `service` as `actor`, writing results and refusals to `out`.
@@ -245,8 +306,11 @@ where
             command: SiteCommand::Show { site },
         } => show_site(service, actor, &site, out).await?,
         AdminCommand::Passcode {
-            command: PasscodeCommand::Check { site, ibm_id, code },
+            command: PasscodeCommand::Check {
+                site, ibm_id, code, ..
+            },
         } => {
+            let code = code.ok_or_else(|| Failure::Io(no_passcode()))?;
             let accepted = service.check_passcode(actor, &site, &ibm_id, &code).await?;
             writeln!(
                 out,

@@ -8,6 +8,25 @@ use crate::lang::Lang;
 use crate::markup::plain_links;
 use crate::matcher::{Decision, Matcher, Ranking};
 
+/// The longest message the bot reads, in characters: what one Telegram message may hold.
+/// Anything longer is refused unread, which bounds the work one message can cost.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+
+/// Whether `text` is longer than [`MAX_MESSAGE_CHARS`]; counts no further than that.
+pub fn too_long(text: &str) -> bool {
+    text.len() > MAX_MESSAGE_CHARS && text.chars().nth(MAX_MESSAGE_CHARS).is_some()
+}
+
+/// The language of a message too long to read, told by its first [`MAX_MESSAGE_CHARS`]
+/// characters.
+pub fn lang_of_start(text: &str) -> Option<Lang> {
+    let end = text
+        .char_indices()
+        .nth(MAX_MESSAGE_CHARS)
+        .map_or(text.len(), |(at, _)| at);
+    Lang::detect(&text[..end])
+}
+
 /// The knowledge base with its matcher: everything needed to answer.
 #[derive(Debug, Clone)]
 pub struct Answerer {

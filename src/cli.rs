@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
-use crate::answer::Answerer;
+use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Store};
@@ -35,10 +35,13 @@ pub struct Cli {
     pub faq: Option<PathBuf>,
 
     /// The account database: sqlite://FILE (created when missing) or postgres://...
+    // The URL may hold the database's password: `--help` must not print it from the
+    // environment.
     #[arg(
         long,
         global = true,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://pao-bot.db",
         value_name = "URL"
     )]
@@ -167,7 +170,8 @@ where
     match command {
         Command::Check => return check(&dir, &mut output),
         Command::Admin { command } => {
-            return Ok(runtime()?.block_on(admin::run(command, &cli.database_url, &mut output))?);
+            let run = admin::run(command, &cli.database_url, input, &mut output);
+            return Ok(runtime()?.block_on(run)?);
         }
         Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
         Command::Eval { json, file } => {
@@ -337,6 +341,9 @@ struct AskJson<'a> {
     score: f64,
     answer: Option<&'a str>,
     suggestions: Vec<SuggestionJson<'a>>,
+    /// Why the question was not read: `too_long`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -346,6 +353,24 @@ struct SuggestionJson<'a> {
 }
 
 fn ask(bot: &Answerer, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
+    if too_long(question) {
+        let lang = lang_of_start(question).unwrap_or(Lang::Ja);
+        let messages = bot.knowledge().messages();
+        let sentence = messages.say(&messages.too_long, lang, &[]);
+        if !json {
+            return writeln!(output, "{sentence}");
+        }
+        let object = AskJson {
+            lang,
+            faq_id: None,
+            score: 0.0,
+            answer: Some(&sentence),
+            suggestions: Vec::new(),
+            refused: Some("too_long"),
+        };
+        let object = serde_json::to_string(&object).map_err(io::Error::other)?;
+        return writeln!(output, "{object}");
+    }
     let answer = bot.ask(question, Lang::Ja);
     if !json {
         return writeln!(output, "{}", bot.render(&answer));
@@ -371,6 +396,7 @@ fn ask(bot: &Answerer, question: &str, json: bool, output: &mut impl Write) -> i
         score: rounded(answer.ranking.top_score()),
         answer: entry.map(|e| e.answer.get(answer.lang).as_str()),
         suggestions,
+        refused: None,
     };
     writeln!(
         output,

@@ -15,6 +15,9 @@
 //! - the answer to the step a guided procedure is waiting on ([`flow`]);
 //! - otherwise a question for the FAQ ([`faq`]).
 //!
+//! A message longer than [`MAX_MESSAGE_CHARS`](crate::answer::MAX_MESSAGE_CHARS) is refused
+//! unread, with nothing kept.
+//!
 //! When the database cannot be reached the turn goes on without memory: FAQ answers still
 //! work, account actions say they are unavailable, and nothing is half-written.
 
@@ -36,7 +39,7 @@ use std::sync::Arc;
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{EntryStats, Store, UnansweredStats};
 
-use crate::answer::Answerer;
+use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::commands::SlashCommand;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
@@ -45,7 +48,7 @@ use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::Turn;
 use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
-use crate::knowledge::{KnowledgeBase, Messages};
+use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
 use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
@@ -131,6 +134,26 @@ impl Engine {
                 (None, ChatState::default())
             }
         };
+        if let Content::Text(text) = &incoming.content
+            && too_long(text)
+        {
+            // Refused unread: nothing is matched, and the turn ends without writing anything.
+            let lang = state
+                .preference
+                .or(state.lang)
+                .or(incoming.lang_hint)
+                .or_else(|| lang_of_start(text))
+                .unwrap_or(Lang::Ja);
+            let messages = self.bot.knowledge().messages();
+            let text = messages.say(&messages.too_long, lang, &[]);
+            let awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
+            return Response {
+                replies: vec![Reply::text(text)],
+                // Sent at the passcode step, it may hold one.
+                delete_incoming: awaiting == Some(Slot::Passcode),
+                awaiting,
+            };
+        }
         let lang = state
             .preference
             .or(state.lang)

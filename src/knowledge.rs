@@ -390,9 +390,26 @@ impl<'a> Loader<'a> {
     }
 
     fn messages(&mut self, source: &Source, messages: &Messages) {
-        for (key, texts) in messages.all() {
+        for (key, texts, filled) in messages.all() {
             self.texts_present(source, key, texts);
             let (ja, en) = (placeholders(&texts.ja), placeholders(&texts.en));
+            let unknown: Vec<&str> = ja
+                .iter()
+                .chain(&en)
+                .filter(|name| !filled.contains(name))
+                .copied()
+                .collect();
+            if let Some(name) = unknown.first() {
+                let problem = format!(
+                    "`{key}` has the placeholder {{{name}}}, which the bot never fills: it \
+                     fills {filled:?} there"
+                );
+                let from = source
+                    .find(&format!("{key}:"), 1)
+                    .map_or(1, |(line, _)| line);
+                self.problems
+                    .push(source.near(&format!("{{{name}}}"), from, problem));
+            }
             if ja != en {
                 let problem = format!(
                     "`{key}` has placeholders {ja:?} in Japanese but {en:?} in English: \

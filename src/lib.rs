@@ -13,7 +13,8 @@
 //! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
 //! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
 //! - [`text`], [`markup`] and [`lang`]: text folding, links, and the two languages, shared by
-//!   all of the above.
+//!   all of the above; [`masking`]: the passcodes and e-mail addresses taken out of whatever
+//!   a person typed before it is kept or logged, and [`logging`] the log that masks them too.
 //! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement;
 //!   [`report`]: what customers asked that the bot could not answer, and what helped.
 //! - [`service`]: account actions (sites, passcodes, nominations, roles) on [`domain`]
@@ -38,7 +39,9 @@ pub mod eval;
 pub mod exit;
 pub mod knowledge;
 pub mod lang;
+pub mod logging;
 pub mod markup;
+pub mod masking;
 pub mod matcher;
 pub mod policy;
 pub mod report;

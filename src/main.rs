@@ -1,12 +1,13 @@
 //! The `pao-bot` binary: parses the command line and hands over to the library.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use pao_bot::cli::{self, Cli};
+use pao_bot::logging::Masked;
 
 /// Warnings and errors, except serenity's websocket layer, which prints the raw text of a
 /// frame it cannot read: a form's passcode could be in it.
@@ -18,7 +19,9 @@ fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
-        .with_writer(io::stderr)
+        .with_writer(Masked(io::stderr))
+        // Colour codes glued to a value would hide a passcode from the masking.
+        .with_ansi(io::stderr().is_terminal())
         // A log line that cannot be written (standard error closed) is dropped, not reported
         // on standard error, which would panic.
         .log_internal_errors(false)

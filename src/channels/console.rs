@@ -1,7 +1,8 @@
 //! The terminal channel: a line in, the engine's replies out. Works interactively and with
-//! piped input, ending at end of input or `/quit`. Buttons are shown numbered, and typing a
-//! button's number presses it; decisions waiting in the outbox for this person are shown
-//! when the session starts and after every message.
+//! piped input, ending at end of input or `/quit`; a line that is not UTF-8 is said to be
+//! unreadable and skipped. Buttons are shown numbered, and typing a button's number presses
+//! it; decisions waiting in the outbox for this person are shown when the session starts and
+//! after every message.
 
 use std::io::{self, BufRead, Write};
 
@@ -17,7 +18,7 @@ const OUTBOX_BATCH: u32 = 100;
 pub async fn run<R, W>(
     engine: &Engine,
     identity: &ChatIdentity,
-    input: R,
+    mut input: R,
     mut output: W,
     prompt: bool,
 ) -> io::Result<()>
@@ -34,15 +35,27 @@ where
     )?;
     deliver(engine, identity, &mut output).await?;
     let mut offered: Vec<String> = Vec::new();
-    let mut lines = input.lines();
+    let mut bytes = Vec::new();
     loop {
         if prompt {
             write!(output, "> ")?;
             output.flush()?;
         }
         // Read between turns, never during one: blocking here holds up nothing else.
-        let Some(line) = lines.next().transpose()? else {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
             break;
+        }
+        // Bytes that are not UTF-8 (a terminal in another encoding, a stray byte) end
+        // nothing: the line is said to be unreadable, and the session goes on.
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            writeln!(
+                output,
+                "{}\n{}\n",
+                messages.unreadable_line.ja.trim(),
+                messages.unreadable_line.en.trim()
+            )?;
+            continue;
         };
         let line = line.trim();
         let content = match line {

@@ -5,6 +5,7 @@ use crate::conversation::payload::Payload;
 use crate::conversation::store::AnswerId;
 use crate::conversation::{Button, Ctx, Reply};
 use crate::knowledge::{CategoryId, EntryId};
+use crate::masking::mask;
 use crate::matcher::Decision;
 use crate::text::fold;
 
@@ -38,7 +39,8 @@ impl Ctx<'_> {
                 if let Some(turn) = &mut self.turn
                     && !may_be_secret(question)
                 {
-                    turn.unanswered(question.trim(), &fold(question), self.lang);
+                    let masked = mask(question);
+                    turn.unanswered(masked.trim(), &fold(&masked), self.lang);
                 }
                 let mut text = self.text(|m| &m.no_answer, &[]);
                 // Perhaps the answer to a step of a flow that could not be read.

@@ -3,13 +3,16 @@
 //! the domain type), and ends with the procedure's account action.
 //!
 //! A passcode is taken only in a private chat; the message that carried it is deleted where
-//! the channel can, and it is checked at once, so it never reaches the stored state.
+//! the channel can, and it is checked at once, so it never reaches the stored state. The
+//! passcode is the one token of the passcode's shape in the answer ("the code is
+//! 「RD22E43MAZ」." is a try of `RD22E43MAZ`); an answer without one costs no try.
 
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
 use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
+use crate::masking::passcodes_in;
 use crate::matcher::Decision;
 use crate::service::ServiceError;
 
@@ -93,7 +96,12 @@ impl Ctx<'_> {
                 ibm_id = Some(i);
                 self.after(procedure, step)
             }),
-            (true, Slot::Passcode) => Passcode::parse(text).ok().map(|p| Next::Act(Some(p))),
+            // Only a token of the passcode's shape is checked (and costs a try), whatever is
+            // around it; anything else is said not to be a passcode, at no cost.
+            (true, Slot::Passcode) => match passcodes_in(text).as_slice() {
+                [code] => Some(Next::Act(Some(code.clone()))),
+                _ => None,
+            },
             (true, Slot::Confirm) => match yes_or_no(text) {
                 Some(true) => Some(Next::Act(None)),
                 Some(false) => {

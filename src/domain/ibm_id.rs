@@ -1,6 +1,7 @@
 //! IBM IDs: the e-mail addresses customers sign in to the portal with.
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// An IBM ID, trimmed and case-folded, so that two spellings of one address compare equal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,10 +17,13 @@ const MAX_LEN: usize = 254;
 
 impl IbmId {
     /// Parses an e-mail address: full-width characters are folded (Japanese keyboards type
-    /// ＠), blanks around it dropped, and case folded for comparison.
+    /// ＠), blanks around it dropped, and case folded for comparison. An address holding an
+    /// invisible character (a control or format character: zero-width space, bidi override)
+    /// is refused, since it would look like another address, or like none.
     pub fn parse(input: &str) -> Result<IbmId, IbmIdError> {
         let folded: String = input.trim().nfkc().flat_map(char::to_lowercase).collect();
-        if folded.len() > MAX_LEN || folded.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let invisible = |c: char| c.is_control() || c.general_category() == GeneralCategory::Format;
+        if folded.len() > MAX_LEN || folded.chars().any(|c| c.is_whitespace() || invisible(c)) {
             return Err(IbmIdError);
         }
         let Some((local, domain)) = folded.split_once('@') else {
@@ -51,6 +55,21 @@ mod tests {
         let b = IbmId::parse("taro.yamada＠example.co.jp").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.as_str(), "taro.yamada@example.co.jp");
+    }
+
+    #[test]
+    fn invisible_characters_are_refused() {
+        for bad in [
+            "taro\u{200B}@example.com",
+            "evil\u{202E}gro.mbi@example.com",
+            "taro@exa\u{2066}mple.com",
+            "taro\u{AD}@example.com",
+            "taro\u{7}@example.com",
+        ] {
+            assert_eq!(IbmId::parse(bad), Err(IbmIdError), "{bad:?}");
+        }
+        let folded = IbmId::parse("ｔａｒｏ＠ＥＸＡＭＰＬＥ．ｃｏｍ").unwrap();
+        assert_eq!(folded.as_str(), "taro@example.com");
     }
 
     #[test]

@@ -49,6 +49,16 @@ impl Passcode {
         Ok(Passcode(SecretString::from(code)))
     }
 
+    /// Whether `candidate` is shaped like an issued passcode: [`LENGTH`] characters of the
+    /// passcode alphabet, in either case. Only such a token can be one, so only such a token
+    /// is checked, and masked wherever a person's text is kept.
+    pub fn fits_shape(candidate: &str) -> bool {
+        candidate.len() == LENGTH
+            && candidate
+                .bytes()
+                .all(|b| ALPHABET.contains(&b.to_ascii_uppercase()))
+    }
+
     /// The code itself, for the hash and for showing it once to whoever it was issued to.
     pub fn expose_secret(&self) -> &str {
         self.0.expose_secret()
@@ -86,6 +96,21 @@ mod tests {
         let code = Passcode::parse(" abcde-fghjk ").unwrap();
         assert_eq!(code.expose_secret(), "ABCDEFGHJK");
         assert_eq!(Passcode::parse("ＡＢＣ").unwrap().expose_secret(), "ABC");
+    }
+
+    #[test]
+    fn only_the_issued_shape_fits() {
+        assert!(Passcode::fits_shape(Passcode::generate().expose_secret()));
+        assert!(Passcode::fits_shape("rd22e43maz"));
+        for other in [
+            "RD22E43MA",
+            "RD22E43MAZZ",
+            "RD22E43MA0",
+            "understood",
+            "RD22E-43MA",
+        ] {
+            assert!(!Passcode::fits_shape(other), "{other}");
+        }
     }
 
     #[test]

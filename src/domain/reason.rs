@@ -1,4 +1,7 @@
-//! The reason given when a nomination is denied: shown to the requester, so never empty.
+//! The reason given when a nomination is denied: shown to the requester, so never empty,
+//! and kept, so never holding a passcode (one pasted by mistake is masked).
+
+use crate::masking;
 
 /// A non-empty, single-paragraph reason of bounded length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +21,7 @@ impl DenyReason {
         if chars == 0 || chars > MAX_CHARS || text.chars().any(|c| c.is_control()) {
             return Err(DenyReasonError);
         }
-        Ok(DenyReason(text.to_owned()))
+        Ok(DenyReason(masking::mask_passcodes(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -27,3 +30,14 @@ impl DenyReason {
 }
 
 text_value!(DenyReason, DenyReasonError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pasted_passcode_is_masked() {
+        let reason = DenyReason::parse("ask your contact, not RD22E43MAZ.").unwrap();
+        assert_eq!(reason.as_str(), "ask your contact, not [passcode].");
+    }
+}

@@ -22,11 +22,16 @@ impl SiteNumber {
         if !folded.bytes().all(|b| b.is_ascii_digit()) {
             return Err(SiteNumberError);
         }
-        match folded.len() {
-            7 => Ok(SiteNumber(folded)),
-            8 if folded.starts_with('0') => Ok(SiteNumber(folded[1..].to_owned())),
-            _ => Err(SiteNumberError),
+        let digits = match folded.len() {
+            7 => folded.as_str(),
+            8 if folded.starts_with('0') => &folded[1..],
+            _ => return Err(SiteNumberError),
+        };
+        // No site is numbered 0000000: that is a placeholder, or a probe.
+        if digits.bytes().all(|b| b == b'0') {
+            return Err(SiteNumberError);
         }
+        Ok(SiteNumber(digits.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -68,6 +73,9 @@ mod tests {
             "012345678",
             "+123456",
             "1 234567",
+            "0000000",
+            "00000000",
+            "０００００００",
         ] {
             let error = SiteNumber::parse(bad).unwrap_err();
             assert!(error.to_string().contains("7 digits"), "{bad:?}");

@@ -1,5 +1,6 @@
 //! The bot's own sentences, kept with the knowledge so that they are edited the same way.
-//! A sentence may hold `{name}` placeholders, filled when it is said ([`fill`]).
+//! A sentence may hold `{name}` placeholders, filled when it is said ([`fill`]); the table
+//! below declares, per sentence, the names the code fills, and no other name may be used.
 
 use serde::Deserialize;
 
@@ -7,7 +8,7 @@ use crate::commands::{Argument, Described, SlashCommand};
 use crate::lang::{Lang, Localized};
 
 macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident,)*) => {
+    ($($(#[$doc:meta])* $name:ident $([$($value:ident),*])?,)*) => {
         /// Every fixed sentence the bot says; each is required in both languages.
         #[derive(Debug, Clone, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -20,9 +21,14 @@ macro_rules! messages {
         }
 
         impl Messages {
-            /// Every sentence with its key, in the order of the struct.
-            pub fn all(&self) -> Vec<(&'static str, &Localized)> {
-                vec![$((stringify!($name), &self.$name),)*]
+            /// Every sentence with its key and the placeholders the code fills in it, in the
+            /// order of the struct.
+            pub fn all(&self) -> Vec<(&'static str, &Localized, &'static [&'static str])> {
+                vec![$((
+                    stringify!($name),
+                    &self.$name,
+                    &[$($(stringify!($value)),*)?] as &'static [&'static str],
+                ),)*]
             }
         }
     };
@@ -38,6 +44,10 @@ messages! {
     related_heading,
     /// When the message holds nothing to match.
     empty_question,
+    /// When the message is longer than the bot reads.
+    too_long,
+    /// When a console line is not UTF-8.
+    unreadable_line,
     /// Introduces the customers' commands in `/help`.
     help,
     /// Introduces the help-desk agents' commands in `/help`.
@@ -45,7 +55,7 @@ messages! {
     lang_choose,
     lang_set,
     topics,
-    topic_questions,
+    topic_questions [topic],
     feedback_question,
     feedback_yes,
     feedback_no,
@@ -58,48 +68,48 @@ messages! {
     cancel_hint,
     cancelled,
     nothing_to_cancel,
-    timed_out,
+    timed_out [minutes],
     unknown_command,
     private_only,
-    confirm_summary,
+    confirm_summary [site, ibm_id],
     yes_button,
     no_button,
-    passcode_accepted,
-    passcode_wrong,
-    passcode_locked,
-    no_passcode,
-    no_such_site,
-    nomination_sent,
-    already_member,
-    already_pending,
+    passcode_accepted [site, ibm_id],
+    passcode_wrong [tries, minutes],
+    passcode_locked [site, until],
+    no_passcode [site],
+    no_such_site [site],
+    nomination_sent [id],
+    already_member [site, ibm_id, role],
+    already_pending [site, ibm_id],
     unavailable,
     not_authorised,
-    approved_notice,
-    denied_notice,
-    site_locked_notice,
+    approved_notice [id, site, role],
+    denied_notice [id, site, reason],
+    site_locked_notice [site, failures, until, minutes],
     pending_none,
-    pending_item,
+    pending_item [id, site, ibm_id, at],
     approve_button,
     approve_secondary_button,
     deny_button,
-    deny_reason_prompt,
-    approved,
-    denied,
-    no_such_nomination,
-    already_decided,
-    secondary_limit,
-    site_heading,
-    site_member,
+    deny_reason_prompt [id],
+    approved [id, ibm_id, role],
+    denied [id],
+    no_such_nomination [id],
+    already_decided [id],
+    secondary_limit [site],
+    site_heading [site, program],
+    site_member [ibm_id, role],
     site_no_members,
     site_passcode_outstanding,
-    site_lock_open,
-    site_lock_locked,
-    site_locked_out,
-    site_pending,
-    unlocked,
-    reissued,
+    site_lock_open [failures, minutes],
+    site_lock_locked [until],
+    site_locked_out [person, until],
+    site_pending [count],
+    unlocked [site],
+    reissued [site, passcode],
     reissue_private_only,
-    usage,
+    usage [usage],
     role_primary,
     role_secondary,
     role_user,

@@ -14,6 +14,8 @@ pub struct Spelling {
     /// Each known word and each of its one-deletion forms -> the known words it comes from.
     deletions: HashMap<String, Vec<u32>>,
     words: Vec<String>,
+    /// The length of the longest known word, in characters.
+    longest: usize,
 }
 
 impl Spelling {
@@ -40,10 +42,12 @@ impl Spelling {
                 }
             }
         }
+        let longest = words.iter().map(|w| w.chars().count()).max().unwrap_or(0);
         Spelling {
             counts,
             deletions,
             words,
+            longest,
         }
     }
 
@@ -53,9 +57,12 @@ impl Spelling {
 
     /// The known word one edit (insertion, deletion, substitution or swap of neighbours)
     /// away from `word`, the most used one when several are; `None` when `word` is known,
-    /// short, or near no known word.
+    /// short, or near no known word. A word longer by more than one than any known word is
+    /// near none, and is not looked at: its one-deletion forms would cost time quadratic in
+    /// its length.
     pub fn correct(&self, word: &str) -> Option<&str> {
-        if word.chars().count() < MIN_LEN || self.is_known(word) {
+        let len = word.chars().count();
+        if len < MIN_LEN || len > self.longest + 1 || self.is_known(word) {
             return None;
         }
         let mut best: Option<&str> = None;
@@ -110,6 +117,10 @@ fn within_one_edit(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
     use super::*;
 
     fn spelling() -> Spelling {
@@ -127,6 +138,16 @@ mod tests {
         assert_eq!(s.correct("lgout"), Some("logout"));
         assert_eq!(s.correct("borwser"), Some("browser"));
         assert_eq!(s.correct("passcoed"), Some("passcode"));
+    }
+
+    #[test]
+    fn a_word_longer_than_any_known_is_not_looked_at() {
+        let word = "a".repeat(1 << 20);
+        let (sender, receiver) = mpsc::channel();
+        thread::spawn(move || sender.send(spelling().correct(&word).map(str::to_owned)));
+        // Only a guard against a hang: looked at, this word would take hours.
+        let corrected = receiver.recv_timeout(Duration::from_secs(5));
+        assert_eq!(corrected, Ok(None));
     }
 
     #[test]

@@ -204,6 +204,30 @@ fn a_sentence_whose_languages_name_different_values_is_pinned() {
 }
 
 #[test]
+fn a_placeholder_the_bot_never_fills_is_pinned() {
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("topic_questions:"))
+        .expect("the sentence is there")
+        + 2;
+    let ja = text.lines().nth(line - 1).unwrap();
+    let column = ja[..ja.find("{topic}").unwrap()].chars().count() + 1;
+    edit(&path, "{topic}", "{topicx}");
+    edit(&path, "{topic}", "{topicx}");
+    let run = check(dir.path());
+    assert_reported(
+        &run,
+        "messages.yaml",
+        line,
+        column,
+        "`topic_questions` has the placeholder {topicx}, which the bot never fills",
+    );
+}
+
+#[test]
 fn an_example_another_entry_claims_is_a_conflict() {
     let dir = faq_copy();
     let yaml = VALID_ENTRY.replace(
@@ -280,7 +304,7 @@ fn a_broken_knowledge_base_is_never_half_loaded() {
 fn no_sentence_writes_a_policy_number_itself() {
     let kb = pao_bot::knowledge::KnowledgeBase::load(&faq_dir()).expect("the shipped faq loads");
     let duration = regex::Regex::new(r"[0-9０-９]+\s*(minutes?|分|hours?|時間)").expect("a regex");
-    for (key, text) in kb.messages().all() {
+    for (key, text, _) in kb.messages().all() {
         for lang in [Lang::Ja, Lang::En] {
             let sentence = text.get(lang);
             assert!(

@@ -4,8 +4,8 @@
 //! test runs on a fresh SQLite database and stops the channel at the end, which must then
 //! close its gateway connection cleanly.
 
-mod events;
-mod fake;
+pub mod events;
+pub mod fake;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -425,7 +425,7 @@ mod tests {
         let values = [
             ("site_number", "12345"),
             ("ibm_id", "taro@example.co.jp"),
-            ("passcode", "WRONGCODE1"),
+            ("passcode", "WRANGC2DE3"),
         ];
         let id = bot.interact(|id| events::submit(id, &HANAKO, Place::Guild, &form, &values));
         let answer = bot.fake.answer_to(id).await;

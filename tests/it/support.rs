@@ -59,11 +59,26 @@ impl Run {
 /// `pao-bot ARGS` with `stdin` piped in, run from a temporary folder so nothing depends on
 /// where the tests are started from.
 pub fn pao_bot_with_input(args: &[&str], stdin: &str) -> Run {
+    pao_bot_with_env(args, stdin, &[])
+}
+
+/// [`pao_bot_with_input`] with bytes that need not be UTF-8.
+pub fn pao_bot_with_input_bytes(args: &[&str], stdin: &[u8]) -> Run {
+    pao_bot_with_env_bytes(args, stdin, &[])
+}
+
+/// [`pao_bot_with_input`] with the environment variables `env` set.
+pub fn pao_bot_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    pao_bot_with_env_bytes(args, stdin.as_bytes(), env)
+}
+
+fn pao_bot_with_env_bytes(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let cwd = TempDir::new().expect("a temporary folder");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
         .args(args)
         .current_dir(cwd.path())
         .env_remove("PAO_FAQ_DIR")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -73,7 +88,7 @@ pub fn pao_bot_with_input(args: &[&str], stdin: &str) -> Run {
         .stdin
         .take()
         .expect("piped stdin")
-        .write_all(stdin.as_bytes())
+        .write_all(stdin)
         .expect("stdin written");
     Run::from(child.wait_with_output().expect("the binary ends"))
 }

@@ -7,7 +7,7 @@
 //! 1 a second per chat would only slow it down); the tests that run [`telegram::run`], the
 //! program's entry point, have it on.
 
-mod fake;
+pub mod fake;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

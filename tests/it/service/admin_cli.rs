@@ -1,6 +1,7 @@
 //! `pao-bot admin`: the binary's output and exit codes (0 done or accepted, 1 refused or
 //! wrong, 2 bad input, 4 locked).
 
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::databases::{TestDb, on_both_databases};
@@ -17,6 +18,7 @@ const WRONG_CHECK: &[&str] = &[
 on_both_databases!(
     eight_admins_checking_the_right_passcode_at_once_accept_one,
     passcode_check_exit_codes,
+    the_passcode_is_read_from_standard_input,
     nominations_agents_and_the_audit_from_the_command_line,
 );
 
@@ -27,14 +29,29 @@ struct Admin {
 }
 
 fn admin(db: &TestDb, args: &[&str]) -> Admin {
-    let output = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+    admin_with_input(db, args, "")
+}
+
+/// `pao-bot admin ARGS` with `stdin` piped in.
+fn admin_with_input(db: &TestDb, args: &[&str], stdin: &str) -> Admin {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
         .arg("--database-url")
         .arg(&db.url)
         .arg("admin")
         .args(args)
         .env_remove("DATABASE_URL")
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    let output = child.wait_with_output().expect("the binary ends");
     Admin {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -61,6 +78,33 @@ fn passcode_of(stdout: &str) -> String {
         .find_map(|line| line.strip_prefix("passcode: "))
         .unwrap_or_else(|| panic!("no passcode line in {stdout:?}"))
         .to_owned()
+}
+
+async fn the_passcode_is_read_from_standard_input(db: TestDb) {
+    let code = passcode_of(&expect(&db, &["site", "add", "1234567"], 0));
+    let check = ["passcode", "check", "1234567", "taro@example.jp"];
+    let wrong = admin_with_input(&db, &check, "WRANG22222\n");
+    assert_eq!(wrong.code, Some(1), "{}{}", wrong.stdout, wrong.stderr);
+    let empty = admin_with_input(&db, &[&check[..], &["--passcode-stdin"]].concat(), "");
+    assert_eq!(empty.code, Some(2), "{}{}", empty.stdout, empty.stderr);
+    assert!(empty.stderr.contains("no passcode"), "{}", empty.stderr);
+    let both = admin_with_input(
+        &db,
+        &[&check[..], &[&code, "--passcode-stdin"]].concat(),
+        "",
+    );
+    assert_eq!(
+        both.code,
+        Some(2),
+        "CODE and --passcode-stdin together are refused"
+    );
+    let run = admin_with_input(
+        &db,
+        &[&check[..], &["--passcode-stdin"]].concat(),
+        &format!("{code}\n"),
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("accepted"), "{}", run.stdout);
 }
 
 async fn passcode_check_exit_codes(db: TestDb) {
