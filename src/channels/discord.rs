@@ -39,6 +39,7 @@ mod outbox;
 mod render;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -94,14 +95,15 @@ pub async fn run(
     let stop = shutdown.child_token();
     let kick = Arc::new(Notify::new());
     let in_flight = Arc::new(RwLock::new(()));
-    let handler = Handler::new(
-        engine.clone(),
-        me.id,
+    let handler = Handler {
+        engine: engine.clone(),
+        me: me.id,
         guild,
-        kick.clone(),
-        in_flight.clone(),
-        stop.clone(),
-    );
+        kick: kick.clone(),
+        in_flight: in_flight.clone(),
+        stop: stop.clone(),
+        registered: AtomicBool::new(false),
+    };
     let mut client = ClientBuilder::new_with_http(http, intents(settings.message_content))
         .event_handler(handler)
         .raw_event_handler(Unreadable)

@@ -29,18 +29,19 @@ use crate::lang::Lang;
 const LANG_LOOKUP: Duration = Duration::from_millis(800);
 
 pub(super) struct Handler {
-    engine: Arc<Engine>,
+    pub engine: Arc<Engine>,
     /// The bot's own user, whose mentions it answers in guild channels.
-    me: UserId,
+    pub me: UserId,
     /// Where slash commands are registered; globally when `None`.
-    guild: Option<GuildId>,
+    pub guild: Option<GuildId>,
     /// Tells the outbox a turn was handled, which may have queued a decision to deliver.
     /// (Not every event: in a guild, every message comes by, mentioning the bot or not.)
-    kick: Arc<Notify>,
+    pub kick: Arc<Notify>,
     /// Held (shared) while an event is handled, so that stopping waits for those in flight.
-    in_flight: Arc<RwLock<()>>,
-    stop: CancellationToken,
-    registered: AtomicBool,
+    pub in_flight: Arc<RwLock<()>>,
+    pub stop: CancellationToken,
+    /// Whether the slash commands were registered in this run; `false` to start with.
+    pub registered: AtomicBool,
 }
 
 /// Who sent an event, where.
@@ -52,25 +53,6 @@ struct Origin<'a> {
 }
 
 impl Handler {
-    pub fn new(
-        engine: Arc<Engine>,
-        me: UserId,
-        guild: Option<GuildId>,
-        kick: Arc<Notify>,
-        in_flight: Arc<RwLock<()>>,
-        stop: CancellationToken,
-    ) -> Handler {
-        Handler {
-            engine,
-            me,
-            guild,
-            kick,
-            in_flight,
-            stop,
-            registered: AtomicBool::new(false),
-        }
-    }
-
     /// Leave to handle an event: none once the channel is stopping.
     async fn enter(&self) -> Option<OwnedRwLockReadGuard<()>> {
         if self.stop.is_cancelled() {
