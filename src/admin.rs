@@ -277,7 +277,7 @@ where
         ServiceError::Unavailable(_) | ServiceError::Corrupt(_) | ServiceError::Hashing => {
             return Err(AdminError::Service(error));
         }
-        ServiceError::Locked { .. } => LOCKED,
+        ServiceError::Locked { .. } | ServiceError::TooManyUnknownSites { .. } => LOCKED,
         _ => REFUSED,
     };
     writeln!(out, "refused: {error}")?;

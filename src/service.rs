@@ -267,6 +267,8 @@ pub enum ServiceError {
     NoPasscode { site: SiteNumber },
     #[error("there is no site {site}")]
     NoSuchSite { site: SiteNumber },
+    #[error("too many site numbers that do not exist were tried: refused until {until}")]
+    TooManyUnknownSites { until: Timestamp },
     #[error("site {site} already exists")]
     SiteExists { site: SiteNumber },
     #[error("there is no nomination {id}")]
@@ -305,6 +307,7 @@ impl ServiceError {
             ServiceError::WrongPasscode { .. } => "wrong_passcode",
             ServiceError::NoPasscode { .. } => "no_passcode",
             ServiceError::NoSuchSite { .. } => "no_such_site",
+            ServiceError::TooManyUnknownSites { .. } => "too_many_unknown_sites",
             ServiceError::SiteExists { .. } => "site_exists",
             ServiceError::NoSuchNomination { .. } => "no_such_nomination",
             ServiceError::AlreadyMember { .. } => "already_member",

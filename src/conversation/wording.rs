@@ -73,6 +73,9 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
         ServiceError::NoSuchSite { site } => {
             say(&messages.no_such_site, &[("site", site.as_str())])
         }
+        ServiceError::TooManyUnknownSites { until } => {
+            say(&messages.unknown_sites_locked, &[("until", &time(*until))])
+        }
         ServiceError::NoSuchNomination { id } => {
             say(&messages.no_such_nomination, &[("id", &id.to_string())])
         }

@@ -79,6 +79,8 @@ messages! {
     passcode_locked [site, until],
     no_passcode [site],
     no_such_site [site],
+    /// When someone tried too many site numbers that do not exist.
+    unknown_sites_locked [until],
     nomination_sent [id],
     already_member [site, ibm_id, role],
     already_pending [site, ibm_id],

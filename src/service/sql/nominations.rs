@@ -8,6 +8,7 @@ use crate::policy::MAX_SECONDARIES;
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
+use crate::service::sql::passcodes::locked_out_of_every_site;
 use crate::service::sql::rows::{NOMINATION_COLUMNS, NominationRow, is_unique_violation, stored};
 use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
@@ -21,7 +22,9 @@ enum Decision<'a> {
 }
 
 impl SqlService {
-    /// Records a request for `ibm_id` to get access to `site`.
+    /// Records a request for `ibm_id` to get access to `site`. A request for a site that does
+    /// not exist counts against the asker as a passcode check of one does, so that site
+    /// numbers cannot be listed by requesting access either.
     pub(super) async fn insert_nomination(
         &self,
         actor: &ChatIdentity,
@@ -29,7 +32,13 @@ impl SqlService {
         ibm_id: &IbmId,
     ) -> Result<NominationId, ServiceError> {
         let now = self.clock.now();
+        let person = actor.to_string();
+        // A refusal that must still be committed (the count of an unknown site) comes back as
+        // the inner error.
         self.transaction(async |conn| {
+            if let Some(until) = locked_out_of_every_site(conn, &person, now).await? {
+                return Ok(Err(ServiceError::TooManyUnknownSites { until }));
+            }
             let found: Option<(String, Option<String>)> = sqlx::query_as(
                 "SELECT s.site_number, m.role FROM sites s \
                  LEFT JOIN members m ON m.site_number = s.site_number AND m.ibm_id = $2 \
@@ -40,7 +49,13 @@ impl SqlService {
             .fetch_optional(&mut *conn)
             .await?;
             match found {
-                None => return Err(ServiceError::NoSuchSite { site: site.clone() }),
+                None => {
+                    let refusal = match self.count_unknown_site(conn, &person, now).await? {
+                        Some(until) => ServiceError::TooManyUnknownSites { until },
+                        None => ServiceError::NoSuchSite { site: site.clone() },
+                    };
+                    return Ok(Err(refusal));
+                }
                 Some((_, Some(role))) => {
                     return Err(ServiceError::AlreadyMember {
                         site: site.clone(),
@@ -56,7 +71,7 @@ impl SqlService {
             )
             .bind(site.as_str())
             .bind(ibm_id.as_str())
-            .bind(actor.to_string())
+            .bind(&person)
             .bind(now.as_millis())
             .fetch_one(&mut *conn)
             .await
@@ -70,9 +85,9 @@ impl SqlService {
             let target = Target::member(site, ibm_id).detail(format!("nomination {id}"));
             self.audit(conn, actor, Action::NominationRequest, &target, "ok")
                 .await?;
-            Ok(NominationId(id))
+            Ok(Ok(NominationId(id)))
         })
-        .await
+        .await?
     }
 
     /// Pending nominations of one site, or of all.

@@ -187,9 +187,9 @@ impl SqlService {
         }))
     }
 
-    /// Counts a check of a site that does not exist against `person`; returns the end of the
-    /// lockout from every site it set, if it reached the limit.
-    async fn count_unknown_site(
+    /// Counts a check of (or a request for) a site that does not exist against `person`;
+    /// returns the end of the lockout from every site it set, if it reached the limit.
+    pub(super) async fn count_unknown_site(
         &self,
         conn: &mut AnyConnection,
         person: &str,
@@ -350,6 +350,25 @@ async fn person_locked_until(
     )
     .bind(person)
     .bind(site.as_str())
+    .bind(EVERY_SITE)
+    .bind(now.as_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(until.map(Timestamp::from_millis))
+}
+
+/// When `person`'s lockout from every site, for trying site numbers that do not exist, ends,
+/// if it has not yet.
+pub(super) async fn locked_out_of_every_site(
+    conn: &mut AnyConnection,
+    person: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, ServiceError> {
+    let until: Option<i64> = sqlx::query_scalar(
+        "SELECT max(locked_until) FROM passcode_lockouts \
+         WHERE person = $1 AND site_number = $2 AND locked_until > $3",
+    )
+    .bind(person)
     .bind(EVERY_SITE)
     .bind(now.as_millis())
     .fetch_one(conn)

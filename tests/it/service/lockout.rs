@@ -1,7 +1,8 @@
 //! The lockout counts per person: failures of one chat identity lock that person out of that
 //! site alone, so nobody can keep a site's contact out; everyone's failures together lock the
 //! site past a higher ceiling and tell the help desk; checks of sites that do not exist count
-//! against the person, so that site numbers cannot be listed by trying.
+//! against the person, so that site numbers cannot be listed by trying, and so do requests
+//! for access to them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ on_both_databases!(
     someone_elses_wrong_tries_do_not_keep_the_contact_out,
     failures_from_everyone_lock_the_site_and_tell_the_help_desk,
     checks_of_sites_that_do_not_exist_count_against_the_asker,
+    requests_for_sites_that_do_not_exist_count_against_the_asker,
 );
 
 fn wrong() -> Passcode {
@@ -183,4 +185,56 @@ async fn checks_of_sites_that_do_not_exist_count_against_the_asker(db: TestDb) {
     check(&db, "telegram:1", "1234567", &passcode)
         .await
         .expect("the contact gets in");
+}
+
+/// A request by chat `chat` for access to site `number`.
+async fn request(db: &TestDb, chat: &str, number: &str) -> Result<(), ServiceError> {
+    db.service
+        .request_nomination(
+            &identity(chat),
+            &site(number),
+            &ibm(&format!("{}@example.jp", chat.replace(':', "-"))),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Requesting access is no way round the limit: requests for sites that do not exist count
+/// with checks of them, and once the asker is locked out, an existing site is refused as a
+/// missing one is, until the lockout ends.
+async fn requests_for_sites_that_do_not_exist_count_against_the_asker(db: TestDb) {
+    new_site(&db, "1234567").await;
+    check(&db, "telegram:666", "7654320", &wrong())
+        .await
+        .expect_err("no such site");
+    for n in 2..=LOCKOUT_FAILURES {
+        let refused = request(&db, "telegram:666", &format!("765432{n}")).await;
+        if n < LOCKOUT_FAILURES {
+            assert!(
+                matches!(refused, Err(ServiceError::NoSuchSite { .. })),
+                "{refused:?}"
+            );
+        } else {
+            assert!(
+                matches!(refused, Err(ServiceError::TooManyUnknownSites { .. })),
+                "{refused:?}"
+            );
+        }
+    }
+    let until = Timestamp::from_millis(START).plus(Duration::from_secs(30 * 60));
+    for number in ["7654329", "1234567"] {
+        let refused = request(&db, "telegram:666", number).await;
+        assert!(
+            matches!(refused, Err(ServiceError::TooManyUnknownSites { until: u }) if u == until),
+            "{refused:?}"
+        );
+    }
+    request(&db, "telegram:2", "1234567")
+        .await
+        .expect("someone else is not locked out");
+
+    db.clock.advance(Duration::from_secs(30 * 60 + 1));
+    request(&db, "telegram:666", "1234567")
+        .await
+        .expect("the lockout ends by itself");
 }
