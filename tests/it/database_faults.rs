@@ -3,14 +3,13 @@
 //! output early (a quiet end, never a panic).
 
 use std::fs;
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use tempfile::TempDir;
 
 use crate::databases::{TestDb, on_both_databases};
-use crate::support::{Run, bot, faq_dir};
+use crate::support::{Run, bot, faq_dir, spawn_with_input};
 
 on_both_databases!(
     processes_opening_a_new_database_together_all_succeed,
@@ -19,25 +18,16 @@ on_both_databases!(
 
 /// `pao-bot --database-url URL ARGS`, started with `stdin` to read.
 fn start(url: &str, args: &[&str], stdin: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-        .arg("--database-url")
-        .arg(url)
-        .arg("--faq")
-        .arg(faq_dir())
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    child
+    spawn_with_input(
+        Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+            .arg("--database-url")
+            .arg(url)
+            .arg("--faq")
+            .arg(faq_dir())
+            .args(args)
+            .env_remove("DATABASE_URL"),
+        stdin.as_bytes(),
+    )
 }
 
 fn finish(child: Child) -> Run {

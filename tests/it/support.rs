@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use pao_bot::answer::Answerer;
@@ -74,11 +74,20 @@ pub fn pao_bot_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run
 
 fn pao_bot_with_env_bytes(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let cwd = TempDir::new().expect("a temporary folder");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-        .args(args)
-        .current_dir(cwd.path())
-        .env_remove("PAO_FAQ_DIR")
-        .envs(env.iter().copied())
+    let child = spawn_with_input(
+        Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+            .args(args)
+            .current_dir(cwd.path())
+            .env_remove("PAO_FAQ_DIR")
+            .envs(env.iter().copied()),
+        stdin,
+    );
+    Run::from(child.wait_with_output().expect("the binary ends"))
+}
+
+/// Starts `command` with its three streams piped, writes `stdin` to it and closes it.
+pub fn spawn_with_input(command: &mut Command, stdin: &[u8]) -> Child {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -90,7 +99,7 @@ fn pao_bot_with_env_bytes(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
         .expect("piped stdin")
         .write_all(stdin)
         .expect("stdin written");
-    Run::from(child.wait_with_output().expect("the binary ends"))
+    child
 }
 
 /// `pao-bot ARGS` with nothing on standard input.

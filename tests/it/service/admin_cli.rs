@@ -1,10 +1,10 @@
 //! `pao-bot admin`: the binary's output and exit codes (0 done or accepted, 1 refused or
 //! wrong, 2 bad input, 4 locked).
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::databases::{TestDb, on_both_databases};
+use crate::support::spawn_with_input;
 
 /// A passcode check of site 1234567 with a wrong passcode.
 const WRONG_CHECK: &[&str] = &[
@@ -34,23 +34,15 @@ fn admin(db: &TestDb, args: &[&str]) -> Admin {
 
 /// `pao-bot admin ARGS` with `stdin` piped in.
 fn admin_with_input(db: &TestDb, args: &[&str], stdin: &str) -> Admin {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-        .arg("--database-url")
-        .arg(&db.url)
-        .arg("admin")
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
+    let child = spawn_with_input(
+        Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+            .arg("--database-url")
+            .arg(&db.url)
+            .arg("admin")
+            .args(args)
+            .env_remove("DATABASE_URL"),
+        stdin.as_bytes(),
+    );
     let output = child.wait_with_output().expect("the binary ends");
     Admin {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
