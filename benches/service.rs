@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
-use pao_bot::service::{AccountService, HASH_COST, SqlService, SystemClock};
+use pao_bot::service::{AccountService, FirstAccess, HASH_COST, SqlService, SystemClock};
 use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 use tokio::task::JoinSet;
@@ -158,7 +158,14 @@ async fn passcode_checks(service: &Arc<SqlService>, callers: usize, checks: usiz
                     break;
                 };
                 service
-                    .check_passcode(&who, &number, &ibm, &passcode)
+                    .check_passcode(
+                        &who,
+                        FirstAccess {
+                            site: &number,
+                            ibm_id: &ibm,
+                            passcode: &passcode,
+                        },
+                    )
                     .await
                     .expect("the passcode is accepted");
             }

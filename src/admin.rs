@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::exit::{self, LOCKED, REFUSED};
 use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
-    AccountService, Lockout, NominationId, ServiceError, SqlService, SystemClock,
+    AccountService, FirstAccess, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
 
 #[derive(Debug, Subcommand)]
@@ -311,7 +311,16 @@ where
             },
         } => {
             let code = code.ok_or_else(|| Failure::Io(no_passcode()))?;
-            let accepted = service.check_passcode(actor, &site, &ibm_id, &code).await?;
+            let accepted = service
+                .check_passcode(
+                    actor,
+                    FirstAccess {
+                        site: &site,
+                        ibm_id: &ibm_id,
+                        passcode: &code,
+                    },
+                )
+                .await?;
             writeln!(
                 out,
                 "accepted: {} is now the primary member of site {}",

@@ -184,6 +184,15 @@ pub struct SiteView {
     pub pending: Vec<Nomination>,
 }
 
+/// What a site contact answers to get first access to a site, checked by
+/// [`AccountService::check_passcode`].
+#[derive(Debug, Clone, Copy)]
+pub struct FirstAccess<'a> {
+    pub site: &'a SiteNumber,
+    pub ibm_id: &'a IbmId,
+    pub passcode: &'a Passcode,
+}
+
 /// The result of a right passcode: `ibm_id` is now the site's primary member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasscodeAccepted {
@@ -341,15 +350,13 @@ pub trait AccountService: Send + Sync {
         site: &SiteNumber,
     ) -> Result<SiteView, ServiceError>;
 
-    /// A site contact's first access: when the passcode is right, `ibm_id` becomes the
+    /// A site contact's first access: when the passcode is right, the IBM ID becomes the
     /// primary member (bound to `actor`) and the passcode is used up. Wrong answers count
     /// towards the lockout.
     async fn check_passcode(
         &self,
         actor: &ChatIdentity,
-        site: &SiteNumber,
-        ibm_id: &IbmId,
-        passcode: &Passcode,
+        access: FirstAccess<'_>,
     ) -> Result<PasscodeAccepted, ServiceError>;
 
     /// Self-nomination: anyone may ask for `ibm_id` to get access to `site`; the decision

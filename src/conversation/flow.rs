@@ -14,7 +14,7 @@ use crate::domain::{IbmId, Passcode, SiteNumber};
 use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
 use crate::masking::passcodes_in;
 use crate::matcher::Decision;
-use crate::service::ServiceError;
+use crate::service::{FirstAccess, ServiceError};
 
 /// What a flow does after an answer.
 enum Next {
@@ -171,7 +171,14 @@ impl Ctx<'_> {
         let sender = self.sender();
         let outcome = match (procedure.action, passcode) {
             (Some(ProcedureAction::PasscodeCheck), Some(passcode)) => service
-                .check_passcode(sender, site, ibm_id, &passcode)
+                .check_passcode(
+                    sender,
+                    FirstAccess {
+                        site,
+                        ibm_id,
+                        passcode: &passcode,
+                    },
+                )
                 .await
                 .map(|accepted| {
                     self.text(

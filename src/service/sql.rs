@@ -36,8 +36,8 @@ use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
 use crate::service::{
-    AccountService, Action, AuditEntry, Clock, Member, MessageId, Nomination, NominationId,
-    OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
+    AccountService, Action, AuditEntry, Clock, FirstAccess, Member, MessageId, Nomination,
+    NominationId, OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
 };
 
 /// The account service over a SQLite or PostgreSQL database.
@@ -112,13 +112,11 @@ impl AccountService for SqlService {
     async fn check_passcode(
         &self,
         actor: &ChatIdentity,
-        site: &SiteNumber,
-        ibm_id: &IbmId,
-        passcode: &Passcode,
+        access: FirstAccess<'_>,
     ) -> Result<PasscodeAccepted, ServiceError> {
-        tracing::debug!(%actor, %site, %ibm_id, "passcode check");
-        let run = self.accept_passcode(actor, site, ibm_id, passcode);
-        let target = Target::member(site, ibm_id);
+        tracing::debug!(%actor, site = %access.site, ibm_id = %access.ibm_id, "passcode check");
+        let run = self.accept_passcode(actor, access);
+        let target = Target::member(access.site, access.ibm_id);
         self.audited(actor, Action::PasscodeCheck, target, run)
             .await
     }

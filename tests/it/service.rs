@@ -8,7 +8,7 @@ mod passcodes;
 mod secrecy;
 
 use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
-use pao_bot::service::{AccountService, NominationId};
+use pao_bot::service::{AccountService, FirstAccess, NominationId};
 
 use crate::databases::TestDb;
 
@@ -48,7 +48,14 @@ pub async fn requested(db: &TestDb, chat: &str, number: &str, id: &str) -> Nomin
 pub async fn site_with_primary(db: &TestDb, number: &str, primary: &str, chat: &str) {
     let passcode = new_site(db, number).await;
     db.service
-        .check_passcode(&identity(chat), &site(number), &ibm(primary), &passcode)
+        .check_passcode(
+            &identity(chat),
+            FirstAccess {
+                site: &site(number),
+                ibm_id: &ibm(primary),
+                passcode: &passcode,
+            },
+        )
         .await
         .expect("the right passcode is accepted");
 }

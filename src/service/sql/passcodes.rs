@@ -3,14 +3,16 @@
 
 use sqlx::AnyConnection;
 
-use crate::domain::{ChatIdentity, IbmId, Passcode, Role, SiteNumber, Timestamp};
+use crate::domain::{ChatIdentity, Passcode, Role, SiteNumber, Timestamp};
 use crate::policy::{LOCKOUT_FAILURES, LOCKOUT_WINDOW, SITE_LOCKOUT_FAILURES};
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
 use crate::service::sql::rows::stored;
 use crate::service::sql::sites::{NewMember, insert_member};
-use crate::service::{Action, OutboxEvent, PasscodeAccepted, PersonLockout, ServiceError};
+use crate::service::{
+    Action, FirstAccess, OutboxEvent, PasscodeAccepted, PersonLockout, ServiceError,
+};
 
 /// A passcode check counted, before the passcode is verified.
 struct Attempt {
@@ -36,9 +38,11 @@ impl SqlService {
     pub(super) async fn accept_passcode(
         &self,
         actor: &ChatIdentity,
-        site: &SiteNumber,
-        ibm_id: &IbmId,
-        passcode: &Passcode,
+        FirstAccess {
+            site,
+            ibm_id,
+            passcode,
+        }: FirstAccess<'_>,
     ) -> Result<PasscodeAccepted, ServiceError> {
         let _turn = self.check_turns.take(&self.db, site).await?;
         let now = self.clock.now();

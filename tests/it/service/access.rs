@@ -4,7 +4,9 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use pao_bot::domain::{DenyReason, GrantRole, Program};
-use pao_bot::service::{AccountService, NominationId, ServiceError, SqlService, SystemClock};
+use pao_bot::service::{
+    AccountService, FirstAccess, NominationId, ServiceError, SqlService, SystemClock,
+};
 use sqlx::{AnyConnection, Connection};
 use tempfile::TempDir;
 
@@ -103,9 +105,11 @@ async fn every_action_is_audited_with_its_outcome(db: TestDb) {
     );
     s.check_passcode(
         &identity("telegram:1"),
-        &site("1234567"),
-        &ibm("taro@example.jp"),
-        &passcode,
+        FirstAccess {
+            site: &site("1234567"),
+            ibm_id: &ibm("taro@example.jp"),
+            passcode: &passcode,
+        },
     )
     .await
     .unwrap();

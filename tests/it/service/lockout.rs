@@ -11,7 +11,7 @@ use pao_bot::answer::Answerer;
 use pao_bot::conversation::Engine;
 use pao_bot::domain::{Channel, Passcode, Timestamp};
 use pao_bot::policy::{LOCKOUT_FAILURES, SITE_LOCKOUT_FAILURES};
-use pao_bot::service::{AccountService, Lockout, OutboxEvent, ServiceError};
+use pao_bot::service::{AccountService, FirstAccess, Lockout, OutboxEvent, ServiceError};
 
 use super::{ibm, identity, new_site, operator, site};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -38,9 +38,11 @@ async fn check(
     db.service
         .check_passcode(
             &identity(chat),
-            &site(number),
-            &ibm(&format!("{}@example.jp", chat.replace(':', "-"))),
-            passcode,
+            FirstAccess {
+                site: &site(number),
+                ibm_id: &ibm(&format!("{}@example.jp", chat.replace(':', "-"))),
+                passcode,
+            },
         )
         .await
         .map(drop)

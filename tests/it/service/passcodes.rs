@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, Lockout, PersonLockout, ServiceError};
+use pao_bot::service::{AccountService, FirstAccess, Lockout, PersonLockout, ServiceError};
 
 use super::{ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -36,9 +36,11 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
         .service
         .check_passcode(
             &identity("telegram:1"),
-            &site("1234567"),
-            &ibm(" Taro@Example.JP "),
-            &passcode,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm(" Taro@Example.JP "),
+                passcode: &passcode,
+            },
         )
         .await
         .unwrap();
@@ -58,9 +60,11 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
         .service
         .check_passcode(
             &identity("telegram:2"),
-            &site("1234567"),
-            &ibm("jiro@example.jp"),
-            &passcode,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("jiro@example.jp"),
+                passcode: &passcode,
+            },
         )
         .await;
     assert!(
@@ -79,7 +83,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     for expected in [4, 3, 2, 1] {
         match db
             .service
-            .check_passcode(&who, &number, &id, &wrong())
+            .check_passcode(
+                &who,
+                FirstAccess {
+                    site: &number,
+                    ibm_id: &id,
+                    passcode: &wrong(),
+                },
+            )
             .await
         {
             Err(ServiceError::WrongPasscode { tries_left, .. }) => assert_eq!(tries_left, expected),
@@ -90,7 +101,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     let until = Timestamp::from_millis(START).plus(Duration::from_secs(4 * 60 + 30 * 60));
     let fifth = db
         .service
-        .check_passcode(&who, &number, &id, &wrong())
+        .check_passcode(
+            &who,
+            FirstAccess {
+                site: &number,
+                ibm_id: &id,
+                passcode: &wrong(),
+            },
+        )
         .await;
     assert!(
         matches!(fifth, Err(ServiceError::Locked { until: u, .. }) if u == until),
@@ -101,7 +119,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     db.clock.advance(Duration::from_secs(29 * 60));
     let sixth = db
         .service
-        .check_passcode(&who, &number, &id, &passcode)
+        .check_passcode(
+            &who,
+            FirstAccess {
+                site: &number,
+                ibm_id: &id,
+                passcode: &passcode,
+            },
+        )
         .await;
     assert!(
         matches!(sixth, Err(ServiceError::Locked { until: u, .. }) if u == until),
@@ -119,7 +144,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
     // It ends by itself after 30 minutes.
     db.clock.advance(Duration::from_secs(60));
     db.service
-        .check_passcode(&who, &number, &id, &passcode)
+        .check_passcode(
+            &who,
+            FirstAccess {
+                site: &number,
+                ibm_id: &id,
+                passcode: &passcode,
+            },
+        )
         .await
         .unwrap();
     let view = db.service.show_site(&operator(), &number).await.unwrap();
@@ -136,7 +168,14 @@ async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
     for _ in 0..4 {
         let refused = db
             .service
-            .check_passcode(&who, &number, &id, &wrong())
+            .check_passcode(
+                &who,
+                FirstAccess {
+                    site: &number,
+                    ibm_id: &id,
+                    passcode: &wrong(),
+                },
+            )
             .await;
         assert!(matches!(refused, Err(ServiceError::WrongPasscode { .. })));
     }
@@ -145,7 +184,14 @@ async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
     assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
     let refused = db
         .service
-        .check_passcode(&who, &number, &id, &wrong())
+        .check_passcode(
+            &who,
+            FirstAccess {
+                site: &number,
+                ibm_id: &id,
+                passcode: &wrong(),
+            },
+        )
         .await;
     assert!(
         matches!(
@@ -162,9 +208,11 @@ async fn lock(db: &TestDb, number: &str) {
             .service
             .check_passcode(
                 &identity("telegram:1"),
-                &site(number),
-                &ibm("taro@example.jp"),
-                &wrong(),
+                FirstAccess {
+                    site: &site(number),
+                    ibm_id: &ibm("taro@example.jp"),
+                    passcode: &wrong(),
+                },
             )
             .await;
         assert!(refused.is_err());
@@ -194,9 +242,11 @@ async fn an_agent_lifts_a_lockout_and_a_stranger_cannot(db: TestDb) {
     db.service
         .check_passcode(
             &identity("telegram:1"),
-            &site("1234567"),
-            &ibm("taro@example.jp"),
-            &passcode,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("taro@example.jp"),
+                passcode: &passcode,
+            },
         )
         .await
         .unwrap();
@@ -217,9 +267,11 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
         .service
         .check_passcode(
             &identity("telegram:1"),
-            &site("1234567"),
-            &ibm("taro@example.jp"),
-            &first,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("taro@example.jp"),
+                passcode: &first,
+            },
         )
         .await;
     assert!(
@@ -229,9 +281,11 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
     db.service
         .check_passcode(
             &identity("telegram:1"),
-            &site("1234567"),
-            &ibm("taro@example.jp"),
-            &second,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("taro@example.jp"),
+                passcode: &second,
+            },
         )
         .await
         .unwrap();
@@ -245,9 +299,11 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
     db.service
         .check_passcode(
             &identity("telegram:2"),
-            &site("1234567"),
-            &ibm("hanako@example.jp"),
-            &third,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("hanako@example.jp"),
+                passcode: &third,
+            },
         )
         .await
         .unwrap();
@@ -301,9 +357,11 @@ async fn eight_checks_at_once_with_the_right_passcode_accept_one(db: TestDb) {
             service
                 .check_passcode(
                     &identity("telegram:1"),
-                    &site("1234567"),
-                    &ibm("taro@example.jp"),
-                    &passcode,
+                    FirstAccess {
+                        site: &site("1234567"),
+                        ibm_id: &ibm("taro@example.jp"),
+                        passcode: &passcode,
+                    },
                 )
                 .await
         })

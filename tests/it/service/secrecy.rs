@@ -4,7 +4,7 @@ use std::io;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use pao_bot::domain::Passcode;
-use pao_bot::service::{AccountService, ServiceError};
+use pao_bot::service::{AccountService, FirstAccess, ServiceError};
 use tracing_subscriber::EnvFilter;
 
 use super::{ibm, identity, new_site, operator, site};
@@ -50,17 +50,21 @@ async fn passcodes_appear_nowhere_in_the_database_or_the_logs(db: TestDb) {
     let refused = s
         .check_passcode(
             &identity("telegram:1"),
-            &site("1234567"),
-            &ibm("taro@example.jp"),
-            &guess,
+            FirstAccess {
+                site: &site("1234567"),
+                ibm_id: &ibm("taro@example.jp"),
+                passcode: &guess,
+            },
         )
         .await
         .unwrap_err();
     s.check_passcode(
         &identity("telegram:1"),
-        &site("1234567"),
-        &ibm("taro@example.jp"),
-        &first,
+        FirstAccess {
+            site: &site("1234567"),
+            ibm_id: &ibm("taro@example.jp"),
+            passcode: &first,
+        },
     )
     .await
     .unwrap();
