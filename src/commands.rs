@@ -17,7 +17,8 @@ use crate::lang::{Lang, Localized};
 pub const DESCRIPTION_MAX_CHARS: usize = 100;
 
 /// A slash command, in the order the menus list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum SlashCommand {
     Faq,
     Nominate,
@@ -122,6 +123,12 @@ impl SlashCommand {
         self.row().4
     }
 
+    /// Whether the command starts the procedure of `faq/procedures.yaml` that names it
+    /// (`command:`), rather than doing something of its own.
+    pub fn starts_procedure(self) -> bool {
+        matches!(self, SlashCommand::Nominate | SlashCommand::Passcode)
+    }
+
     /// The command named `name` (lowercase, without `/`).
     pub fn named(name: &str) -> Option<SlashCommand> {
         SlashCommand::ALL.into_iter().find(|c| c.name() == name)
@@ -160,6 +167,15 @@ impl SlashCommand {
             SlashCommand::Unlock => ("unlock", "ロック解除", Agents, Everywhere, &[A::Site]),
             SlashCommand::Reissue => ("reissue", "パスコード再発行", Agents, Everywhere, &[A::Site]),
         }
+    }
+}
+
+impl TryFrom<String> for SlashCommand {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        let name = name.trim_start_matches('/');
+        SlashCommand::named(name).ok_or_else(|| format!("there is no command `/{name}`"))
     }
 }
 

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+use crate::commands::SlashCommand;
 use crate::lang::{Lang, Localized};
 use crate::text::fold;
 pub use diagnostic::{Diagnostic, Diagnostics, Source};
@@ -72,6 +73,11 @@ impl KnowledgeBase {
 
     pub fn procedure(&self, id: &ProcedureId) -> Option<&Procedure> {
         self.procedures.iter().find(|p| &p.id == id)
+    }
+
+    /// The procedure that `command` starts (`command:` in `faq/procedures.yaml`).
+    pub fn procedure_started_by(&self, command: SlashCommand) -> Option<&Procedure> {
+        self.procedures.iter().find(|p| p.command == Some(command))
     }
 
     pub fn procedures(&self) -> &[Procedure] {
@@ -148,6 +154,7 @@ impl<'a> Loader<'a> {
             for procedure in procedures {
                 self.procedure(source, procedure);
             }
+            self.started_procedures(source, procedures);
         }
         if let Some((vocabulary, source)) = &vocabulary {
             self.vocabulary(source, vocabulary);
@@ -357,6 +364,29 @@ impl<'a> Loader<'a> {
                     self.problems.push(source.near("action:", start, problem));
                 }
             }
+        }
+    }
+
+    /// Each command that starts a procedure names exactly one, and no other command is named.
+    fn started_procedures(&mut self, source: &Source, procedures: &[Procedure]) {
+        for command in SlashCommand::ALL {
+            let starting: Vec<&Procedure> = procedures
+                .iter()
+                .filter(|p| p.command == Some(command))
+                .collect();
+            let problem = match (command.starts_procedure(), starting.len()) {
+                (true, 0) => format!("no procedure says `command: {}`", command.name()),
+                (true, 1) | (false, 0) => continue,
+                (true, _) => format!("more than one procedure says `command: {}`", command.name()),
+                (false, _) => format!("{command} does not start a procedure"),
+            };
+            // The second procedure naming it is the one to change; else the only one.
+            let line = starting
+                .get(1)
+                .or(starting.first())
+                .and_then(|p| source.find(p.id.as_str(), 1))
+                .map_or(1, |(line, _)| line);
+            self.problems.push(source.near("command:", line, problem));
         }
     }
 

@@ -7,6 +7,7 @@
 //! passcode is the one token of the passcode's shape in the answer ("the code is
 //! 「RD22E43MAZ」." is a try of `RD22E43MAZ`); an answer without one costs no try.
 
+use crate::commands::SlashCommand;
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::{Ctx, Reply};
@@ -25,10 +26,15 @@ enum Next {
 }
 
 impl Ctx<'_> {
-    pub(super) fn start_by_name(&mut self, id: &str) {
-        match ProcedureId::parse(id) {
-            Ok(id) => self.start(&id),
-            Err(_) => self.say(|m| &m.unknown_command, &[]),
+    /// Starts the procedure that `command` starts (`command:` in `faq/procedures.yaml`).
+    pub(super) fn start_by_command(&mut self, command: SlashCommand) {
+        let id = self
+            .kb()
+            .procedure_started_by(command)
+            .map(|p| p.id.clone());
+        match id {
+            Some(id) => self.start(&id),
+            None => self.say(|m| &m.unknown_command, &[]),
         }
     }
 

@@ -7,6 +7,7 @@ use std::ops::Range;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::commands::SlashCommand;
 use crate::knowledge::ids::ProcedureId;
 use crate::lang::{Lang, Localized};
 
@@ -19,6 +20,10 @@ pub struct Procedure {
     /// The account action carried out with the filled slots at the end, if any.
     #[serde(default)]
     pub action: Option<ProcedureAction>,
+    /// The slash command that starts it, if any (one of those that
+    /// [start a procedure](SlashCommand::starts_procedure)).
+    #[serde(default)]
+    pub command: Option<SlashCommand>,
     pub steps: Vec<Step>,
 }
 

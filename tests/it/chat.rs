@@ -8,7 +8,7 @@ use pao_bot::lang::Lang;
 use pao_bot::matcher::Decision;
 use tempfile::TempDir;
 
-use crate::support::{Run, bot, first_line_of_answer, pao_bot_with_input};
+use crate::support::{Run, bot, edit, faq_copy, first_line_of_answer, pao_bot_with_input};
 
 #[test]
 fn answers_each_line_until_end_of_input() {
@@ -72,6 +72,35 @@ fn on_database(db: &Path, args: &[&str], stdin: &str) -> Run {
     let mut all = vec!["--database-url", url.as_str()];
     all.extend_from_slice(args);
     pao_bot_with_input(&all, stdin)
+}
+
+#[test]
+fn a_command_starts_its_procedure_by_what_faq_says_not_by_its_id() {
+    let faq = faq_copy();
+    edit(
+        &faq.path().join("procedures.yaml"),
+        "- id: first-access\n",
+        "- id: initial-access\n",
+    );
+    edit(
+        &faq.path().join("entries/first-access.yaml"),
+        "procedure: first-access\n",
+        "procedure: initial-access\n",
+    );
+    let dir = TempDir::new().expect("a temporary folder");
+    let faq_arg = faq.path().to_str().expect("a UTF-8 path");
+    let run = on_database(
+        &dir.path().join("pao-bot.db"),
+        &["chat", "--faq", faq_arg],
+        "/lang en\n/passcode\n",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("The site contact's first access (temporary passcode)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -183,6 +183,62 @@ fn an_action_missing_a_slot_is_reported() {
 }
 
 #[test]
+fn a_command_that_starts_no_procedure_or_two_is_reported() {
+    let dir = faq_copy();
+    edit(
+        &dir.path().join("procedures.yaml"),
+        "  command: passcode\n",
+        "",
+    );
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout.contains("no procedure says `command: passcode`"),
+        "{}",
+        run.stdout
+    );
+
+    let dir = faq_copy();
+    let path = dir.path().join("procedures.yaml");
+    let original = fs::read_to_string(&path).unwrap();
+    let second = "\
+- id: test-procedure
+  title: {ja: テスト, en: Test}
+  command: passcode
+  steps:
+    - text: {ja: テストです, en: A test}
+";
+    fs::write(&path, format!("{}\n{second}", original.trim_end())).unwrap();
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout
+            .contains("more than one procedure says `command: passcode`"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_procedure_started_by_a_command_of_its_own_is_reported() {
+    let dir = faq_copy();
+    let path = dir.path().join("procedures.yaml");
+    edit(&path, "  command: nominate\n", "  command: help\n");
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout.contains("/help does not start a procedure"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("no procedure says `command: nominate`"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_sentence_whose_languages_name_different_values_is_pinned() {
     let dir = faq_copy();
     let path = dir.path().join("messages.yaml");

@@ -17,7 +17,7 @@ use serenity::builder::{CreateActionRow, CreateInputText, CreateModal};
 
 use crate::commands::SlashCommand;
 use crate::conversation::{Engine, Incoming, Response};
-use crate::knowledge::{KnowledgeBase, Procedure, ProcedureId, Slot};
+use crate::knowledge::{KnowledgeBase, Procedure, Slot};
 use crate::lang::Lang;
 
 /// What every form's custom id starts with, to tell it from anything else.
@@ -39,24 +39,16 @@ impl Form {
         }
     }
 
-    /// The procedure the engine runs for the command.
-    fn procedure(self) -> &'static str {
-        match self {
-            Form::Passcode => "first-access",
-            Form::Nominate => "self-nomination",
-        }
-    }
-
     fn custom_id(self) -> String {
-        format!("{PREFIX}{}", self.procedure())
+        format!("{PREFIX}{}", self.command().name())
     }
 
     /// The form a modal's custom id names.
     pub(super) fn parse(custom_id: &str) -> Option<Form> {
-        let procedure = custom_id.strip_prefix(PREFIX)?;
+        let command = custom_id.strip_prefix(PREFIX)?;
         [Form::Passcode, Form::Nominate]
             .into_iter()
-            .find(|form| form.procedure() == procedure)
+            .find(|form| form.command().name() == command)
     }
 
     /// Discord limits a modal's title to 45 characters, shorter than the procedures' titles.
@@ -70,8 +62,7 @@ impl Form {
     }
 
     fn find(self, kb: &KnowledgeBase) -> Option<&Procedure> {
-        let id = ProcedureId::parse(self.procedure()).ok()?;
-        kb.procedure(&id)
+        kb.procedure_started_by(self.command())
     }
 }
 
