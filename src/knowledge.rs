@@ -23,8 +23,8 @@ use crate::text::fold;
 pub use diagnostic::{Diagnostic, Diagnostics, Source};
 pub use entry::{Category, Entry, OutOfScope};
 pub use ids::{CategoryId, EntryId, InvalidId, ProcedureId};
-pub use messages::Messages;
 use messages::placeholders;
+pub use messages::{FORM_TEXT_MAX_CHARS, FormText, Messages};
 pub use procedure::{Pattern, Procedure, ProcedureAction, Slot, Step};
 pub use vocabulary::Term;
 

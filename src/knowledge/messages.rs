@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::commands::{Argument, Described, SlashCommand};
+use crate::knowledge::Slot;
 use crate::lang::{Lang, Localized};
 
 macro_rules! messages {
@@ -18,6 +19,10 @@ macro_rules! messages {
             pub commands: Described<SlashCommand>,
             /// What each command argument is, for Discord's options.
             pub arguments: Described<Argument>,
+            /// The titles of Discord's forms, by the command that opens them.
+            pub form_titles: FormTitles,
+            /// The labels of the forms' fields, by the value they ask for.
+            pub form_labels: FormLabels,
         }
 
         impl Messages {
@@ -116,6 +121,67 @@ messages! {
     role_secondary,
     role_user,
     bad_site_number,
+}
+
+/// The longest title or field label a form takes: Discord's, for modals.
+pub const FORM_TEXT_MAX_CHARS: usize = 45;
+
+/// A form's title or a field's label: in both languages, none empty or longer than
+/// [`FORM_TEXT_MAX_CHARS`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "Localized")]
+pub struct FormText(Localized);
+
+impl FormText {
+    pub fn get(&self, lang: Lang) -> &str {
+        self.0.get(lang).trim()
+    }
+}
+
+impl TryFrom<Localized> for FormText {
+    type Error = String;
+
+    fn try_from(text: Localized) -> Result<Self, Self::Error> {
+        for (lang, said) in text.iter() {
+            let length = said.trim().chars().count();
+            if !(1..=FORM_TEXT_MAX_CHARS).contains(&length) {
+                return Err(format!(
+                    "a form text has {length} characters in {lang}: give 1 to \
+                     {FORM_TEXT_MAX_CHARS}"
+                ));
+            }
+        }
+        Ok(FormText(text))
+    }
+}
+
+/// The title of the form of each command that [starts a procedure](SlashCommand::starts_procedure).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormTitles {
+    pub passcode: FormText,
+    pub nominate: FormText,
+}
+
+/// The label of a form's field for each value a procedure asks for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormLabels {
+    site_number: FormText,
+    ibm_id: FormText,
+    passcode: FormText,
+    confirm: FormText,
+}
+
+impl FormLabels {
+    pub fn of(&self, slot: Slot) -> &FormText {
+        match slot {
+            Slot::SiteNumber => &self.site_number,
+            Slot::IbmId => &self.ibm_id,
+            Slot::Passcode => &self.passcode,
+            Slot::Confirm => &self.confirm,
+        }
+    }
 }
 
 impl Messages {

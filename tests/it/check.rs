@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use pao_bot::knowledge::FORM_TEXT_MAX_CHARS;
 use pao_bot::lang::Lang;
 
 use crate::support::{Run, edit, faq_copy, faq_dir, pao_bot};
@@ -393,6 +394,36 @@ fn a_command_left_undescribed_or_too_long_for_the_menus_is_reported() {
     assert!(
         run.stdout
             .contains("`site` has a ja description of 101 characters: give 1 to 100"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_form_text_missing_or_too_long_for_discord_is_reported() {
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    let long = "長".repeat(FORM_TEXT_MAX_CHARS + 1);
+    edit(&path, "ja: サイト番号 (7桁)", &format!("ja: {long}"));
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    let said = format!(
+        "a form text has {} characters in ja: give 1 to {FORM_TEXT_MAX_CHARS}",
+        FORM_TEXT_MAX_CHARS + 1
+    );
+    assert!(run.stdout.contains(&said), "{}", run.stdout);
+
+    let dir = faq_copy();
+    let path = dir.path().join("messages.yaml");
+    edit(
+        &path,
+        "  confirm:\n    ja: はい / いいえ\n    en: yes / no\n",
+        "",
+    );
+    let run = check(dir.path());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("missing field `confirm`"),
         "{}",
         run.stdout
     );

@@ -17,7 +17,7 @@ use serenity::builder::{CreateActionRow, CreateInputText, CreateModal};
 
 use crate::commands::SlashCommand;
 use crate::conversation::{Engine, Incoming, Response};
-use crate::knowledge::{KnowledgeBase, Procedure, Slot};
+use crate::knowledge::{FormText, KnowledgeBase, Messages, Procedure, Slot};
 use crate::lang::Lang;
 
 /// What every form's custom id starts with, to tell it from anything else.
@@ -51,13 +51,11 @@ impl Form {
             .find(|form| form.command().name() == command)
     }
 
-    /// Discord limits a modal's title to 45 characters, shorter than the procedures' titles.
-    fn title(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Form::Passcode, Lang::Ja) => "初回アクセス (テンポラリー・パスコード)",
-            (Form::Passcode, Lang::En) => "First access (temporary passcode)",
-            (Form::Nominate, Lang::Ja) => "セルフ・ノミネーション",
-            (Form::Nominate, Lang::En) => "Self-nomination",
+    fn title(self, messages: &Messages) -> &FormText {
+        let titles = &messages.form_titles;
+        match self {
+            Form::Passcode => &titles.passcode,
+            Form::Nominate => &titles.nominate,
         }
     }
 
@@ -66,17 +64,13 @@ impl Form {
     }
 }
 
-/// A field's label (at most 45 characters) and longest value.
-fn field(slot: Slot, lang: Lang) -> (&'static str, u16) {
-    match (slot, lang) {
-        (Slot::SiteNumber, Lang::Ja) => ("サイト番号 (7桁)", 16),
-        (Slot::SiteNumber, Lang::En) => ("Site number (7 digits)", 16),
-        (Slot::IbmId, Lang::Ja) => ("IBM ID (メールアドレス)", 254),
-        (Slot::IbmId, Lang::En) => ("IBM ID (e-mail address)", 254),
-        (Slot::Passcode, Lang::Ja) => ("テンポラリー・パスコード", 64),
-        (Slot::Passcode, Lang::En) => ("Temporary passcode", 64),
-        (Slot::Confirm, Lang::Ja) => ("はい / いいえ", 8),
-        (Slot::Confirm, Lang::En) => ("yes / no", 8),
+/// The longest value a field takes.
+fn longest(slot: Slot) -> u16 {
+    match slot {
+        Slot::SiteNumber => 16,
+        Slot::IbmId => 254,
+        Slot::Passcode => 64,
+        Slot::Confirm => 8,
     }
 }
 
@@ -93,18 +87,19 @@ fn asked_slots(procedure: &Procedure) -> impl Iterator<Item = Slot> {
 /// command then goes to the engine as typed).
 pub(super) fn modal(form: Form, kb: &KnowledgeBase, lang: Lang) -> Option<CreateModal> {
     let procedure = form.find(kb)?;
+    let messages = kb.messages();
     let rows: Vec<CreateActionRow> = asked_slots(procedure)
         .map(|slot| {
-            let (label, max) = field(slot, lang);
+            let label = messages.form_labels.of(slot).get(lang);
             CreateActionRow::InputText(
                 CreateInputText::new(InputTextStyle::Short, label, slot.to_string())
                     .required(true)
-                    .max_length(max),
+                    .max_length(longest(slot)),
             )
         })
         .collect();
-    (!rows.is_empty())
-        .then(|| CreateModal::new(form.custom_id(), form.title(lang)).components(rows))
+    let title = form.title(messages).get(lang);
+    (!rows.is_empty()).then(|| CreateModal::new(form.custom_id(), title).components(rows))
 }
 
 /// The submitted values by field (slot name).
@@ -161,17 +156,5 @@ mod tests {
         }
         assert_eq!(Form::parse("entry:signin"), None);
         assert_eq!(Form::parse("pao-form:lockout"), None);
-    }
-
-    #[test]
-    fn titles_and_labels_fit_discords_limits() {
-        for lang in [Lang::Ja, Lang::En] {
-            for form in [Form::Passcode, Form::Nominate] {
-                assert!(form.title(lang).chars().count() <= 45);
-            }
-            for slot in [Slot::SiteNumber, Slot::IbmId, Slot::Passcode, Slot::Confirm] {
-                assert!(field(slot, lang).0.chars().count() <= 45);
-            }
-        }
     }
 }
