@@ -8,7 +8,7 @@ mod passcodes;
 mod secrecy;
 
 use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
-use pao_bot::service::{AccountService, FirstAccess, NominationId};
+use pao_bot::service::{AccountService, FirstAccess, NominationId, PasscodeAccepted, ServiceError};
 
 use crate::databases::TestDb;
 
@@ -44,18 +44,29 @@ pub async fn requested(db: &TestDb, chat: &str, number: &str, id: &str) -> Nomin
         .expect("the request is recorded")
 }
 
+/// A check of `passcode` by chat `chat` for `id` on site `number`.
+pub async fn first_access<S>(
+    service: &S,
+    chat: &str,
+    number: &str,
+    id: &str,
+    passcode: &Passcode,
+) -> Result<PasscodeAccepted, ServiceError>
+where
+    S: AccountService + ?Sized,
+{
+    let access = FirstAccess {
+        site: &site(number),
+        ibm_id: &ibm(id),
+        passcode,
+    };
+    service.check_passcode(&identity(chat), access).await
+}
+
 /// A new site whose contact `primary` has used the passcode from chat `chat`.
 pub async fn site_with_primary(db: &TestDb, number: &str, primary: &str, chat: &str) {
     let passcode = new_site(db, number).await;
-    db.service
-        .check_passcode(
-            &identity(chat),
-            FirstAccess {
-                site: &site(number),
-                ibm_id: &ibm(primary),
-                passcode: &passcode,
-            },
-        )
+    first_access(db.service.as_ref(), chat, number, primary, &passcode)
         .await
         .expect("the right passcode is accepted");
 }

@@ -4,13 +4,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use pao_bot::domain::{DenyReason, GrantRole, Program};
-use pao_bot::service::{
-    AccountService, FirstAccess, NominationId, ServiceError, SqlService, SystemClock,
-};
+use pao_bot::service::{AccountService, NominationId, ServiceError, SqlService, SystemClock};
 use sqlx::{AnyConnection, Connection};
 use tempfile::TempDir;
 
-use super::{ibm, identity, new_site, operator, requested, site};
+use super::{first_access, identity, new_site, operator, requested, site};
 use crate::databases::{TestDb, on_both_databases, registered_agent};
 
 on_both_databases!(
@@ -103,16 +101,9 @@ async fn every_action_is_audited_with_its_outcome(db: TestDb) {
         matches!(exists, Err(ServiceError::SiteExists { .. })),
         "{exists:?}"
     );
-    s.check_passcode(
-        &identity("telegram:1"),
-        FirstAccess {
-            site: &site("1234567"),
-            ibm_id: &ibm("taro@example.jp"),
-            passcode: &passcode,
-        },
-    )
-    .await
-    .unwrap();
+    first_access(s, "telegram:1", "1234567", "taro@example.jp", &passcode)
+        .await
+        .unwrap();
     new_site(&db, "7654321").await;
     let id = requested(&db, "telegram:2", "1234567", "jiro@example.jp").await;
     s.approve_nomination(&identity("telegram:1"), id, GrantRole::Secondary)

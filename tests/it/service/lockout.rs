@@ -11,9 +11,9 @@ use pao_bot::answer::Answerer;
 use pao_bot::conversation::Engine;
 use pao_bot::domain::{Channel, Passcode, Timestamp};
 use pao_bot::policy::{LOCKOUT_FAILURES, SITE_LOCKOUT_FAILURES};
-use pao_bot::service::{AccountService, FirstAccess, Lockout, OutboxEvent, ServiceError};
+use pao_bot::service::{AccountService, Lockout, OutboxEvent, ServiceError};
 
-use super::{ibm, identity, new_site, operator, site};
+use super::{first_access, ibm, identity, new_site, operator, site};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
 use crate::support::faq_dir;
 
@@ -35,15 +35,8 @@ async fn check(
     number: &str,
     passcode: &Passcode,
 ) -> Result<(), ServiceError> {
-    db.service
-        .check_passcode(
-            &identity(chat),
-            FirstAccess {
-                site: &site(number),
-                ibm_id: &ibm(&format!("{}@example.jp", chat.replace(':', "-"))),
-                passcode,
-            },
-        )
+    let id = format!("{}@example.jp", chat.replace(':', "-"));
+    first_access(db.service.as_ref(), chat, number, &id, passcode)
         .await
         .map(drop)
 }

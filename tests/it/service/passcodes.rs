@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, FirstAccess, Lockout, PersonLockout, ServiceError};
+use pao_bot::service::{AccountService, Lockout, PersonLockout, ServiceError};
 
-use super::{ibm, identity, new_site, operator, requested, site, site_with_primary};
+use super::{first_access, ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
 
 on_both_databases!(
@@ -32,18 +32,15 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
     assert!(view.passcode_outstanding);
     assert!(view.members.is_empty());
 
-    let accepted = db
-        .service
-        .check_passcode(
-            &identity("telegram:1"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm(" Taro@Example.JP "),
-                passcode: &passcode,
-            },
-        )
-        .await
-        .unwrap();
+    let accepted = first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        " Taro@Example.JP ",
+        &passcode,
+    )
+    .await
+    .unwrap();
     assert_eq!(accepted.ibm_id, ibm("taro@example.jp"));
 
     let view = db
@@ -56,17 +53,14 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
     assert_eq!(view.members[0].ibm_id, ibm("taro@example.jp"));
     assert_eq!(view.members[0].role, Role::Primary);
 
-    let again = db
-        .service
-        .check_passcode(
-            &identity("telegram:2"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("jiro@example.jp"),
-                passcode: &passcode,
-            },
-        )
-        .await;
+    let again = first_access(
+        db.service.as_ref(),
+        "telegram:2",
+        "1234567",
+        "jiro@example.jp",
+        &passcode,
+    )
+    .await;
     assert!(
         matches!(again, Err(ServiceError::NoPasscode { .. })),
         "{again:?}"
@@ -75,23 +69,16 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
 
 async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb) {
     let passcode = new_site(&db, "1234567").await;
-    let (who, number, id) = (
-        identity("telegram:1"),
-        site("1234567"),
-        ibm("taro@example.jp"),
-    );
+    let number = site("1234567");
     for expected in [4, 3, 2, 1] {
-        match db
-            .service
-            .check_passcode(
-                &who,
-                FirstAccess {
-                    site: &number,
-                    ibm_id: &id,
-                    passcode: &wrong(),
-                },
-            )
-            .await
+        match first_access(
+            db.service.as_ref(),
+            "telegram:1",
+            "1234567",
+            "taro@example.jp",
+            &wrong(),
+        )
+        .await
         {
             Err(ServiceError::WrongPasscode { tries_left, .. }) => assert_eq!(tries_left, expected),
             other => panic!("expected a wrong passcode, got {other:?}"),
@@ -99,17 +86,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
         db.clock.advance(Duration::from_secs(60));
     }
     let until = Timestamp::from_millis(START).plus(Duration::from_secs(4 * 60 + 30 * 60));
-    let fifth = db
-        .service
-        .check_passcode(
-            &who,
-            FirstAccess {
-                site: &number,
-                ibm_id: &id,
-                passcode: &wrong(),
-            },
-        )
-        .await;
+    let fifth = first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &wrong(),
+    )
+    .await;
     assert!(
         matches!(fifth, Err(ServiceError::Locked { until: u, .. }) if u == until),
         "{fifth:?}"
@@ -117,17 +101,14 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
 
     // The sixth check within 30 minutes is refused even with the right passcode.
     db.clock.advance(Duration::from_secs(29 * 60));
-    let sixth = db
-        .service
-        .check_passcode(
-            &who,
-            FirstAccess {
-                site: &number,
-                ibm_id: &id,
-                passcode: &passcode,
-            },
-        )
-        .await;
+    let sixth = first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &passcode,
+    )
+    .await;
     assert!(
         matches!(sixth, Err(ServiceError::Locked { until: u, .. }) if u == until),
         "{sixth:?}"
@@ -143,56 +124,44 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
 
     // It ends by itself after 30 minutes.
     db.clock.advance(Duration::from_secs(60));
-    db.service
-        .check_passcode(
-            &who,
-            FirstAccess {
-                site: &number,
-                ibm_id: &id,
-                passcode: &passcode,
-            },
-        )
-        .await
-        .unwrap();
+    first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &passcode,
+    )
+    .await
+    .unwrap();
     let view = db.service.show_site(&operator(), &number).await.unwrap();
     assert_eq!(view.members[0].role, Role::Primary);
 }
 
 async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
     new_site(&db, "1234567").await;
-    let (who, number, id) = (
-        identity("telegram:1"),
-        site("1234567"),
-        ibm("taro@example.jp"),
-    );
+    let number = site("1234567");
     for _ in 0..4 {
-        let refused = db
-            .service
-            .check_passcode(
-                &who,
-                FirstAccess {
-                    site: &number,
-                    ibm_id: &id,
-                    passcode: &wrong(),
-                },
-            )
-            .await;
+        let refused = first_access(
+            db.service.as_ref(),
+            "telegram:1",
+            "1234567",
+            "taro@example.jp",
+            &wrong(),
+        )
+        .await;
         assert!(matches!(refused, Err(ServiceError::WrongPasscode { .. })));
     }
     db.clock.advance(Duration::from_secs(31 * 60));
     let view = db.service.show_site(&operator(), &number).await.unwrap();
     assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
-    let refused = db
-        .service
-        .check_passcode(
-            &who,
-            FirstAccess {
-                site: &number,
-                ibm_id: &id,
-                passcode: &wrong(),
-            },
-        )
-        .await;
+    let refused = first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &wrong(),
+    )
+    .await;
     assert!(
         matches!(
             refused,
@@ -204,17 +173,14 @@ async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
 
 async fn lock(db: &TestDb, number: &str) {
     for _ in 0..5 {
-        let refused = db
-            .service
-            .check_passcode(
-                &identity("telegram:1"),
-                FirstAccess {
-                    site: &site(number),
-                    ibm_id: &ibm("taro@example.jp"),
-                    passcode: &wrong(),
-                },
-            )
-            .await;
+        let refused = first_access(
+            db.service.as_ref(),
+            "telegram:1",
+            number,
+            "taro@example.jp",
+            &wrong(),
+        )
+        .await;
         assert!(refused.is_err());
     }
 }
@@ -239,17 +205,15 @@ async fn an_agent_lifts_a_lockout_and_a_stranger_cannot(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
-    db.service
-        .check_passcode(
-            &identity("telegram:1"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("taro@example.jp"),
-                passcode: &passcode,
-            },
-        )
-        .await
-        .unwrap();
+    first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &passcode,
+    )
+    .await
+    .unwrap();
 }
 
 async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: TestDb) {
@@ -263,32 +227,27 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
     assert_ne!(first.expose_secret(), second.expose_secret());
 
     // The reissue lifted the lockout; the old passcode no longer works.
-    let old = db
-        .service
-        .check_passcode(
-            &identity("telegram:1"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("taro@example.jp"),
-                passcode: &first,
-            },
-        )
-        .await;
+    let old = first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &first,
+    )
+    .await;
     assert!(
         matches!(old, Err(ServiceError::WrongPasscode { tries_left: 4, .. })),
         "{old:?}"
     );
-    db.service
-        .check_passcode(
-            &identity("telegram:1"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("taro@example.jp"),
-                passcode: &second,
-            },
-        )
-        .await
-        .unwrap();
+    first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        &second,
+    )
+    .await
+    .unwrap();
 
     // A passcode reissued after first access makes its user primary; the old primary stays.
     let third = db
@@ -296,17 +255,15 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
         .reissue_passcode(&operator(), &site("1234567"))
         .await
         .unwrap();
-    db.service
-        .check_passcode(
-            &identity("telegram:2"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("hanako@example.jp"),
-                passcode: &third,
-            },
-        )
-        .await
-        .unwrap();
+    first_access(
+        db.service.as_ref(),
+        "telegram:2",
+        "1234567",
+        "hanako@example.jp",
+        &third,
+    )
+    .await
+    .unwrap();
     let view = db
         .service
         .show_site(&operator(), &site("1234567"))
@@ -354,16 +311,14 @@ async fn eight_checks_at_once_with_the_right_passcode_accept_one(db: TestDb) {
     let checks = (0..8).map(|_| {
         let (service, passcode) = (db.service.clone(), passcode.clone());
         tokio::spawn(async move {
-            service
-                .check_passcode(
-                    &identity("telegram:1"),
-                    FirstAccess {
-                        site: &site("1234567"),
-                        ibm_id: &ibm("taro@example.jp"),
-                        passcode: &passcode,
-                    },
-                )
-                .await
+            first_access(
+                service.as_ref(),
+                "telegram:1",
+                "1234567",
+                "taro@example.jp",
+                &passcode,
+            )
+            .await
         })
     });
     let outcomes: Vec<_> = futures::future::join_all(checks.collect::<Vec<_>>())

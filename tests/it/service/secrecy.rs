@@ -4,10 +4,10 @@ use std::io;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use pao_bot::domain::Passcode;
-use pao_bot::service::{AccountService, FirstAccess, ServiceError};
+use pao_bot::service::{AccountService, ServiceError};
 use tracing_subscriber::EnvFilter;
 
-use super::{ibm, identity, new_site, operator, site};
+use super::{first_access, new_site, operator, site};
 use crate::databases::{Backend, TestDb, on_both_databases};
 
 on_both_databases!(passcodes_appear_nowhere_in_the_database_or_the_logs);
@@ -47,27 +47,12 @@ async fn passcodes_appear_nowhere_in_the_database_or_the_logs(db: TestDb) {
     let s = db.service.as_ref();
     let first = new_site(&db, "1234567").await;
     let guess = Passcode::parse("GUESS23456").unwrap();
-    let refused = s
-        .check_passcode(
-            &identity("telegram:1"),
-            FirstAccess {
-                site: &site("1234567"),
-                ibm_id: &ibm("taro@example.jp"),
-                passcode: &guess,
-            },
-        )
+    let refused = first_access(s, "telegram:1", "1234567", "taro@example.jp", &guess)
         .await
         .unwrap_err();
-    s.check_passcode(
-        &identity("telegram:1"),
-        FirstAccess {
-            site: &site("1234567"),
-            ibm_id: &ibm("taro@example.jp"),
-            passcode: &first,
-        },
-    )
-    .await
-    .unwrap();
+    first_access(s, "telegram:1", "1234567", "taro@example.jp", &first)
+        .await
+        .unwrap();
     let second = s
         .reissue_passcode(&operator(), &site("1234567"))
         .await
