@@ -5,7 +5,7 @@
 //! files, `report`, `report --json` and the trace logs are searched for it.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use axum::http::Method;
@@ -194,22 +194,8 @@ fn sqlite_files(dir: &Path) -> String {
 async fn telegram_session(url: &str, forms: &[String], code: &str) -> String {
     let fake = FakeTelegram::start().await;
     let cwd = TempDir::new().expect("a temporary folder");
-    let log_path = cwd.path().join("trace.log");
-    let log = File::create(&log_path).expect("a log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-        .args(["--database-url", url, "serve"])
-        .current_dir(cwd.path())
-        .env_remove("PAO_FAQ_DIR")
-        .env_remove("DISCORD_TOKEN")
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", fake.url())
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the binary starts");
-    let child = Killed(child);
+    let platform = [("TELOXIDE_TOKEN", TOKEN), ("TELOXIDE_API_URL", &fake.url())];
+    let (child, log_path) = serve_at_trace(url, cwd.path(), &platform);
     let taro = Person::new(100, "Taro", Some("ja"));
     let private = forms.iter().cloned().chain([
         "/passcode".to_owned(),
@@ -232,6 +218,27 @@ async fn telegram_session(url: &str, forms: &[String], code: &str) -> String {
     std::fs::read_to_string(&log_path).expect("the log read")
 }
 
+/// Starts `pao-bot serve` in `cwd` at `RUST_LOG=trace` with only the platform of `platform`'s
+/// variables; returns the running bot and the file its log goes to.
+fn serve_at_trace(url: &str, cwd: &Path, platform: &[(&str, &str)]) -> (Killed, PathBuf) {
+    let log_path = cwd.join("trace.log");
+    let log = File::create(&log_path).expect("a log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
+        .args(["--database-url", url, "serve"])
+        .current_dir(cwd)
+        .env_remove("PAO_FAQ_DIR")
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("DISCORD_TOKEN")
+        .envs(platform.iter().copied())
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the binary starts");
+    (Killed(child), log_path)
+}
+
 /// Runs `pao-bot serve` on a fake Discord with `RUST_LOG=trace`, types `forms` in direct
 /// messages and, mentioning the bot, in the guild's channel, and returns its log.
 async fn discord_session(url: &str, forms: &[String]) -> String {
@@ -239,22 +246,11 @@ async fn discord_session(url: &str, forms: &[String]) -> String {
     let cwd = TempDir::new().expect("a temporary folder");
     let settings = format!("discord:\n  guild: {GUILD}\n");
     std::fs::write(cwd.path().join("pao-bot.yaml"), settings).expect("settings written");
-    let log_path = cwd.path().join("trace.log");
-    let log = File::create(&log_path).expect("a log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-        .args(["--database-url", url, "serve"])
-        .current_dir(cwd.path())
-        .env_remove("PAO_FAQ_DIR")
-        .env_remove("TELOXIDE_TOKEN")
-        .env("DISCORD_TOKEN", discord::fake::TOKEN)
-        .env("DISCORD_API_URL", fake.api_url())
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the binary starts");
-    let child = Killed(child);
+    let platform = [
+        ("DISCORD_TOKEN", discord::fake::TOKEN),
+        ("DISCORD_API_URL", &fake.api_url()),
+    ];
+    let (child, log_path) = serve_at_trace(url, cwd.path(), &platform);
     let commands = format!(
         "/applications/{}/guilds/{GUILD}/commands",
         discord::fake::APP_ID
