@@ -41,21 +41,30 @@ async fn check(
         .map(drop)
 }
 
+/// Asserts that refusal `n` of a run of [`LOCKOUT_FAILURES`] is what `last` accepts when it is
+/// the last one, and what `before` accepts otherwise.
+fn assert_nth_refusal<B, L>(n: u32, refused: &Result<(), ServiceError>, before: B, last: L)
+where
+    B: Fn(&ServiceError) -> bool,
+    L: Fn(&ServiceError) -> bool,
+{
+    let error = refused.as_ref().expect_err("a refusal");
+    let expected = match n < LOCKOUT_FAILURES {
+        true => before(error),
+        false => last(error),
+    };
+    assert!(expected, "refusal {n} of {LOCKOUT_FAILURES}: {error:?}");
+}
+
 async fn someone_elses_wrong_tries_do_not_keep_the_contact_out(db: TestDb) {
     let passcode = new_site(&db, "1234567").await;
     for n in 1..=LOCKOUT_FAILURES {
         let refused = check(&db, "telegram:666", "1234567", &wrong()).await;
-        if n < LOCKOUT_FAILURES {
-            assert!(
-                matches!(refused, Err(ServiceError::WrongPasscode { .. })),
-                "{refused:?}"
-            );
-        } else {
-            assert!(
-                matches!(refused, Err(ServiceError::Locked { .. })),
-                "{refused:?}"
-            );
-        }
+        let (before, last) = (
+            |e: &ServiceError| matches!(e, ServiceError::WrongPasscode { .. }),
+            |e: &ServiceError| matches!(e, ServiceError::Locked { .. }),
+        );
+        assert_nth_refusal(n, &refused, before, last);
     }
     // Locked out, even with the right passcode.
     let again = check(&db, "telegram:666", "1234567", &passcode).await;
@@ -144,17 +153,11 @@ async fn checks_of_sites_that_do_not_exist_count_against_the_asker(db: TestDb) {
     for n in 1..=LOCKOUT_FAILURES {
         let number = format!("765432{n}");
         let refused = check(&db, "telegram:666", &number, &wrong()).await;
-        if n < LOCKOUT_FAILURES {
-            assert!(
-                matches!(refused, Err(ServiceError::NoSuchSite { .. })),
-                "{refused:?}"
-            );
-        } else {
-            assert!(
-                matches!(refused, Err(ServiceError::Locked { .. })),
-                "{refused:?}"
-            );
-        }
+        let (before, last) = (
+            |e: &ServiceError| matches!(e, ServiceError::NoSuchSite { .. }),
+            |e: &ServiceError| matches!(e, ServiceError::Locked { .. }),
+        );
+        assert_nth_refusal(n, &refused, before, last);
     }
     // Locked out of every site: an existing one answers as a missing one does.
     for number in ["7654329", "1234567"] {
@@ -204,17 +207,11 @@ async fn requests_for_sites_that_do_not_exist_count_against_the_asker(db: TestDb
         .expect_err("no such site");
     for n in 2..=LOCKOUT_FAILURES {
         let refused = request(&db, "telegram:666", &format!("765432{n}")).await;
-        if n < LOCKOUT_FAILURES {
-            assert!(
-                matches!(refused, Err(ServiceError::NoSuchSite { .. })),
-                "{refused:?}"
-            );
-        } else {
-            assert!(
-                matches!(refused, Err(ServiceError::TooManyUnknownSites { .. })),
-                "{refused:?}"
-            );
-        }
+        let (before, last) = (
+            |e: &ServiceError| matches!(e, ServiceError::NoSuchSite { .. }),
+            |e: &ServiceError| matches!(e, ServiceError::TooManyUnknownSites { .. }),
+        );
+        assert_nth_refusal(n, &refused, before, last);
     }
     let until = Timestamp::from_millis(START).plus(Duration::from_secs(30 * 60));
     for number in ["7654329", "1234567"] {
