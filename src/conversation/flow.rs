@@ -203,8 +203,10 @@ impl Ctx<'_> {
                 };
                 self.reply(Reply::text(text));
             }
-            // Wrong passcode: the flow stays on the passcode step for another try.
-            Err(error @ ServiceError::WrongPasscode { .. }) => {
+            // Wrong passcode: the flow stays on the passcode step for another try. Locked out:
+            // it stays there too, so that a passcode typed during the lock is told when the
+            // lock ends rather than taken for a question.
+            Err(error @ (ServiceError::WrongPasscode { .. } | ServiceError::Locked { .. })) => {
                 self.refused(&error);
                 self.reply_cancel_hint();
             }

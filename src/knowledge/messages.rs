@@ -125,10 +125,12 @@ impl Messages {
     }
 }
 
-/// `text` with each `{name}` of `values` replaced by its value.
+/// `text` with each `{name}` of `values` replaced by its value, and each `{name:one|other}`
+/// by `one` when the value is 1 and by `other` otherwise: English needs "1 try", "2 tries".
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_owned(), |text, (name, value)| {
-        text.replace(&format!("{{{name}}}"), value)
+        let text = text.replace(&format!("{{{name}}}"), value);
+        plural_forms(&text, name, value)
     })
 }
 
@@ -149,14 +151,49 @@ pub fn placeholders(text: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
+/// `text` with each `{name:one|other}` replaced by the form for `value`.
+fn plural_forms(text: &str, name: &str, value: &str) -> String {
+    let open = format!("{{{name}:");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        let Some((forms, tail)) = after.split_once('}') else {
+            break;
+        };
+        let (one, other) = forms.split_once('|').unwrap_or((forms, forms));
+        out.push_str(&rest[..at]);
+        out.push_str(if value == "1" { one } else { other });
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
     #[test]
     fn placeholders_are_filled_and_listed() {
         let text = "site {site}: {tries} left, {site}";
         assert_eq!(
             fill(text, &[("site", "1234567"), ("tries", "3")]),
             "site 1234567: 3 left, 1234567"
+        // A plural form `{name:one|other}` is named by what comes before the colon.
+        .map(|inside| inside.split_once(':').map_or(inside, |(name, _)| name))
         );
         assert_eq!(placeholders(text), ["site", "tries"]);
         assert!(placeholders("{} and {Not}").is_empty());
     }
 }
+
+    #[test]
+    fn plural_forms_follow_the_value() {
+        let text = "{tries} more {tries:try|tries} in {minutes} {minutes:minute|minutes}";
+        assert_eq!(
+            fill(text, &[("tries", "1"), ("minutes", "15")]),
+            "1 more try in 15 minutes"
+        );
+        assert_eq!(
+            fill(text, &[("tries", "2"), ("minutes", "1")]),
+            "2 more tries in 1 minute"
+        );
+        assert_eq!(placeholders(text), ["minutes", "tries"]);
+    }
