@@ -98,7 +98,13 @@ impl Answerer {
                 }
                 out
             }
-            Decision::NoAnswer => plain_links(messages.no_answer.get(lang).trim()),
+            // No buttons here: the help desk's link is written out, once.
+            Decision::NoAnswer => format!(
+                "{}\n→ {} ({})",
+                messages.no_answer.get(lang).trim(),
+                messages.help_desk.get(lang).trim(),
+                messages.help_desk_url.get(lang).trim()
+            ),
             Decision::Empty => messages.empty_question.get(lang).trim().to_owned(),
         }
     }
