@@ -12,10 +12,14 @@ use crate::text::fold;
 impl Ctx<'_> {
     pub(super) fn ask(&mut self, question: &str) {
         let answer = self.engine.bot.ask(question, self.lang);
-        // One Latin word ("VPN", a code) says little about the language someone writes in:
-        // a conversation already under way keeps its language.
+        // A language chosen with /lang wins until it is changed, as its reply promised.
+        // Otherwise the reply follows the question, except that one Latin word ("VPN", a
+        // code) says little about the language someone writes in: a conversation already
+        // under way keeps its language.
         let one_word = !question.trim().contains(char::is_whitespace) && question.is_ascii();
-        if !(one_word && self.state.lang.is_some()) {
+        let chosen = self.state.preference.is_some();
+        let keeps_lang = one_word && self.state.lang.is_some();
+        if !(chosen || keeps_lang) {
             self.lang = answer.lang;
         }
         match answer.decision {
