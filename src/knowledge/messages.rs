@@ -134,23 +134,6 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     })
 }
 
-/// The `{name}` placeholders of `text`, sorted.
-pub fn placeholders(text: &str) -> Vec<&str> {
-    let mut names: Vec<&str> = text
-        .split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
 /// `text` with each `{name:one|other}` replaced by the form for `value`.
 fn plural_forms(text: &str, name: &str, value: &str) -> String {
     let open = format!("{{{name}:");
@@ -170,19 +153,35 @@ fn plural_forms(text: &str, name: &str, value: &str) -> String {
     out
 }
 
+/// The `{name}` placeholders of `text`, sorted.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = text
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        // A plural form `{name:one|other}` is named by what comes before the colon.
+        .map(|inside| inside.split_once(':').map_or(inside, |(name, _)| name))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[test]
     fn placeholders_are_filled_and_listed() {
         let text = "site {site}: {tries} left, {site}";
         assert_eq!(
             fill(text, &[("site", "1234567"), ("tries", "3")]),
             "site 1234567: 3 left, 1234567"
-        // A plural form `{name:one|other}` is named by what comes before the colon.
-        .map(|inside| inside.split_once(':').map_or(inside, |(name, _)| name))
         );
         assert_eq!(placeholders(text), ["site", "tries"]);
         assert!(placeholders("{} and {Not}").is_empty());
     }
-}
 
     #[test]
     fn plural_forms_follow_the_value() {
@@ -197,3 +196,4 @@ fn plural_forms(text: &str, name: &str, value: &str) -> String {
         );
         assert_eq!(placeholders(text), ["minutes", "tries"]);
     }
+}
