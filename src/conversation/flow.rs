@@ -9,6 +9,7 @@
 
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
+use crate::conversation::wording;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
 use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
@@ -120,7 +121,7 @@ impl Ctx<'_> {
                 self.reply(Reply::text(answer));
                 return self.prompt(procedure, step, None);
             }
-            return self.retry(procedure, step);
+            return self.retry(procedure, step, text);
         };
         match next {
             Next::Ask(next) => {
@@ -260,13 +261,20 @@ impl Ctx<'_> {
         self.reply(Reply::text(text).with_buttons(buttons));
     }
 
-    /// Says why the answer to `step` was not taken, and asks again.
-    fn retry(&mut self, procedure: &Procedure, step: usize) {
+    /// Says why `answer` to `step` was not taken, and asks again.
+    fn retry(&mut self, procedure: &Procedure, step: usize, answer: &str) {
         let retry = procedure.steps[step].retry.as_ref();
-        let text = match retry {
+        let mut text = match retry {
             Some(retry) => retry.get(self.lang).trim().to_owned(),
             None => procedure.steps[step].text.get(self.lang).trim().to_owned(),
         };
+        // An address is refused for one reason, which the customer is told first.
+        if procedure.steps[step].slot == Some(Slot::IbmId)
+            && let Err(error) = IbmId::parse(answer)
+        {
+            let problem = wording::ibm_id_problem(self.messages(), error, self.lang);
+            text = format!("{problem} {text}");
+        }
         let mut buttons = Vec::new();
         if procedure.steps[step].slot == Some(Slot::Confirm) {
             buttons.push(self.button(|m| &m.yes_button, Payload::Yes));

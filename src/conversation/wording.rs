@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::commands::{Audience, SlashCommand};
-use crate::domain::{Role, Timestamp};
+use crate::domain::{IbmIdError, Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
@@ -49,6 +49,20 @@ pub fn role(messages: &Messages, role: Role, lang: Lang) -> String {
         Role::Primary => &messages.role_primary,
         Role::Secondary => &messages.role_secondary,
         Role::User => &messages.role_user,
+    };
+    messages.say(text, lang, &[])
+}
+
+/// What is wrong with a typed IBM ID, in `lang`.
+pub fn ibm_id_problem(messages: &Messages, error: IbmIdError, lang: Lang) -> String {
+    let text = match error {
+        IbmIdError::NoAt => &messages.ibm_id_no_at,
+        IbmIdError::SeveralAts => &messages.ibm_id_several_ats,
+        IbmIdError::NoLocalPart => &messages.ibm_id_no_local_part,
+        IbmIdError::NoDomain => &messages.ibm_id_no_domain,
+        IbmIdError::Blank => &messages.ibm_id_blank,
+        IbmIdError::Invisible => &messages.ibm_id_invisible,
+        IbmIdError::TooLong => &messages.ibm_id_too_long,
     };
     messages.say(text, lang, &[])
 }

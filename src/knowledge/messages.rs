@@ -115,6 +115,14 @@ messages! {
     role_primary,
     role_secondary,
     role_user,
+    /// Why a typed IBM ID is not one, said before the step is asked again.
+    ibm_id_no_at,
+    ibm_id_several_ats,
+    ibm_id_no_local_part,
+    ibm_id_no_domain,
+    ibm_id_blank,
+    ibm_id_invisible,
+    ibm_id_too_long,
     bad_site_number,
 }
 
