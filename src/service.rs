@@ -361,6 +361,16 @@ pub trait AccountService: Send + Sync {
         ibm_id: &IbmId,
     ) -> Result<NominationId, ServiceError>;
 
+    /// Checks, as soon as it is typed, the site `actor` is about to request access to: a site
+    /// that does not exist counts against them as a request for it does (so that typing
+    /// numbers lists no sites either), and refuses them while they are locked out of every
+    /// site ([`ServiceError::TooManyUnknownSites`]).
+    async fn check_nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError>;
+
     /// Pending nominations: of one site (agents and its managers) or all (agents).
     async fn list_nominations(
         &self,

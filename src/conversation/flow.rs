@@ -123,6 +123,25 @@ impl Ctx<'_> {
             }
             return self.retry(procedure, step, text);
         };
+        // A request for access names its site first: one that does not exist is said at
+        // once, not after the IBM ID and the confirmation.
+        if slot == Slot::SiteNumber
+            && procedure.action == Some(ProcedureAction::NominationRequest)
+            && let Some(typed) = &site
+            && let Err(error) = self
+                .engine
+                .service
+                .check_nomination_site(self.sender(), typed)
+                .await
+        {
+            self.refused(&error);
+            return match error {
+                ServiceError::NoSuchSite { .. } | ServiceError::Unavailable(_) => {
+                    self.prompt(procedure, step, None)
+                }
+                _ => self.state.flow = None,
+            };
+        }
         match next {
             Next::Ask(next) => {
                 self.state.flow = Some(Flow::Procedure {

@@ -135,6 +135,16 @@ impl AccountService for SqlService {
             .await
     }
 
+    async fn check_nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError> {
+        let run = self.nomination_site(actor, site);
+        self.audited(actor, Action::NominationRequest, Target::site(site), run)
+            .await
+    }
+
     async fn list_nominations(
         &self,
         actor: &ChatIdentity,

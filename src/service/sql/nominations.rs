@@ -90,6 +90,37 @@ impl SqlService {
         .await?
     }
 
+    /// Whether `site` can be requested by `actor`: it exists, and they are not locked out of
+    /// every site. An unknown site is counted against them, in a transaction of its own that
+    /// commits the count with the refusal.
+    pub(super) async fn nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let person = actor.to_string();
+        self.transaction(async |conn| {
+            if let Some(until) = locked_out_of_every_site(conn, &person, now).await? {
+                return Ok(Err(ServiceError::TooManyUnknownSites { until }));
+            }
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT site_number FROM sites WHERE site_number = $1")
+                    .bind(site.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if found.is_some() {
+                return Ok(Ok(()));
+            }
+            let refusal = match self.count_unknown_site(conn, &person, now).await? {
+                Some(until) => ServiceError::TooManyUnknownSites { until },
+                None => ServiceError::NoSuchSite { site: site.clone() },
+            };
+            Ok(Err(refusal))
+        })
+        .await?
+    }
+
     /// Pending nominations of one site, or of all.
     pub(super) async fn pending_nominations(
         &self,
