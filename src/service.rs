@@ -152,6 +152,13 @@ pub struct Nomination {
     pub status: NominationStatus,
 }
 
+/// An approved nomination, as its decider is told: the request, and the member it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub nomination: Nomination,
+    pub member: Member,
+}
+
 /// Whether a site's passcode can be checked now, by everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lockout {
@@ -384,14 +391,15 @@ pub trait AccountService: Send + Sync {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError>;
+    ) -> Result<Approval, ServiceError>;
 
+    /// Refuses the requested access; returns the request as it was, to name it.
     async fn deny_nomination(
         &self,
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError>;
+    ) -> Result<Nomination, ServiceError>;
 
     /// Registers a help-desk agent (agents only).
     async fn add_agent(

@@ -91,9 +91,10 @@ messages! {
     site_locked_notice [site, failures, until, minutes],
     pending_none,
     pending_item [id, site, ibm_id, at],
-    approve_button,
-    approve_secondary_button,
-    deny_button,
+    /// The buttons under a request of `/pending`, each naming its request.
+    approve_button [id],
+    approve_secondary_button [id],
+    deny_button [id],
     deny_reason_prompt [id],
     approved [id, ibm_id, role],
     denied [id],

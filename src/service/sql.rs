@@ -36,7 +36,7 @@ use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
 use crate::service::{
-    AccountService, Action, AuditEntry, Clock, Member, MessageId, Nomination, NominationId,
+    AccountService, Action, Approval, AuditEntry, Clock, MessageId, Nomination, NominationId,
     OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
 };
 
@@ -161,7 +161,7 @@ impl AccountService for SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError> {
+    ) -> Result<Approval, ServiceError> {
         let run = self.approve(actor, id, role);
         let target = Target::default().detail(format!("nomination {id} as {role}"));
         self.audited(actor, Action::NominationApprove, target, run)
@@ -173,7 +173,7 @@ impl AccountService for SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Nomination, ServiceError> {
         let run = self.deny(actor, id, reason);
         let target = Target::default().detail(format!("nomination {id}"));
         self.audited(actor, Action::NominationDeny, target, run)

@@ -101,7 +101,7 @@ fn a_nomination_made_in_one_chat_is_approved_in_another_and_shown_in_the_next() 
     assert!(
         agent
             .stdout
-            .contains("Request 1 approved: taro@example.co.jp (user)"),
+            .contains("Request 1 (site 1234567, taro@example.co.jp) approved as user"),
         "{}",
         agent.stdout
     );

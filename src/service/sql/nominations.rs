@@ -12,7 +12,7 @@ use crate::service::sql::passcodes::locked_out_of_every_site;
 use crate::service::sql::rows::{NOMINATION_COLUMNS, NominationRow, is_unique_violation, stored};
 use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
-    Action, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
+    Action, Approval, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
 };
 
 /// How a nomination is decided.
@@ -214,7 +214,7 @@ impl SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError> {
+    ) -> Result<Approval, ServiceError> {
         let now = self.clock.now();
         let role = Role::from(role);
         self.transaction(async |conn| {
@@ -269,11 +269,12 @@ impl SqlService {
                 .detail(format!("nomination {id} as {role}"));
             self.audit(conn, actor, Action::NominationApprove, &target, "ok")
                 .await?;
-            Ok(Member {
+            let member = Member {
                 ibm_id: nomination.ibm_id.clone(),
                 role,
                 since: now,
-            })
+            };
+            Ok(Approval { nomination, member })
         })
         .await
     }
@@ -284,7 +285,7 @@ impl SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Nomination, ServiceError> {
         let now = self.clock.now();
         self.transaction(async |conn| {
             let nomination = self
@@ -302,7 +303,8 @@ impl SqlService {
             let target = Target::member(&nomination.site, &nomination.ibm_id)
                 .detail(format!("nomination {id}: {reason}"));
             self.audit(conn, actor, Action::NominationDeny, &target, "ok")
-                .await
+                .await?;
+            Ok(nomination)
         })
         .await
     }

@@ -111,7 +111,8 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
         .service
         .approve_nomination(&identity("telegram:1"), id, GrantRole::default())
         .await
-        .unwrap();
+        .unwrap()
+        .member;
     assert_eq!(member.role, Role::User);
 
     assert!(deliver(&db, Channel::Discord).await.is_empty());
@@ -262,7 +263,8 @@ async fn a_site_has_at_most_four_secondary_members(db: TestDb) {
         .service
         .approve_nomination(&operator(), fifth, GrantRole::User)
         .await
-        .unwrap();
+        .unwrap()
+        .member;
     assert_eq!(member.role, Role::User);
 }
 
