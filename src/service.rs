@@ -378,7 +378,8 @@ pub trait AccountService: Send + Sync {
         site: &SiteNumber,
     ) -> Result<(), ServiceError>;
 
-    /// Pending nominations: of one site (agents and its managers) or all (agents).
+    /// Pending nominations: of one site (agents and its managers), or all that `actor` may
+    /// decide (all for agents, their own sites' for a site's primary and secondary members).
     async fn list_nominations(
         &self,
         actor: &ChatIdentity,

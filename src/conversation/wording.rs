@@ -8,7 +8,7 @@ use crate::domain::{IbmIdError, Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
-use crate::service::{OutboxEvent, ServiceError};
+use crate::service::{Action, OutboxEvent, ServiceError};
 
 /// Japan Standard Time: PAO's customers here read times in it, and it has no summer time.
 const JST_SECONDS: i32 = 9 * 60 * 60;
@@ -71,7 +71,20 @@ pub fn ibm_id_problem(messages: &Messages, error: IbmIdError, lang: Lang) -> Str
 pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String {
     let say = |text, values: &[(&str, &str)]| messages.say(text, lang, values);
     match error {
-        ServiceError::NotAuthorised { .. } => say(&messages.not_authorised, &[]),
+        // Who may, said as the service decides it for this action.
+        ServiceError::NotAuthorised { action, .. } => match action {
+            Action::PasscodeReissue => say(&messages.not_authorised_primary, &[]),
+            Action::SiteShow
+            | Action::NominationList
+            | Action::NominationApprove
+            | Action::NominationDeny
+            | Action::Unlock => say(&messages.not_authorised, &[]),
+            Action::SiteAdd
+            | Action::PasscodeCheck
+            | Action::NominationRequest
+            | Action::AgentAdd
+            | Action::AuditRead => say(&messages.not_authorised_agents, &[]),
+        },
         ServiceError::Locked { site, until } => say(
             &messages.passcode_locked,
             &[("site", site.as_str()), ("until", &time(*until))],

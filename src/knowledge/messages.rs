@@ -85,7 +85,11 @@ messages! {
     already_member [site, ibm_id, role],
     already_pending [site, ibm_id],
     unavailable,
+    /// Refusals, by who may do the action: agents and the site's managers, agents and the
+    /// site's primary, agents only.
     not_authorised,
+    not_authorised_primary,
+    not_authorised_agents,
     approved_notice [id, site, role],
     denied_notice [id, site, reason],
     site_locked_notice [site, failures, until, minutes],

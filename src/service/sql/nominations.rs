@@ -121,7 +121,8 @@ impl SqlService {
         .await?
     }
 
-    /// Pending nominations of one site, or of all.
+    /// Pending nominations of one site, or of all: all of them for an agent, those of the
+    /// sites they manage for a site's primary or secondary member (what they could decide).
     pub(super) async fn pending_nominations(
         &self,
         actor: &ChatIdentity,
@@ -129,13 +130,47 @@ impl SqlService {
     ) -> Result<Vec<Nomination>, ServiceError> {
         let rows = {
             let mut conn = self.db.acquire().await?;
-            let allowed = match site {
-                Some(_) => Allowed::Managers,
-                None => Allowed::AgentsOnly,
-            };
-            self.authorise(&mut conn, actor, Action::NominationList, site, allowed)
-                .await?;
+            let everyone = site.is_none() && self.is_agent(&mut conn, actor).await?;
             match site {
+                Some(_) => {
+                    self.authorise(
+                        &mut conn,
+                        actor,
+                        Action::NominationList,
+                        site,
+                        Allowed::Managers,
+                    )
+                    .await?;
+                }
+                None if everyone => {}
+                None => {
+                    let managed: i64 = sqlx::query_scalar(
+                        "SELECT count(*) FROM members \
+                         WHERE chat_identity = $1 AND role IN ('primary', 'secondary')",
+                    )
+                    .bind(actor.to_string())
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if managed == 0 {
+                        return Err(ServiceError::NotAuthorised {
+                            actor: actor.clone(),
+                            action: Action::NominationList,
+                        });
+                    }
+                }
+            }
+            match site {
+                None if !everyone => {
+                    sqlx::query_as::<_, NominationRow>(&format!(
+                        "{NOMINATION_COLUMNS} WHERE status = 'pending' AND site_number IN \
+                         (SELECT site_number FROM members \
+                          WHERE chat_identity = $1 AND role IN ('primary', 'secondary')) \
+                         ORDER BY id"
+                    ))
+                    .bind(actor.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?
+                }
                 Some(site) => {
                     sqlx::query_as::<_, NominationRow>(&format!(
                         "{NOMINATION_COLUMNS} WHERE status = 'pending' AND site_number = $1 \

@@ -400,14 +400,26 @@ async fn managers_decide_for_their_own_site_and_users_do_not(db: TestDb) {
             "{refused:?}"
         );
     }
-    // Managers see their own site, and only with the site named.
+    // Managers see their own site's requests, with the site named or not.
     let pending = db
         .service
         .list_nominations(&identity("telegram:2"), Some(&site("1234567")))
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
-    let all = db.service.list_nominations(&primary, None).await;
+    let all = db.service.list_nominations(&primary, None).await.unwrap();
+    assert_eq!(all, pending);
+    // Another site's primary sees none of them, and a user is refused.
+    let elsewhere = db
+        .service
+        .list_nominations(&other_site, None)
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+    let user = db
+        .service
+        .list_nominations(&identity("telegram:3"), None)
+        .await;
     assert!(
         matches!(all, Err(ServiceError::NotAuthorised { .. })),
         "{all:?}"
