@@ -42,6 +42,8 @@ pub enum Action {
     AgentAdd,
     Unlock,
     AuditRead,
+    /// A right passcode handed the site to a new primary: the old one is now a user.
+    PrimaryChange,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Action::AgentAdd => "agent_add",
             Action::Unlock => "unlock",
             Action::AuditRead => "audit_read",
+            Action::PrimaryChange => "primary_change",
         }
     }
 
@@ -76,6 +79,7 @@ impl Action {
             Action::AgentAdd => "register help-desk agents",
             Action::Unlock => "lift this site's lockout",
             Action::AuditRead => "read the audit log",
+            Action::PrimaryChange => "hand this site to a new primary",
         }
     }
 }
@@ -228,6 +232,13 @@ pub enum OutboxEvent {
         ibm_id: IbmId,
         reason: DenyReason,
     },
+    /// For a site's primary member: a right passcode made `primary` the primary, and `former`
+    /// (this recipient) is a user of the site from now on.
+    PrimaryChanged {
+        site: SiteNumber,
+        former: IbmId,
+        primary: IbmId,
+    },
     /// For the help desk: a site's checks were locked for everyone after `failures` failed
     /// checks from several people.
     SiteLocked {
@@ -244,6 +255,7 @@ impl OutboxEvent {
             OutboxEvent::NominationApproved { .. } => "nomination_approved",
             OutboxEvent::NominationDenied { .. } => "nomination_denied",
             OutboxEvent::SiteLocked { .. } => "site_locked",
+            OutboxEvent::PrimaryChanged { .. } => "primary_changed",
         }
     }
 }

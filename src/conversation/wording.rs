@@ -83,7 +83,8 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
             | Action::PasscodeCheck
             | Action::NominationRequest
             | Action::AgentAdd
-            | Action::AuditRead => say(&messages.not_authorised_agents, &[]),
+            | Action::AuditRead
+            | Action::PrimaryChange => say(&messages.not_authorised_agents, &[]),
         },
         ServiceError::Locked { site, until } => say(
             &messages.passcode_locked,
@@ -170,6 +171,19 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
                 ("id", &nomination.to_string()),
                 ("site", site.as_str()),
                 ("reason", reason.as_str()),
+            ],
+        ),
+        OutboxEvent::PrimaryChanged {
+            site,
+            former,
+            primary,
+        } => messages.say(
+            &messages.primary_changed_notice,
+            lang,
+            &[
+                ("site", site.as_str()),
+                ("ibm_id", former.as_str()),
+                ("primary", primary.as_str()),
             ],
         ),
         OutboxEvent::SiteLocked {

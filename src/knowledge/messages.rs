@@ -93,6 +93,8 @@ messages! {
     approved_notice [id, site, role],
     denied_notice [id, site, reason],
     site_locked_notice [site, failures, until, minutes],
+    /// To a site's former primary member, when a right passcode made another the primary.
+    primary_changed_notice [site, ibm_id, primary],
     pending_none,
     pending_item [id, site, ibm_id, at],
     /// The buttons under a request of `/pending`, each naming its request.

@@ -66,6 +66,45 @@ fn quit_ends_the_chat_before_the_input_does() {
     assert!(!run.stdout.contains(&expected), "{}", run.stdout);
 }
 
+#[test]
+fn a_second_demo_reuses_the_site_unless_reset() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+    let first = on_database(&db, &["chat", "--demo"], "");
+    assert!(
+        first.stdout.contains("temporary passcode: "),
+        "{}",
+        first.stdout
+    );
+    let second = on_database(&db, &["chat", "--demo"], "");
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert!(
+        second
+            .stdout
+            .contains("demo site 1234567 (PA) exists and is used as it is"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !second.stdout.contains("temporary passcode: "),
+        "{}",
+        second.stdout
+    );
+    let reset = on_database(&db, &["chat", "--demo", "--reset"], "");
+    assert!(
+        reset.stdout.contains("temporary passcode: "),
+        "{}",
+        reset.stdout
+    );
+    let audit = on_database(&db, &["admin", "audit"], "");
+    assert_eq!(
+        audit.stdout.matches("passcode_reissue").count(),
+        1,
+        "{}",
+        audit.stdout
+    );
+}
+
 /// `pao-bot ARGS` on the database `db`, with `stdin` piped in.
 fn on_database(db: &Path, args: &[&str], stdin: &str) -> Run {
     let url = format!("sqlite://{}", db.display());
