@@ -421,8 +421,8 @@ async fn managers_decide_for_their_own_site_and_users_do_not(db: TestDb) {
         .list_nominations(&identity("telegram:3"), None)
         .await;
     assert!(
-        matches!(all, Err(ServiceError::NotAuthorised { .. })),
-        "{all:?}"
+        matches!(user, Err(ServiceError::NotAuthorised { .. })),
+        "{user:?}"
     );
     db.service
         .show_site(&identity("telegram:2"), &site("1234567"))
