@@ -192,7 +192,7 @@ where
         }
         Command::Chat { agent, demo, reset } => {
             let bot = Arc::new(load()?);
-            let prompt = input.is_terminal();
+            let terminal = input.is_terminal();
             runtime()?.block_on(chat(
                 bot,
                 &cli.database_url,
@@ -200,7 +200,7 @@ where
                 demo.then_some(Demo { reset }),
                 input,
                 &mut output,
-                prompt,
+                terminal,
             ))?;
         }
         Command::Serve => {
@@ -239,7 +239,7 @@ async fn chat<R, W>(
     demo: Option<Demo>,
     input: R,
     output: &mut W,
-    prompt: bool,
+    terminal: bool,
 ) -> Result<(), CliError>
 where
     R: BufRead,
@@ -254,7 +254,7 @@ where
     } else {
         ChatIdentity::parse("console:guest").expect("a valid console identity")
     };
-    console::run(&engine, &identity, input, output, prompt).await?;
+    console::run(&engine, &identity, input, output, terminal).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::commands::{Audience, SlashCommand};
-use crate::domain::{IbmIdError, Role, Timestamp};
+use crate::domain::{Channel, IbmIdError, Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
@@ -25,8 +25,9 @@ pub fn time(at: Timestamp) -> String {
     }
 }
 
-/// `/help`: each customer command with what it does, then the agents' commands as typed.
-pub fn help(messages: &Messages, lang: Lang) -> String {
+/// `/help`: each customer command with what it does (with the console's `/quit` in the
+/// console), then the agents' commands as typed.
+pub fn help(messages: &Messages, lang: Lang, channel: Channel) -> String {
     let mut lines = vec![messages.say(&messages.help, lang, &[])];
     let mut agents = Vec::new();
     for command in SlashCommand::ALL {
@@ -37,6 +38,10 @@ pub fn help(messages: &Messages, lang: Lang) -> String {
             }
             Audience::Agents => agents.push(command.usage(lang)),
         }
+    }
+    if channel == Channel::Console {
+        let does = messages.say(&messages.quit_command, lang, &[]);
+        lines.push(format!("/quit {does}"));
     }
     let agents_intro = messages.say(&messages.help_agents, lang, &[]);
     lines.push(format!("{agents_intro} {}", agents.join(", ")));

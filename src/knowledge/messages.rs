@@ -52,6 +52,8 @@ messages! {
     help,
     /// Introduces the help-desk agents' commands in `/help`.
     help_agents,
+    /// What the console's `/quit` does, in `/help` there.
+    quit_command,
     lang_choose,
     lang_set,
     topics,
