@@ -450,7 +450,7 @@ where
             }
         }
         NominationCommand::Approve { id, role } => {
-            let member = service.approve_nomination(actor, id, role).await?;
+            let member = service.approve_nomination(actor, id, role).await?.member;
             writeln!(
                 out,
                 "approved: {} is now a {} member (nomination {id})",

@@ -98,7 +98,13 @@ impl Answerer {
                 }
                 out
             }
-            Decision::NoAnswer => plain_links(messages.no_answer.get(lang).trim()),
+            // No buttons here: the help desk's link is written out, once.
+            Decision::NoAnswer => format!(
+                "{}\n→ {} ({})",
+                messages.no_answer.get(lang).trim(),
+                messages.help_desk.get(lang).trim(),
+                messages.help_desk_url.get(lang).trim()
+            ),
             Decision::Empty => messages.empty_question.get(lang).trim().to_owned(),
         }
     }
@@ -112,6 +118,33 @@ impl Answerer {
     /// An entry's answer with its procedure's steps and its related questions, links kept as
     /// `[label](url)` for channels that render them.
     pub fn entry_text(&self, entry: &Entry, lang: Lang) -> String {
+        let messages = self.kb.messages();
+        let mut out = self.entry_body(entry, lang);
+        let related = self.related(entry);
+        if !related.is_empty() {
+            out.push_str(&format!(
+                "\n\n{}",
+                messages.related_heading.get(lang).trim()
+            ));
+            for other in related {
+                out.push_str(&format!("\n- {}", other.question.get(lang).trim()));
+            }
+        }
+        out
+    }
+
+    /// The entries an entry names as related, in its order.
+    pub fn related(&self, entry: &Entry) -> Vec<&Entry> {
+        entry
+            .related
+            .iter()
+            .filter_map(|id| self.kb.entry(id))
+            .collect()
+    }
+
+    /// An entry's answer with its procedure's steps, without its related questions: for
+    /// channels that offer those as buttons.
+    pub fn entry_body(&self, entry: &Entry, lang: Lang) -> String {
         let messages = self.kb.messages();
         let mut out = entry.answer.get(lang).trim().to_owned();
         if let Some(procedure) = entry
@@ -127,20 +160,6 @@ impl Answerer {
             for line in procedure.step_lines(0..procedure.steps.len(), lang, |_| true) {
                 out.push('\n');
                 out.push_str(&line);
-            }
-        }
-        let related: Vec<&Entry> = entry
-            .related
-            .iter()
-            .filter_map(|id| self.kb.entry(id))
-            .collect();
-        if !related.is_empty() {
-            out.push_str(&format!(
-                "\n\n{}",
-                messages.related_heading.get(lang).trim()
-            ));
-            for other in related {
-                out.push_str(&format!("\n- {}", other.question.get(lang).trim()));
             }
         }
         out

@@ -83,9 +83,13 @@ pub enum Command {
         /// Speak as the local help-desk agent (console:local)
         #[arg(long)]
         agent: bool,
-        /// Create the demo site 1234567 (or give it a new passcode) and print its passcode
+        /// Create the demo site 1234567 and print its passcode; an existing one is used as it is
         #[arg(long)]
         demo: bool,
+        /// With --demo: give the existing demo site a new passcode (its next right passcode
+        /// makes a new primary)
+        #[arg(long, requires = "demo")]
+        reset: bool,
     },
     /// What the bot could not answer, and how often each FAQ entry answered and helped
     Report {
@@ -165,6 +169,7 @@ where
         None => Command::Chat {
             agent: false,
             demo: false,
+            reset: false,
         },
     };
     match command {
@@ -185,17 +190,17 @@ where
                 writeln!(output, "{report}")?;
             }
         }
-        Command::Chat { agent, demo } => {
+        Command::Chat { agent, demo, reset } => {
             let bot = Arc::new(load()?);
-            let prompt = input.is_terminal();
+            let terminal = input.is_terminal();
             runtime()?.block_on(chat(
                 bot,
                 &cli.database_url,
                 agent,
-                demo,
+                demo.then_some(Demo { reset }),
                 input,
                 &mut output,
-                prompt,
+                terminal,
             ))?;
         }
         Command::Serve => {
@@ -219,30 +224,37 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
 /// The demo site of `chat --demo`.
 const DEMO_SITE: &str = "1234567";
 
+/// What `chat --demo` does with the demo site.
+#[derive(Debug, Clone, Copy)]
+struct Demo {
+    /// Give an existing demo site a new passcode, rather than use it as it is.
+    reset: bool,
+}
+
 /// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`.
 async fn chat<R, W>(
     bot: Arc<Answerer>,
     url: &str,
     agent: bool,
-    demo: bool,
+    demo: Option<Demo>,
     input: R,
     output: &mut W,
-    prompt: bool,
+    terminal: bool,
 ) -> Result<(), CliError>
 where
     R: BufRead,
     W: Write,
 {
     let engine = Engine::on_database(bot, Database::open(url).await?);
-    if demo {
-        demo_site(engine.service(), output).await?;
+    if let Some(demo) = demo {
+        demo_site(engine.service(), demo, output).await?;
     }
     let identity = if agent {
         ChatIdentity::local_operator()
     } else {
         ChatIdentity::parse("console:guest").expect("a valid console identity")
     };
-    console::run(&engine, &identity, input, output, prompt).await?;
+    console::run(&engine, &identity, input, output, terminal).await?;
     Ok(())
 }
 
@@ -257,12 +269,31 @@ async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), 
     Ok(result?)
 }
 
-/// Creates the demo site, or gives it a new passcode, and prints the passcode.
-async fn demo_site<W: Write>(service: &dyn AccountService, output: &mut W) -> Result<(), CliError> {
+/// Creates the demo site and prints its passcode. An existing demo site is used as it is (its
+/// passcode, stored only as a hash, is not shown again), unless `demo.reset` asks for a new
+/// passcode.
+async fn demo_site<W>(
+    service: &dyn AccountService,
+    demo: Demo,
+    output: &mut W,
+) -> Result<(), CliError>
+where
+    W: Write,
+{
     let operator = ChatIdentity::local_operator();
     let site = SiteNumber::parse(DEMO_SITE).expect("a valid site number");
     let passcode = match service.add_site(&operator, &site, Program::Pa).await {
-        Err(ServiceError::SiteExists { .. }) => service.reissue_passcode(&operator, &site).await,
+        Err(ServiceError::SiteExists { .. }) if demo.reset => {
+            service.reissue_passcode(&operator, &site).await
+        }
+        Err(ServiceError::SiteExists { .. }) => {
+            writeln!(
+                output,
+                "demo site {site} (PA) exists and is used as it is: its passcode was shown when \
+                 it was made (chat --demo --reset gives it a new one)\n"
+            )?;
+            return Ok(());
+        }
         other => other,
     }
     .map_err(AdminError::Service)?;

@@ -326,11 +326,11 @@ impl<'a> Ctx<'a> {
             SlashCommand::Start => {
                 self.state.flow = None;
                 let greeting = self.text(|m| &m.greeting, &[]);
-                let help = wording::help(self.messages(), self.lang);
+                let help = wording::help(self.messages(), self.lang, self.incoming.channel);
                 self.reply(Reply::text(format!("{greeting}\n\n{help}")));
             }
             SlashCommand::Help => {
-                let help = wording::help(self.messages(), self.lang);
+                let help = wording::help(self.messages(), self.lang, self.incoming.channel);
                 self.reply(Reply::text(help));
             }
             SlashCommand::Lang => match args.parse::<Lang>() {

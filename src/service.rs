@@ -42,6 +42,8 @@ pub enum Action {
     AgentAdd,
     Unlock,
     AuditRead,
+    /// A right passcode handed the site to a new primary: the old one is now a user.
+    PrimaryChange,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Action::AgentAdd => "agent_add",
             Action::Unlock => "unlock",
             Action::AuditRead => "audit_read",
+            Action::PrimaryChange => "primary_change",
         }
     }
 
@@ -76,6 +79,7 @@ impl Action {
             Action::AgentAdd => "register help-desk agents",
             Action::Unlock => "lift this site's lockout",
             Action::AuditRead => "read the audit log",
+            Action::PrimaryChange => "hand this site to a new primary",
         }
     }
 }
@@ -150,6 +154,13 @@ pub struct Nomination {
     pub requested_by: ChatIdentity,
     pub requested_at: Timestamp,
     pub status: NominationStatus,
+}
+
+/// An approved nomination, as its decider is told: the request, and the member it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub nomination: Nomination,
+    pub member: Member,
 }
 
 /// Whether a site's passcode can be checked now, by everyone.
@@ -230,6 +241,13 @@ pub enum OutboxEvent {
         ibm_id: IbmId,
         reason: DenyReason,
     },
+    /// For a site's primary member: a right passcode made `primary` the primary, and `former`
+    /// (this recipient) is a user of the site from now on.
+    PrimaryChanged {
+        site: SiteNumber,
+        former: IbmId,
+        primary: IbmId,
+    },
     /// For the help desk: a site's checks were locked for everyone after `failures` failed
     /// checks from several people.
     SiteLocked {
@@ -246,6 +264,7 @@ impl OutboxEvent {
             OutboxEvent::NominationApproved { .. } => "nomination_approved",
             OutboxEvent::NominationDenied { .. } => "nomination_denied",
             OutboxEvent::SiteLocked { .. } => "site_locked",
+            OutboxEvent::PrimaryChanged { .. } => "primary_changed",
         }
     }
 }
@@ -368,7 +387,18 @@ pub trait AccountService: Send + Sync {
         ibm_id: &IbmId,
     ) -> Result<NominationId, ServiceError>;
 
-    /// Pending nominations: of one site (agents and its managers) or all (agents).
+    /// Checks, as soon as it is typed, the site `actor` is about to request access to: a site
+    /// that does not exist counts against them as a request for it does (so that typing
+    /// numbers lists no sites either), and refuses them while they are locked out of every
+    /// site ([`ServiceError::TooManyUnknownSites`]).
+    async fn check_nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError>;
+
+    /// Pending nominations: of one site (agents and its managers), or all that `actor` may
+    /// decide (all for agents, their own sites' for a site's primary and secondary members).
     async fn list_nominations(
         &self,
         actor: &ChatIdentity,
@@ -381,14 +411,15 @@ pub trait AccountService: Send + Sync {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError>;
+    ) -> Result<Approval, ServiceError>;
 
+    /// Refuses the requested access; returns the request as it was, to name it.
     async fn deny_nomination(
         &self,
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError>;
+    ) -> Result<Nomination, ServiceError>;
 
     /// Registers a help-desk agent (agents only).
     async fn add_agent(

@@ -1,26 +1,30 @@
 //! The terminal channel: a line in, the engine's replies out. Works interactively and with
 //! piped input, ending at end of input or `/quit`; a line that is not UTF-8 is said to be
-//! unreadable and skipped. Buttons are shown numbered, and typing a button's number presses
-//! it; decisions waiting in the outbox for this person are shown when the session starts and
-//! after every message.
+//! unreadable and skipped. At a terminal each line is prompted with `> `; with piped input
+//! each line is echoed as `> text` before its reply (masked when it carried a passcode), so
+//! that the output reads as a transcript. Buttons are shown numbered, and typing a button's
+//! number presses it while those buttons are the latest shown; decisions waiting in the outbox
+//! for this person are shown when the session starts and after every message.
 
 use std::io::{self, BufRead, Write};
 
 use crate::conversation::{ButtonAction, Content, Engine, Incoming, Reply};
 use crate::domain::{Channel, ChatIdentity};
 use crate::markup::plain_links;
+use crate::masking::mask;
 
 /// How many outbox messages are read per turn, for all console users.
 const OUTBOX_BATCH: u32 = 100;
 
-/// Talks with `engine` as `identity` over `input` and `output`; `prompt` shows `> ` before
-/// each line, for people at a terminal.
+/// Talks with `engine` as `identity` over `input` and `output`; `terminal` says whether a
+/// person types the input (then `> ` is shown before each line) or it is piped (then each line
+/// is echoed).
 pub async fn run<R, W>(
     engine: &Engine,
     identity: &ChatIdentity,
     mut input: R,
     mut output: W,
-    prompt: bool,
+    terminal: bool,
 ) -> io::Result<()>
 where
     R: BufRead,
@@ -37,7 +41,7 @@ where
     let mut offered: Vec<String> = Vec::new();
     let mut bytes = Vec::new();
     loop {
-        if prompt {
+        if terminal {
             write!(output, "> ")?;
             output.flush()?;
         }
@@ -58,13 +62,18 @@ where
             continue;
         };
         let line = line.trim();
-        let content = match line {
-            "" => continue,
-            "/quit" | "/exit" => break,
-            _ => match pick(line, &offered) {
-                Some(payload) => Content::Button(payload),
-                None => Content::Text(line.to_owned()),
-            },
+        if line.is_empty() {
+            continue;
+        }
+        if line == "/quit" || line == "/exit" {
+            if !terminal {
+                writeln!(output, "> {line}")?;
+            }
+            break;
+        }
+        let content = match pick(line, &offered) {
+            Some(payload) => Content::Button(payload),
+            None => Content::Text(line.to_owned()),
         };
         let response = engine
             .handle(Incoming {
@@ -77,6 +86,16 @@ where
                 message_id: None,
             })
             .await;
+        if !terminal {
+            // Echoed once the engine has said whether the line held a secret: a passcode is
+            // masked here as the chat platforms delete its message.
+            let echoed = if response.delete_incoming {
+                mask(line)
+            } else {
+                line.to_owned()
+            };
+            writeln!(output, "> {echoed}")?;
+        }
         offered.clear();
         for reply in &response.replies {
             show(reply, &mut offered, &mut output)?;

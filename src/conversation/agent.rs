@@ -6,10 +6,12 @@
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
 use crate::conversation::wording;
-use crate::conversation::{Ctx, Reply};
+use crate::conversation::{Button, Ctx, Reply};
 use crate::domain::{DenyReason, GrantRole, SiteNumber};
+use crate::knowledge::Messages;
+use crate::lang::Localized;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
-use crate::service::{Lockout, NominationId};
+use crate::service::{Approval, Lockout, NominationId};
 
 /// How many pending nominations `/pending` shows, oldest first.
 const PENDING_SHOWN: usize = 20;
@@ -39,13 +41,19 @@ impl Ctx<'_> {
                     ("at", &wording::time(nomination.requested_at)),
                 ],
             );
+            // Each label names its request: a button's place in the list says nothing.
+            let number = id.to_string();
+            let label = |pick: fn(&Messages) -> &Localized| self.text(pick, &[("id", &number)]);
             let buttons = vec![
-                self.button(|m| &m.approve_button, Payload::Approve(id, GrantRole::User)),
-                self.button(
-                    |m| &m.approve_secondary_button,
-                    Payload::Approve(id, GrantRole::Secondary),
+                Button::payload(
+                    label(|m| &m.approve_button),
+                    Payload::Approve(id, GrantRole::User).encode(),
                 ),
-                self.button(|m| &m.deny_button, Payload::Deny(id)),
+                Button::payload(
+                    label(|m| &m.approve_secondary_button),
+                    Payload::Approve(id, GrantRole::Secondary).encode(),
+                ),
+                Button::payload(label(|m| &m.deny_button), Payload::Deny(id).encode()),
             ];
             self.reply(Reply::text(text).with_buttons(buttons));
         }
@@ -72,12 +80,13 @@ impl Ctx<'_> {
             .approve_nomination(self.sender(), id, role)
             .await
         {
-            Ok(member) => {
+            Ok(Approval { nomination, member }) => {
                 let role = wording::role(self.messages(), member.role, self.lang);
                 self.say(
                     |m| &m.approved,
                     &[
                         ("id", &id.to_string()),
+                        ("site", nomination.site.as_str()),
                         ("ibm_id", member.ibm_id.as_str()),
                         ("role", &role),
                     ],
@@ -118,7 +127,14 @@ impl Ctx<'_> {
             .deny_nomination(self.sender(), id, &reason)
             .await
         {
-            Ok(()) => self.say(|m| &m.denied, &[("id", &id.to_string())]),
+            Ok(nomination) => self.say(
+                |m| &m.denied,
+                &[
+                    ("id", &id.to_string()),
+                    ("site", nomination.site.as_str()),
+                    ("ibm_id", nomination.ibm_id.as_str()),
+                ],
+            ),
             Err(error) => self.refused(&error),
         }
     }

@@ -4,6 +4,7 @@
 use crate::conversation::payload::Payload;
 use crate::conversation::store::AnswerId;
 use crate::conversation::{Button, Ctx, Reply};
+use crate::domain::Channel;
 use crate::knowledge::{CategoryId, EntryId};
 use crate::masking::mask;
 use crate::matcher::Decision;
@@ -12,10 +13,14 @@ use crate::text::fold;
 impl Ctx<'_> {
     pub(super) fn ask(&mut self, question: &str) {
         let answer = self.engine.bot.ask(question, self.lang);
-        // One Latin word ("VPN", a code) says little about the language someone writes in:
-        // a conversation already under way keeps its language.
+        // A language chosen with /lang wins until it is changed, as its reply promised.
+        // Otherwise the reply follows the question, except that one Latin word ("VPN", a
+        // code) says little about the language someone writes in: a conversation already
+        // under way keeps its language.
         let one_word = !question.trim().contains(char::is_whitespace) && question.is_ascii();
-        if !(one_word && self.state.lang.is_some()) {
+        let chosen = self.state.preference.is_some();
+        let keeps_lang = one_word && self.state.lang.is_some();
+        if !(chosen || keeps_lang) {
             self.lang = answer.lang;
         }
         match answer.decision {
@@ -67,7 +72,14 @@ impl Ctx<'_> {
     fn answer(&mut self, entry: usize) {
         let kb = self.kb();
         let entry = &kb.entries()[entry];
-        let mut text = self.engine.bot.entry_text(entry, self.lang);
+        // The console offers related questions as numbered buttons, the way it offers every
+        // choice; the chat platforms list them under the answer.
+        let related_buttons = self.incoming.channel == Channel::Console;
+        let mut text = if related_buttons {
+            self.engine.bot.entry_body(entry, self.lang)
+        } else {
+            self.engine.bot.entry_text(entry, self.lang)
+        };
         let mut buttons = Vec::new();
         let guided = entry
             .procedure
@@ -97,6 +109,25 @@ impl Ctx<'_> {
             ));
         }
         self.reply(Reply::text(text).with_buttons(buttons));
+        if !related_buttons {
+            return;
+        }
+        let related: Vec<Button> = self
+            .engine
+            .bot
+            .related(entry)
+            .into_iter()
+            .map(|other| {
+                Button::payload(
+                    other.question.get(self.lang).trim(),
+                    Payload::Entry(other.id.clone()).encode(),
+                )
+            })
+            .collect();
+        if !related.is_empty() {
+            let heading = self.text(|m| &m.related_heading, &[]);
+            self.reply(Reply::text(heading).with_buttons(related));
+        }
     }
 
     pub(super) fn feedback(&mut self, answer: AnswerId, helped: bool) {

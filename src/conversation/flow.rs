@@ -10,6 +10,7 @@
 use crate::commands::SlashCommand;
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
+use crate::conversation::wording;
 use crate::conversation::{Ctx, Reply};
 use crate::domain::{IbmId, Passcode, SiteNumber};
 use crate::knowledge::{KnowledgeBase, Procedure, ProcedureAction, ProcedureId, Slot};
@@ -126,8 +127,27 @@ impl Ctx<'_> {
                 self.reply(Reply::text(answer));
                 return self.prompt(procedure, step, None);
             }
-            return self.retry(procedure, step);
+            return self.retry(procedure, step, text);
         };
+        // A request for access names its site first: one that does not exist is said at
+        // once, not after the IBM ID and the confirmation.
+        if slot == Slot::SiteNumber
+            && procedure.action == Some(ProcedureAction::NominationRequest)
+            && let Some(typed) = &site
+            && let Err(error) = self
+                .engine
+                .service
+                .check_nomination_site(self.sender(), typed)
+                .await
+        {
+            self.refused(&error);
+            return match error {
+                ServiceError::NoSuchSite { .. } | ServiceError::Unavailable(_) => {
+                    self.prompt(procedure, step, None)
+                }
+                _ => self.state.flow = None,
+            };
+        }
         match next {
             Next::Ask(next) => {
                 self.state.flow = Some(Flow::Procedure {
@@ -216,8 +236,10 @@ impl Ctx<'_> {
                 };
                 self.reply(Reply::text(text));
             }
-            // Wrong passcode: the flow stays on the passcode step for another try.
-            Err(error @ ServiceError::WrongPasscode { .. }) => {
+            // Wrong passcode: the flow stays on the passcode step for another try. Locked out:
+            // it stays there too, so that a passcode typed during the lock is told when the
+            // lock ends rather than taken for a question.
+            Err(error @ (ServiceError::WrongPasscode { .. } | ServiceError::Locked { .. })) => {
                 self.refused(&error);
                 self.reply_cancel_hint();
             }
@@ -271,13 +293,20 @@ impl Ctx<'_> {
         self.reply(Reply::text(text).with_buttons(buttons));
     }
 
-    /// Says why the answer to `step` was not taken, and asks again.
-    fn retry(&mut self, procedure: &Procedure, step: usize) {
+    /// Says why `answer` to `step` was not taken, and asks again.
+    fn retry(&mut self, procedure: &Procedure, step: usize, answer: &str) {
         let retry = procedure.steps[step].retry.as_ref();
-        let text = match retry {
+        let mut text = match retry {
             Some(retry) => retry.get(self.lang).trim().to_owned(),
             None => procedure.steps[step].text.get(self.lang).trim().to_owned(),
         };
+        // An address is refused for one reason, which the customer is told first.
+        if procedure.steps[step].slot == Some(Slot::IbmId)
+            && let Err(error) = IbmId::parse(answer)
+        {
+            let problem = wording::ibm_id_problem(self.messages(), error, self.lang);
+            text = format!("{problem} {text}");
+        }
         let mut buttons = Vec::new();
         if procedure.steps[step].slot == Some(Slot::Confirm) {
             buttons.push(self.button(|m| &m.yes_button, Payload::Yes));

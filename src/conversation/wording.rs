@@ -4,11 +4,11 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::commands::{Audience, SlashCommand};
-use crate::domain::{Role, Timestamp};
+use crate::domain::{Channel, IbmIdError, Role, Timestamp};
 use crate::knowledge::Messages;
 use crate::lang::Lang;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
-use crate::service::{OutboxEvent, ServiceError};
+use crate::service::{Action, OutboxEvent, ServiceError};
 
 /// Japan Standard Time: PAO's customers here read times in it, and it has no summer time.
 const JST_SECONDS: i32 = 9 * 60 * 60;
@@ -25,8 +25,9 @@ pub fn time(at: Timestamp) -> String {
     }
 }
 
-/// `/help`: each customer command with what it does, then the agents' commands as typed.
-pub fn help(messages: &Messages, lang: Lang) -> String {
+/// `/help`: each customer command with what it does (with the console's `/quit` in the
+/// console), then the agents' commands as typed.
+pub fn help(messages: &Messages, lang: Lang, channel: Channel) -> String {
     let mut lines = vec![messages.say(&messages.help, lang, &[])];
     let mut agents = Vec::new();
     for command in SlashCommand::ALL {
@@ -37,6 +38,10 @@ pub fn help(messages: &Messages, lang: Lang) -> String {
             }
             Audience::Agents => agents.push(command.usage(lang)),
         }
+    }
+    if channel == Channel::Console {
+        let does = messages.say(&messages.quit_command, lang, &[]);
+        lines.push(format!("/quit {does}"));
     }
     let agents_intro = messages.say(&messages.help_agents, lang, &[]);
     lines.push(format!("{agents_intro} {}", agents.join(", ")));
@@ -53,11 +58,39 @@ pub fn role(messages: &Messages, role: Role, lang: Lang) -> String {
     messages.say(text, lang, &[])
 }
 
+/// What is wrong with a typed IBM ID, in `lang`.
+pub fn ibm_id_problem(messages: &Messages, error: IbmIdError, lang: Lang) -> String {
+    let text = match error {
+        IbmIdError::NoAt => &messages.ibm_id_no_at,
+        IbmIdError::SeveralAts => &messages.ibm_id_several_ats,
+        IbmIdError::NoLocalPart => &messages.ibm_id_no_local_part,
+        IbmIdError::NoDomain => &messages.ibm_id_no_domain,
+        IbmIdError::Blank => &messages.ibm_id_blank,
+        IbmIdError::Invisible => &messages.ibm_id_invisible,
+        IbmIdError::TooLong => &messages.ibm_id_too_long,
+    };
+    messages.say(text, lang, &[])
+}
+
 /// What to tell someone whose account action the service refused or could not do.
 pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String {
     let say = |text, values: &[(&str, &str)]| messages.say(text, lang, values);
     match error {
-        ServiceError::NotAuthorised { .. } => say(&messages.not_authorised, &[]),
+        // Who may, said as the service decides it for this action.
+        ServiceError::NotAuthorised { action, .. } => match action {
+            Action::PasscodeReissue => say(&messages.not_authorised_primary, &[]),
+            Action::SiteShow
+            | Action::NominationList
+            | Action::NominationApprove
+            | Action::NominationDeny
+            | Action::Unlock => say(&messages.not_authorised, &[]),
+            Action::SiteAdd
+            | Action::PasscodeCheck
+            | Action::NominationRequest
+            | Action::AgentAdd
+            | Action::AuditRead
+            | Action::PrimaryChange => say(&messages.not_authorised_agents, &[]),
+        },
         ServiceError::Locked { site, until } => say(
             &messages.passcode_locked,
             &[("site", site.as_str()), ("until", &time(*until))],
@@ -143,6 +176,19 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
                 ("id", &nomination.to_string()),
                 ("site", site.as_str()),
                 ("reason", reason.as_str()),
+            ],
+        ),
+        OutboxEvent::PrimaryChanged {
+            site,
+            former,
+            primary,
+        } => messages.say(
+            &messages.primary_changed_notice,
+            lang,
+            &[
+                ("site", site.as_str()),
+                ("ibm_id", former.as_str()),
+                ("primary", primary.as_str()),
             ],
         ),
         OutboxEvent::SiteLocked {

@@ -7,10 +7,24 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IbmId(String);
 
-/// Why a text is not an IBM ID.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("an IBM ID is the e-mail address you registered with IBM, such as taro@example.co.jp")]
-pub struct IbmIdError;
+/// Why a text is not an IBM ID: each says what is wrong, so that the customer can mend it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IbmIdError {
+    #[error("an IBM ID is an e-mail address such as taro@example.co.jp: this has no @")]
+    NoAt,
+    #[error("an IBM ID has one @, not several")]
+    SeveralAts,
+    #[error("an IBM ID has a name before the @, such as taro in taro@example.co.jp")]
+    NoLocalPart,
+    #[error("an IBM ID has a domain after the @, such as example.co.jp")]
+    NoDomain,
+    #[error("an IBM ID has no spaces in it")]
+    Blank,
+    #[error("an IBM ID has no invisible characters in it")]
+    Invisible,
+    #[error("an IBM ID is at most 254 characters long")]
+    TooLong,
+}
 
 /// The longest address SMTP allows.
 const MAX_LEN: usize = 254;
@@ -23,17 +37,27 @@ impl IbmId {
     pub fn parse(input: &str) -> Result<IbmId, IbmIdError> {
         let folded: String = input.trim().nfkc().flat_map(char::to_lowercase).collect();
         let invisible = |c: char| c.is_control() || c.general_category() == GeneralCategory::Format;
-        if folded.len() > MAX_LEN || folded.chars().any(|c| c.is_whitespace() || invisible(c)) {
-            return Err(IbmIdError);
+        if folded.len() > MAX_LEN {
+            return Err(IbmIdError::TooLong);
+        }
+        if folded.chars().any(invisible) {
+            return Err(IbmIdError::Invisible);
         }
         let Some((local, domain)) = folded.split_once('@') else {
-            return Err(IbmIdError);
+            return Err(IbmIdError::NoAt);
         };
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && domain.split('.').all(|label| !label.is_empty());
-        if local.is_empty() || !domain_ok {
-            return Err(IbmIdError);
+        if domain.contains('@') {
+            return Err(IbmIdError::SeveralAts);
+        }
+        if folded.chars().any(char::is_whitespace) {
+            return Err(IbmIdError::Blank);
+        }
+        if local.is_empty() {
+            return Err(IbmIdError::NoLocalPart);
+        }
+        // A domain has a dot and no empty label: `example` or `example..jp` is not one.
+        if !domain.contains('.') || domain.split('.').any(str::is_empty) {
+            return Err(IbmIdError::NoDomain);
         }
         Ok(IbmId(folded))
     }
@@ -66,24 +90,27 @@ mod tests {
             "taro\u{AD}@example.com",
             "taro\u{7}@example.com",
         ] {
-            assert_eq!(IbmId::parse(bad), Err(IbmIdError), "{bad:?}");
+            assert_eq!(IbmId::parse(bad), Err(IbmIdError::Invisible), "{bad:?}");
         }
         let folded = IbmId::parse("ｔａｒｏ＠ＥＸＡＭＰＬＥ．ｃｏｍ").unwrap();
         assert_eq!(folded.as_str(), "taro@example.com");
     }
 
     #[test]
-    fn non_addresses_are_refused() {
-        for bad in [
-            "",
-            "taro",
-            "@example.com",
-            "taro@",
-            "taro@example",
-            "ta ro@x.jp",
-            "a@b@c.jp",
+    fn non_addresses_are_refused_with_what_is_wrong() {
+        for (bad, why) in [
+            ("", IbmIdError::NoAt),
+            ("taro", IbmIdError::NoAt),
+            ("@example.com", IbmIdError::NoLocalPart),
+            ("taro@", IbmIdError::NoDomain),
+            ("taro@example", IbmIdError::NoDomain),
+            ("taro@example..jp", IbmIdError::NoDomain),
+            ("ta ro@x.jp", IbmIdError::Blank),
+            ("a@b@c.jp", IbmIdError::SeveralAts),
         ] {
-            assert!(IbmId::parse(bad).is_err(), "{bad:?}");
+            assert_eq!(IbmId::parse(bad), Err(why), "{bad:?}");
         }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(IbmId::parse(&long), Err(IbmIdError::TooLong));
     }
 }

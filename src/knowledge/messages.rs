@@ -57,6 +57,8 @@ messages! {
     help,
     /// Introduces the help-desk agents' commands in `/help`.
     help_agents,
+    /// What the console's `/quit` does, in `/help` there.
+    quit_command,
     lang_choose,
     lang_set,
     topics,
@@ -90,18 +92,25 @@ messages! {
     already_member [site, ibm_id, role],
     already_pending [site, ibm_id],
     unavailable,
+    /// Refusals, by who may do the action: agents and the site's managers, agents and the
+    /// site's primary, agents only.
     not_authorised,
+    not_authorised_primary,
+    not_authorised_agents,
     approved_notice [id, site, role],
     denied_notice [id, site, reason],
     site_locked_notice [site, failures, until, minutes],
+    /// To a site's former primary member, when a right passcode made another the primary.
+    primary_changed_notice [site, ibm_id, primary],
     pending_none,
     pending_item [id, site, ibm_id, at],
-    approve_button,
-    approve_secondary_button,
-    deny_button,
+    /// The buttons under a request of `/pending`, each naming its request.
+    approve_button [id],
+    approve_secondary_button [id],
+    deny_button [id],
     deny_reason_prompt [id],
-    approved [id, ibm_id, role],
-    denied [id],
+    approved [id, site, ibm_id, role],
+    denied [id, site, ibm_id],
     no_such_nomination [id],
     already_decided [id],
     secondary_limit [site],
@@ -120,6 +129,14 @@ messages! {
     role_primary,
     role_secondary,
     role_user,
+    /// Why a typed IBM ID is not one, said before the step is asked again.
+    ibm_id_no_at,
+    ibm_id_several_ats,
+    ibm_id_no_local_part,
+    ibm_id_no_domain,
+    ibm_id_blank,
+    ibm_id_invisible,
+    ibm_id_too_long,
     bad_site_number,
 }
 
@@ -191,11 +208,32 @@ impl Messages {
     }
 }
 
-/// `text` with each `{name}` of `values` replaced by its value.
+/// `text` with each `{name}` of `values` replaced by its value, and each `{name:one|other}`
+/// by `one` when the value is 1 and by `other` otherwise: English needs "1 try", "2 tries".
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_owned(), |text, (name, value)| {
-        text.replace(&format!("{{{name}}}"), value)
+        let text = text.replace(&format!("{{{name}}}"), value);
+        plural_forms(&text, name, value)
     })
+}
+
+/// `text` with each `{name:one|other}` replaced by the form for `value`.
+fn plural_forms(text: &str, name: &str, value: &str) -> String {
+    let open = format!("{{{name}:");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        let Some((forms, tail)) = after.split_once('}') else {
+            break;
+        };
+        let (one, other) = forms.split_once('|').unwrap_or((forms, forms));
+        out.push_str(&rest[..at]);
+        out.push_str(if value == "1" { one } else { other });
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `{name}` placeholders of `text`, sorted.
@@ -204,6 +242,8 @@ pub fn placeholders(text: &str) -> Vec<&str> {
         .split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        // A plural form `{name:one|other}` is named by what comes before the colon.
+        .map(|inside| inside.split_once(':').map_or(inside, |(name, _)| name))
         .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .collect();
     names.sort_unstable();
@@ -224,5 +264,19 @@ mod tests {
         );
         assert_eq!(placeholders(text), ["site", "tries"]);
         assert!(placeholders("{} and {Not}").is_empty());
+    }
+
+    #[test]
+    fn plural_forms_follow_the_value() {
+        let text = "{tries} more {tries:try|tries} in {minutes} {minutes:minute|minutes}";
+        assert_eq!(
+            fill(text, &[("tries", "1"), ("minutes", "15")]),
+            "1 more try in 15 minutes"
+        );
+        assert_eq!(
+            fill(text, &[("tries", "2"), ("minutes", "1")]),
+            "2 more tries in 1 minute"
+        );
+        assert_eq!(placeholders(text), ["minutes", "tries"]);
     }
 }

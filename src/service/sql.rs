@@ -36,7 +36,7 @@ use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
 use crate::service::{
-    AccountService, Action, AuditEntry, Clock, FirstAccess, Member, MessageId, Nomination,
+    AccountService, Action, Approval, AuditEntry, Clock, FirstAccess, MessageId, Nomination,
     NominationId, OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
 };
 
@@ -133,6 +133,16 @@ impl AccountService for SqlService {
             .await
     }
 
+    async fn check_nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError> {
+        let run = self.nomination_site(actor, site);
+        self.audited(actor, Action::NominationRequest, Target::site(site), run)
+            .await
+    }
+
     async fn list_nominations(
         &self,
         actor: &ChatIdentity,
@@ -149,7 +159,7 @@ impl AccountService for SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError> {
+    ) -> Result<Approval, ServiceError> {
         let run = self.approve(actor, id, role);
         let target = Target::default().detail(format!("nomination {id} as {role}"));
         self.audited(actor, Action::NominationApprove, target, run)
@@ -161,7 +171,7 @@ impl AccountService for SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Nomination, ServiceError> {
         let run = self.deny(actor, id, reason);
         let target = Target::default().detail(format!("nomination {id}"));
         self.audited(actor, Action::NominationDeny, target, run)

@@ -26,7 +26,59 @@ fn answers_each_line_until_end_of_input() {
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("> "), "no prompt when input is piped");
+    // No prompt when input is piped, but each line echoed before its reply, as a transcript.
+    let echo = run
+        .stdout
+        .find("> ログアウトしたい\n")
+        .expect("the first line echoed");
+    let answer = run
+        .stdout
+        .find(&first_line_of_answer("logout", Lang::Ja))
+        .expect("its answer");
+    assert!(echo < answer, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("> which browser should I use\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_piped_passcode_is_echoed_masked() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+    let run = on_database(
+        &db,
+        &["chat"],
+        "/passcode\n1234567\ntaro@example.co.jp\nRD22E43MAZ\n",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("> taro@example.co.jp\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("RD22E43MAZ"), "{}", run.stdout);
+}
+
+#[test]
+fn related_questions_are_numbered_buttons() {
+    let bot = bot();
+    let entry = bot
+        .knowledge()
+        .entries()
+        .iter()
+        .find(|e| e.id.as_str() == "forgot-password")
+        .expect("the forgot-password entry");
+    let related = bot.related(entry);
+    let second = related.get(1).expect("two related questions");
+    // The answer's feedback buttons are [1] and [2]; the related questions follow.
+    let run = pao_bot_with_input(&["chat"], "/lang en\nforgot password\n4\n");
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let label = format!("  [4] {}", second.question.get(Lang::En).trim());
+    assert!(run.stdout.contains(&label), "{label:?} in {}", run.stdout);
+    let expected = first_line_of_answer(second.id.as_str(), Lang::En);
+    assert!(run.stdout.contains(&expected), "{}", run.stdout);
 }
 
 #[test]
@@ -64,6 +116,95 @@ fn quit_ends_the_chat_before_the_input_does() {
     assert_eq!(run.code, Some(0));
     let expected = first_line_of_answer("forgot-password", Lang::En);
     assert!(!run.stdout.contains(&expected), "{}", run.stdout);
+}
+
+#[test]
+fn pending_buttons_name_their_request_and_numbers_press_only_the_latest() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+    for ibm_id in ["jiro@example.co.jp", "saburo@example.co.jp"] {
+        let input = format!("/nominate\n1234567\n{ibm_id}\nはい\n");
+        let customer = on_database(&db, &["chat", "--demo"], &input);
+        assert_eq!(customer.code, Some(0), "{}", customer.stderr);
+    }
+
+    // Numbers shown before a reply without buttons press nothing.
+    let stale = on_database(&db, &["chat", "--agent"], "/lang en\n/pending\n/help\n1\n");
+    assert!(
+        stale.stdout.contains("  [1] Approve request 1\n"),
+        "{}",
+        stale.stdout
+    );
+    assert!(
+        stale.stdout.contains("  [6] Deny request 2\n"),
+        "{}",
+        stale.stdout
+    );
+    assert!(
+        !stale.stdout.contains("Request 1 (site"),
+        "{}",
+        stale.stdout
+    );
+
+    // The reason typed after a Deny button is the reason, and the reply names the request.
+    let agent = on_database(
+        &db,
+        &["chat", "--agent"],
+        "/lang en\n/pending\n6\nHow do I log out?\n",
+    );
+    assert!(
+        agent
+            .stdout
+            .contains("Request 2 (site 1234567, saburo@example.co.jp) denied."),
+        "{}",
+        agent.stdout
+    );
+    assert!(
+        !agent
+            .stdout
+            .contains(&first_line_of_answer("logout", Lang::En)),
+        "{}",
+        agent.stdout
+    );
+}
+
+#[test]
+fn a_second_demo_reuses_the_site_unless_reset() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = dir.path().join("pao-bot.db");
+    let first = on_database(&db, &["chat", "--demo"], "");
+    assert!(
+        first.stdout.contains("temporary passcode: "),
+        "{}",
+        first.stdout
+    );
+    let second = on_database(&db, &["chat", "--demo"], "");
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert!(
+        second
+            .stdout
+            .contains("demo site 1234567 (PA) exists and is used as it is"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !second.stdout.contains("temporary passcode: "),
+        "{}",
+        second.stdout
+    );
+    let reset = on_database(&db, &["chat", "--demo", "--reset"], "");
+    assert!(
+        reset.stdout.contains("temporary passcode: "),
+        "{}",
+        reset.stdout
+    );
+    let audit = on_database(&db, &["admin", "audit"], "");
+    assert_eq!(
+        audit.stdout.matches("passcode_reissue").count(),
+        1,
+        "{}",
+        audit.stdout
+    );
 }
 
 /// `pao-bot ARGS` on the database `db`, with `stdin` piped in.
@@ -130,7 +271,7 @@ fn a_nomination_made_in_one_chat_is_approved_in_another_and_shown_in_the_next() 
     assert!(
         agent
             .stdout
-            .contains("Request 1 approved: taro@example.co.jp (user)"),
+            .contains("Request 1 (site 1234567, taro@example.co.jp) approved as user"),
         "{}",
         agent.stdout
     );
@@ -241,5 +382,7 @@ fn help_lists_every_command_of_the_table_as_messages_describe_it() {
                 run.stdout
             );
         }
+        let quit = format!("/quit {}", messages.quit_command.get(lang).trim());
+        assert!(run.stdout.contains(&quit), "{quit:?} in {}", run.stdout);
     }
 }

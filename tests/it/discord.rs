@@ -494,7 +494,8 @@ mod tests {
             "requests are the agent's to see: {pending:#}"
         );
         assert!(text(&pending).contains("jiro@example.co.jp"), "{pending:#}");
-        assert!(labels(&pending).contains(&"承認".to_owned()));
+        let approve = format!("リクエスト {} を承認", nomination.0);
+        assert!(labels(&pending).contains(&approve), "{pending:#}");
 
         let options = [
             option("id", 4, json!(nomination.0)),
@@ -504,7 +505,10 @@ mod tests {
             .slash(&AGENT, Place::Guild, "approve", json!(options))
             .await;
         assert!(ephemeral(&approved));
-        let expected = format!("リクエスト {} を承認しました", nomination.0);
+        let expected = format!(
+            "リクエスト {}(サイト 1234567、jiro@example.co.jp)を承認しました",
+            nomination.0
+        );
         assert!(text(&approved).contains(&expected), "{approved:#}");
 
         let opened = bot

@@ -386,9 +386,21 @@ async fn a_self_nomination_approved_by_an_agent_in_another_chat_reaches_the_requ
             &pending,
             &["リクエスト 1: サイト 1234567、jiro@example.co.jp"],
         );
-        assert_eq!(pending.labels(), ["承認", "セカンダリーとして承認", "否認"]);
-        let approved = running.press(&agent(), &pending, "承認").await;
-        assert_says(&approved, &["リクエスト 1 を承認しました"]);
+        assert_eq!(
+            pending.labels(),
+            [
+                "リクエスト 1 を承認",
+                "リクエスト 1 をセカンダリーとして承認",
+                "リクエスト 1 を否認"
+            ]
+        );
+        let approved = running
+            .press(&agent(), &pending, "リクエスト 1 を承認")
+            .await;
+        assert_says(
+            &approved,
+            &["リクエスト 1(サイト 1234567、jiro@example.co.jp)を承認しました"],
+        );
 
         // The decision reaches the requester's chat from the outbox.
         let told = running.fake.wait_for_messages(customer.id, 5).await;

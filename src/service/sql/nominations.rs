@@ -12,7 +12,7 @@ use crate::service::sql::passcodes::locked_out_of_every_site;
 use crate::service::sql::rows::{NOMINATION_COLUMNS, NominationRow, is_unique_violation, stored};
 use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
-    Action, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
+    Action, Approval, Member, Nomination, NominationId, NominationStatus, OutboxEvent, ServiceError,
 };
 
 /// How a nomination is decided.
@@ -90,7 +90,39 @@ impl SqlService {
         .await?
     }
 
-    /// Pending nominations of one site, or of all.
+    /// Whether `site` can be requested by `actor`: it exists, and they are not locked out of
+    /// every site. An unknown site is counted against them, in a transaction of its own that
+    /// commits the count with the refusal.
+    pub(super) async fn nomination_site(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let person = actor.to_string();
+        self.transaction(async |conn| {
+            if let Some(until) = locked_out_of_every_site(conn, &person, now).await? {
+                return Ok(Err(ServiceError::TooManyUnknownSites { until }));
+            }
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT site_number FROM sites WHERE site_number = $1")
+                    .bind(site.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if found.is_some() {
+                return Ok(Ok(()));
+            }
+            let refusal = match self.count_unknown_site(conn, &person, now).await? {
+                Some(until) => ServiceError::TooManyUnknownSites { until },
+                None => ServiceError::NoSuchSite { site: site.clone() },
+            };
+            Ok(Err(refusal))
+        })
+        .await?
+    }
+
+    /// Pending nominations of one site, or of all: all of them for an agent, those of the
+    /// sites they manage for a site's primary or secondary member (what they could decide).
     pub(super) async fn pending_nominations(
         &self,
         actor: &ChatIdentity,
@@ -98,13 +130,47 @@ impl SqlService {
     ) -> Result<Vec<Nomination>, ServiceError> {
         let rows = {
             let mut conn = self.db.acquire().await?;
-            let allowed = match site {
-                Some(_) => Allowed::Managers,
-                None => Allowed::AgentsOnly,
-            };
-            self.authorise(&mut conn, actor, Action::NominationList, site, allowed)
-                .await?;
+            let everyone = site.is_none() && self.is_agent(&mut conn, actor).await?;
             match site {
+                Some(_) => {
+                    self.authorise(
+                        &mut conn,
+                        actor,
+                        Action::NominationList,
+                        site,
+                        Allowed::Managers,
+                    )
+                    .await?;
+                }
+                None if everyone => {}
+                None => {
+                    let managed: i64 = sqlx::query_scalar(
+                        "SELECT count(*) FROM members \
+                         WHERE chat_identity = $1 AND role IN ('primary', 'secondary')",
+                    )
+                    .bind(actor.to_string())
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if managed == 0 {
+                        return Err(ServiceError::NotAuthorised {
+                            actor: actor.clone(),
+                            action: Action::NominationList,
+                        });
+                    }
+                }
+            }
+            match site {
+                None if !everyone => {
+                    sqlx::query_as::<_, NominationRow>(&format!(
+                        "{NOMINATION_COLUMNS} WHERE status = 'pending' AND site_number IN \
+                         (SELECT site_number FROM members \
+                          WHERE chat_identity = $1 AND role IN ('primary', 'secondary')) \
+                         ORDER BY id"
+                    ))
+                    .bind(actor.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?
+                }
                 Some(site) => {
                     sqlx::query_as::<_, NominationRow>(&format!(
                         "{NOMINATION_COLUMNS} WHERE status = 'pending' AND site_number = $1 \
@@ -183,7 +249,7 @@ impl SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         role: GrantRole,
-    ) -> Result<Member, ServiceError> {
+    ) -> Result<Approval, ServiceError> {
         let now = self.clock.now();
         let role = Role::from(role);
         self.transaction(async |conn| {
@@ -238,11 +304,12 @@ impl SqlService {
                 .detail(format!("nomination {id} as {role}"));
             self.audit(conn, actor, Action::NominationApprove, &target, "ok")
                 .await?;
-            Ok(Member {
+            let member = Member {
                 ibm_id: nomination.ibm_id.clone(),
                 role,
                 since: now,
-            })
+            };
+            Ok(Approval { nomination, member })
         })
         .await
     }
@@ -253,7 +320,7 @@ impl SqlService {
         actor: &ChatIdentity,
         id: NominationId,
         reason: &DenyReason,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Nomination, ServiceError> {
         let now = self.clock.now();
         self.transaction(async |conn| {
             let nomination = self
@@ -271,7 +338,8 @@ impl SqlService {
             let target = Target::member(&nomination.site, &nomination.ibm_id)
                 .detail(format!("nomination {id}: {reason}"));
             self.audit(conn, actor, Action::NominationDeny, &target, "ok")
-                .await
+                .await?;
+            Ok(nomination)
         })
         .await
     }

@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::domain::{ChatIdentity, Passcode, Role, SiteNumber, Timestamp};
+use crate::domain::{ChatIdentity, IbmId, Passcode, Role, SiteNumber, Timestamp};
 use crate::policy::{LOCKOUT_FAILURES, LOCKOUT_WINDOW, SITE_LOCKOUT_FAILURES};
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
@@ -79,7 +79,16 @@ impl SqlService {
                 .bind(site.as_str())
                 .execute(&mut *conn)
                 .await?;
-            // A reissued passcode hands the site to a new primary; the old one keeps access.
+            // A reissued passcode hands the site to a new primary; the old one keeps access,
+            // and is told.
+            let former: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT ibm_id, chat_identity FROM members \
+                 WHERE site_number = $1 AND role = 'primary' AND ibm_id <> $2",
+            )
+            .bind(site.as_str())
+            .bind(ibm_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
             sqlx::query(
                 "UPDATE members SET role = 'user' \
                  WHERE site_number = $1 AND role = 'primary' AND ibm_id <> $2",
@@ -107,6 +116,23 @@ impl SqlService {
                     at: now,
                 };
                 insert_member(conn, member).await?;
+            }
+            if let Some((former, chat)) = former {
+                let former = stored(IbmId::parse(&former))?;
+                let target =
+                    Target::member(site, &former).detail(format!("now user; primary {ibm_id}"));
+                self.audit(conn, actor, Action::PrimaryChange, &target, "ok")
+                    .await?;
+                // A member added without a chat (by an operator) has no one to tell.
+                if let Some(chat) = chat {
+                    let recipient = stored(ChatIdentity::parse(&chat))?;
+                    let event = OutboxEvent::PrimaryChanged {
+                        site: site.clone(),
+                        former,
+                        primary: ibm_id.clone(),
+                    };
+                    self.send(conn, &recipient, &event, now).await?;
+                }
             }
             let target = Target::member(site, ibm_id);
             self.audit(conn, actor, Action::PasscodeCheck, &target, "ok")

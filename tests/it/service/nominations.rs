@@ -111,7 +111,8 @@ async fn an_approval_is_delivered_to_the_requester(db: TestDb) {
         .service
         .approve_nomination(&identity("telegram:1"), id, GrantRole::default())
         .await
-        .unwrap();
+        .unwrap()
+        .member;
     assert_eq!(member.role, Role::User);
 
     assert!(deliver(&db, Channel::Discord).await.is_empty());
@@ -262,7 +263,8 @@ async fn a_site_has_at_most_four_secondary_members(db: TestDb) {
         .service
         .approve_nomination(&operator(), fifth, GrantRole::User)
         .await
-        .unwrap();
+        .unwrap()
+        .member;
     assert_eq!(member.role, Role::User);
 }
 
@@ -398,17 +400,29 @@ async fn managers_decide_for_their_own_site_and_users_do_not(db: TestDb) {
             "{refused:?}"
         );
     }
-    // Managers see their own site, and only with the site named.
+    // Managers see their own site's requests, with the site named or not.
     let pending = db
         .service
         .list_nominations(&identity("telegram:2"), Some(&site("1234567")))
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
-    let all = db.service.list_nominations(&primary, None).await;
+    let all = db.service.list_nominations(&primary, None).await.unwrap();
+    assert_eq!(all, pending);
+    // Another site's primary sees none of them, and a user is refused.
+    let elsewhere = db
+        .service
+        .list_nominations(&other_site, None)
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+    let user = db
+        .service
+        .list_nominations(&identity("telegram:3"), None)
+        .await;
     assert!(
-        matches!(all, Err(ServiceError::NotAuthorised { .. })),
-        "{all:?}"
+        matches!(user, Err(ServiceError::NotAuthorised { .. })),
+        "{user:?}"
     );
     db.service
         .show_site(&identity("telegram:2"), &site("1234567"))

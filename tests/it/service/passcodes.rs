@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use pao_bot::domain::{GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, Lockout, PersonLockout, ServiceError};
+use pao_bot::domain::{Channel, GrantRole, Passcode, Role, Timestamp};
+use pao_bot::service::{AccountService, Lockout, OutboxEvent, PersonLockout, ServiceError};
 
 use super::{first_access, ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -281,6 +281,35 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
             ("taro@example.jp".to_owned(), Role::User)
         ]
     );
+
+    // The former primary is told, and the change is audited.
+    let told = db
+        .service
+        .pending_messages(Channel::Telegram, 10)
+        .await
+        .unwrap();
+    let notices: Vec<_> = told
+        .iter()
+        .filter(|m| matches!(m.event, OutboxEvent::PrimaryChanged { .. }))
+        .collect();
+    assert_eq!(notices.len(), 1, "{told:?}");
+    assert_eq!(notices[0].recipient, identity("telegram:1"));
+    assert_eq!(
+        notices[0].event,
+        OutboxEvent::PrimaryChanged {
+            site: site("1234567"),
+            former: ibm("taro@example.jp"),
+            primary: ibm("hanako@example.jp"),
+        }
+    );
+    let audit = db.service.audit_log(&operator(), None).await.unwrap();
+    let changes: Vec<_> = audit
+        .iter()
+        .filter(|r| r.action == "primary_change")
+        .collect();
+    assert_eq!(changes.len(), 1, "{audit:?}");
+    assert_eq!(changes[0].actor, "telegram:2");
+    assert_eq!(changes[0].ibm_id.as_deref(), Some("taro@example.jp"));
 }
 
 async fn only_agents_and_the_primary_reissue(db: TestDb) {
