@@ -40,7 +40,7 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: NominationCommand,
     },
-    /// Register help-desk agents
+    /// Register, list and remove help-desk agents
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
@@ -136,6 +136,13 @@ pub enum NominationCommand {
 pub enum AgentCommand {
     /// Register CHANNEL:ID (telegram:123456, discord:987654321) as a help-desk agent
     Add {
+        /// The agent's chat identity
+        identity: ChatIdentity,
+    },
+    /// List the registered help-desk agents (the local operator, console:local, always is one)
+    List,
+    /// Remove CHANNEL:ID from the help-desk agents
+    Remove {
         /// The agent's chat identity
         identity: ChatIdentity,
     },
@@ -325,12 +332,7 @@ where
             writeln!(out, "passcode: {}", passcode.expose_secret())?;
         }
         AdminCommand::Nomination { command } => nomination(service, actor, command, out).await?,
-        AdminCommand::Agent {
-            command: AgentCommand::Add { identity },
-        } => {
-            service.add_agent(actor, &identity).await?;
-            writeln!(out, "agent added: {identity}")?;
-        }
+        AdminCommand::Agent { command } => agent(service, actor, command, out).await?,
         AdminCommand::Unlock { site } => {
             service.unlock(actor, &site).await?;
             writeln!(out, "unlocked: site {site}")?;
@@ -451,6 +453,42 @@ where
         NominationCommand::Deny { id, reason } => {
             service.deny_nomination(actor, id, &reason).await?;
             writeln!(out, "denied: nomination {id}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn agent<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    command: AgentCommand,
+    out: &mut W,
+) -> Result<(), Failure>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    match command {
+        AgentCommand::Add { identity } => {
+            service.add_agent(actor, &identity).await?;
+            writeln!(out, "agent added: {identity}")?;
+        }
+        AgentCommand::List => {
+            let agents = service.list_agents(actor).await?;
+            if agents.is_empty() {
+                writeln!(out, "no registered agents")?;
+            }
+            for agent in agents {
+                writeln!(
+                    out,
+                    "{}  added {} by {}",
+                    agent.identity, agent.added_at, agent.added_by
+                )?;
+            }
+        }
+        AgentCommand::Remove { identity } => {
+            service.remove_agent(actor, &identity).await?;
+            writeln!(out, "agent removed: {identity}")?;
         }
     }
     Ok(())

@@ -105,6 +105,7 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
         // customers can only wait out.
         ServiceError::SiteExists { .. }
         | ServiceError::AlreadyAgent { .. }
+        | ServiceError::NotAnAgent { .. }
         | ServiceError::Unavailable(_)
         | ServiceError::Corrupt(_)
         | ServiceError::Hashing => say(&messages.unavailable, &[]),
