@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::database::DatabaseError;
+use crate::database::{DatabaseError, shown_url};
 use crate::domain::{
     ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, PasscodeError, Program, SiteNumber,
 };
@@ -151,8 +151,13 @@ pub enum AgentCommand {
 /// Why an admin command could not run at all (a refusal is not one of these).
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error(transparent)]
-    Open(#[from] DatabaseError),
+    #[error("database {database}")]
+    Open {
+        /// Its URL, the password masked.
+        database: String,
+        #[source]
+        source: DatabaseError,
+    },
     #[error(transparent)]
     Service(ServiceError),
     #[error(transparent)]
@@ -166,7 +171,7 @@ impl AdminError {
     /// [`exit::DATABASE`], never taken for bad input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AdminError::Open(error) => exit::of_database(error),
+            AdminError::Open { source, .. } => exit::of_database(source),
             AdminError::Service(ServiceError::Unavailable(_) | ServiceError::Corrupt(_)) => {
                 exit::DATABASE
             }
@@ -188,7 +193,12 @@ where
     W: Write,
 {
     let command = with_passcode(command, input)?;
-    let service = SqlService::connect(database_url, Arc::new(SystemClock)).await?;
+    let service = SqlService::connect(database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|source| AdminError::Open {
+            database: shown_url(database_url),
+            source,
+        })?;
     let code = execute(&service, &ChatIdentity::local_operator(), command, out).await;
     service.close().await;
     code
