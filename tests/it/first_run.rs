@@ -119,7 +119,8 @@ fn unreachable_is_named(url: &str, shown: &str, cause: &str, password: &str) {
         assert!(run.stderr.contains(cause), "{args:?}: {}", run.stderr);
         assert!(!run.stderr.contains(password), "{args:?}: {}", run.stderr);
     }
-    // The chat starts without it, and the log says which database is out of reach and why.
+    // The chat starts without it, and the log says which database is out of reach and why,
+    // in plain text.
     let chat = pao_bot_with_input(&["chat", "--database-url", url], "I forgot my password\n");
     assert_eq!(chat.code, Some(0), "{}", chat.stderr);
     assert!(
@@ -130,6 +131,11 @@ fn unreachable_is_named(url: &str, shown: &str, cause: &str, password: &str) {
     );
     assert!(chat.stderr.contains(cause), "{}", chat.stderr);
     assert!(!chat.stderr.contains(password), "{}", chat.stderr);
+    assert!(
+        !chat.stderr.contains('\u{1b}'),
+        "no colour codes when standard error is no terminal: {:?}",
+        chat.stderr
+    );
 }
 
 #[test]
