@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use pao_bot::answer::{Answerer, MAX_MESSAGE_CHARS};
-use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
+use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity};
 use pao_bot::lang::Lang;
@@ -196,14 +196,14 @@ impl Bench {
     async fn counts(&self) -> Counts {
         let store = self.engine.store();
         let answers = store
-            .entry_stats()
+            .entry_stats(Period::ALL)
             .await
             .expect("the answers are readable")
             .iter()
             .map(|e| e.answered)
             .sum::<i64>();
         let unanswered = store
-            .unanswered_stats(i64::MAX)
+            .unanswered_stats(i64::MAX, Period::ALL)
             .await
             .expect("the unanswered questions are readable")
             .iter()

@@ -7,6 +7,9 @@
 //! settings. A custom harness rather than criterion: what matters is throughput under N
 //! concurrent callers, not the latency of one call.
 
+// `cargo clippy --all-targets` builds this with `cfg(test)` but no test harness: the
+// helper's own tests are left out here (they run in `tests/it`), and what only they use.
+#[cfg_attr(test, allow(dead_code, unused_imports))]
 #[path = "../tests/it/databases/cluster.rs"]
 mod cluster;
 

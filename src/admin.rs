@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::database::DatabaseError;
+use crate::database::{DatabaseError, shown_url};
 use crate::domain::{
     ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, PasscodeError, Program, SiteNumber,
 };
@@ -40,7 +40,7 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: NominationCommand,
     },
-    /// Register help-desk agents
+    /// Register, list and remove help-desk agents
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
@@ -139,13 +139,25 @@ pub enum AgentCommand {
         /// The agent's chat identity
         identity: ChatIdentity,
     },
+    /// List the registered help-desk agents (the local operator, console:local, always is one)
+    List,
+    /// Remove CHANNEL:ID from the help-desk agents
+    Remove {
+        /// The agent's chat identity
+        identity: ChatIdentity,
+    },
 }
 
 /// Why an admin command could not run at all (a refusal is not one of these).
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error(transparent)]
-    Open(#[from] DatabaseError),
+    #[error("database {database}")]
+    Open {
+        /// Its URL, the password masked.
+        database: String,
+        #[source]
+        source: DatabaseError,
+    },
     #[error(transparent)]
     Service(ServiceError),
     #[error(transparent)]
@@ -159,7 +171,7 @@ impl AdminError {
     /// [`exit::DATABASE`], never taken for bad input.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AdminError::Open(error) => exit::of_database(error),
+            AdminError::Open { source, .. } => exit::of_database(source),
             AdminError::Service(ServiceError::Unavailable(_) | ServiceError::Corrupt(_)) => {
                 exit::DATABASE
             }
@@ -181,7 +193,12 @@ where
     W: Write,
 {
     let command = with_passcode(command, input)?;
-    let service = SqlService::connect(database_url, Arc::new(SystemClock)).await?;
+    let service = SqlService::connect(database_url, Arc::new(SystemClock))
+        .await
+        .map_err(|source| AdminError::Open {
+            database: shown_url(database_url),
+            source,
+        })?;
     let code = execute(&service, &ChatIdentity::local_operator(), command, out).await;
     service.close().await;
     code
@@ -334,12 +351,7 @@ where
             writeln!(out, "passcode: {}", passcode.expose_secret())?;
         }
         AdminCommand::Nomination { command } => nomination(service, actor, command, out).await?,
-        AdminCommand::Agent {
-            command: AgentCommand::Add { identity },
-        } => {
-            service.add_agent(actor, &identity).await?;
-            writeln!(out, "agent added: {identity}")?;
-        }
+        AdminCommand::Agent { command } => agent(service, actor, command, out).await?,
         AdminCommand::Unlock { site } => {
             service.unlock(actor, &site).await?;
             writeln!(out, "unlocked: site {site}")?;
@@ -460,6 +472,42 @@ where
         NominationCommand::Deny { id, reason } => {
             service.deny_nomination(actor, id, &reason).await?;
             writeln!(out, "denied: nomination {id}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn agent<S, W>(
+    service: &S,
+    actor: &ChatIdentity,
+    command: AgentCommand,
+    out: &mut W,
+) -> Result<(), Failure>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    match command {
+        AgentCommand::Add { identity } => {
+            service.add_agent(actor, &identity).await?;
+            writeln!(out, "agent added: {identity}")?;
+        }
+        AgentCommand::List => {
+            let agents = service.list_agents(actor).await?;
+            if agents.is_empty() {
+                writeln!(out, "no registered agents")?;
+            }
+            for agent in agents {
+                writeln!(
+                    out,
+                    "{}  added {} by {}",
+                    agent.identity, agent.added_at, agent.added_by
+                )?;
+            }
+        }
+        AgentCommand::Remove { identity } => {
+            service.remove_agent(actor, &identity).await?;
+            writeln!(out, "agent removed: {identity}")?;
         }
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! The command line: `ask`, `eval`, `check`, `chat`, `report` and `admin`, each writing to a given output so
 //! that tests and the binary run the same code.
 
+mod options;
+
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,9 +16,9 @@ use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
-use crate::conversation::{Engine, Store};
-use crate::database::{Database, DatabaseError};
-use crate::domain::{ChatIdentity, Program, SiteNumber};
+use crate::conversation::{Engine, Period, Store};
+use crate::database::{Database, DatabaseError, shown_url};
+use crate::domain::{ChatIdentity, Day, Program, SiteNumber};
 use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
@@ -26,30 +28,22 @@ use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
 
+pub use options::{ConfigOption, DatabaseOption, FaqFolder, KnowledgeOption};
+
 /// A support chat-bot for Passport Advantage Online (PAO) customers, in Japanese and English.
+///
+/// Without a subcommand: `serve` when a chat platform's token is set, else `chat`.
 #[derive(Debug, Parser)]
 #[command(name = "pao-bot", version, about)]
 pub struct Cli {
-    /// The knowledge base folder [default: ./faq, else the one the program was built with]
-    #[arg(long, global = true, env = "PAO_FAQ_DIR", value_name = "DIR")]
-    pub faq: Option<PathBuf>,
+    #[command(flatten)]
+    pub knowledge: KnowledgeOption,
 
-    /// The account database: sqlite://FILE (created when missing) or postgres://...
-    // The URL may hold the database's password: `--help` must not print it from the
-    // environment.
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        default_value = "sqlite://pao-bot.db",
-        value_name = "URL"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: DatabaseOption,
 
-    /// The chat platforms' settings file [default: ./pao-bot.yaml when it exists]
-    #[arg(long, global = true, env = "PAO_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigOption,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,6 +53,8 @@ pub struct Cli {
 pub enum Command {
     /// Answer one question and exit
     Ask {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
         /// Print one JSON object instead of the reply's text
         #[arg(long)]
         json: bool,
@@ -68,6 +64,8 @@ pub enum Command {
     },
     /// Measure the matcher's accuracy on a file of questions with their expected entries
     Eval {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -75,11 +73,25 @@ pub enum Command {
         file: PathBuf,
     },
     /// Check the knowledge base: every file problem, and every example another entry wins
-    Check,
+    Check {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
+    },
     /// Run the bot on Telegram and/or Discord, as configured (the default when a token is set)
-    Serve,
+    Serve {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
+        #[command(flatten)]
+        database: DatabaseOption,
+        #[command(flatten)]
+        config: ConfigOption,
+    },
     /// Talk to the bot in the terminal (the default otherwise), with account actions
     Chat {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
+        #[command(flatten)]
+        database: DatabaseOption,
         /// Speak as the local help-desk agent (console:local)
         #[arg(long)]
         agent: bool,
@@ -93,12 +105,30 @@ pub enum Command {
     },
     /// What the bot could not answer, and how often each FAQ entry answered and helped
     Report {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
+        #[command(flatten)]
+        database: DatabaseOption,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
+        /// Only what was asked from this day on (YYYY-MM-DD, in UTC)
+        #[arg(long, value_name = "DATE")]
+        since: Option<Day>,
+        /// Only what was asked up to this day, this day included (YYYY-MM-DD, in UTC)
+        #[arg(long, value_name = "DATE")]
+        until: Option<Day>,
+        /// Instead of a report: delete the answers, their feedback and the unanswered
+        /// questions from before this day (YYYY-MM-DD, in UTC), and say how many
+        #[arg(long, value_name = "DATE", conflicts_with_all = ["json", "since", "until"])]
+        clear_before: Option<Day>,
     },
     /// Account actions for operators: sites, passcodes, nominations, agents, audit log
+    // `--database-url` also after the action's words (`admin site add --database-url ...`).
+    #[command(mut_arg("database_url", |arg| arg.global(true)))]
     Admin {
+        #[command(flatten)]
+        database: DatabaseOption,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -109,18 +139,32 @@ pub enum Command {
 pub enum CliError {
     #[error("the knowledge base in {dir} cannot be used:\n{problems}")]
     Knowledge { dir: PathBuf, problems: Diagnostics },
+    #[error(
+        "no knowledge base: {0}. Name the folder of FAQ files with --faq DIR (or PAO_FAQ_DIR), \
+         such as the faq/ folder of pao-bot's source tree"
+    )]
+    NoKnowledgeBase(FaqFolder),
+    #[error("the report's period is empty: --since {since} is after --until {until}")]
+    EmptyPeriod { since: Day, until: Day },
     #[error(transparent)]
     Eval(#[from] EvalError),
     #[error(transparent)]
     Admin(#[from] AdminError),
-    #[error(transparent)]
-    Database(#[from] DatabaseError),
+    #[error("database {database}")]
+    Database {
+        /// Its URL, the password masked.
+        database: String,
+        #[source]
+        source: DatabaseError,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error("cannot read the report from the database")]
     Report(#[source] sqlx::Error),
+    #[error("cannot clear the report's old rows in the database")]
+    Clear(#[source] sqlx::Error),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -133,8 +177,8 @@ impl CliError {
         }
         match self {
             CliError::Admin(error) => error.exit_code(),
-            CliError::Database(error) => exit::of_database(error),
-            CliError::Report(_) => exit::DATABASE,
+            CliError::Database { source, .. } => exit::of_database(source),
+            CliError::Report(_) | CliError::Clear(_) => exit::DATABASE,
             _ => exit::BAD_INPUT,
         }
     }
@@ -155,32 +199,58 @@ where
     R: BufRead + IsTerminal,
     W: Write,
 {
-    let dir = faq_dir(cli.faq);
-    let load = || {
-        Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
-            dir: dir.clone(),
-            problems,
-        })
-    };
-    let settings = Settings::load(cli.config.as_deref(), |name| std::env::var(name).ok())?;
-    let command = match cli.command {
+    let Cli {
+        knowledge: outer_knowledge,
+        database: outer_database,
+        config: outer_config,
+        command,
+    } = cli;
+    let command = match command {
         Some(command) => command,
-        None if settings.any_channel() => Command::Serve,
-        None => Command::Chat {
-            agent: false,
-            demo: false,
-            reset: false,
-        },
+        None => {
+            let settings = Settings::load(outer_config.config.as_deref(), env_var)?;
+            let (knowledge, database) = (KnowledgeOption::default(), DatabaseOption::default());
+            match settings.any_channel() {
+                true => Command::Serve {
+                    knowledge,
+                    database,
+                    config: ConfigOption::default(),
+                },
+                false => Command::Chat {
+                    knowledge,
+                    database,
+                    agent: false,
+                    demo: false,
+                    reset: false,
+                },
+            }
+        }
+    };
+    let load = |knowledge: KnowledgeOption| {
+        let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
+        Answerer::load(&dir).map_err(|problems| CliError::Knowledge { dir, problems })
     };
     match command {
-        Command::Check => return check(&dir, &mut output),
-        Command::Admin { command } => {
-            let run = admin::run(command, &cli.database_url, input, &mut output);
+        Command::Check { knowledge } => {
+            let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
+            return check(&dir, &mut output);
+        }
+        Command::Admin { database, command } => {
+            let url = database.url_or(&outer_database);
+            let run = admin::run(command, &url, input, &mut output);
             return Ok(runtime()?.block_on(run)?);
         }
-        Command::Ask { json, question } => ask(&load()?, &question.join(" "), json, &mut output)?,
-        Command::Eval { json, file } => {
-            let bot = load()?;
+        Command::Ask {
+            knowledge,
+            json,
+            question,
+        } => ask(&load(knowledge)?, &question.join(" "), json, &mut output)?,
+        Command::Eval {
+            knowledge,
+            json,
+            file,
+        } => {
+            let bot = load(knowledge)?;
             let questions = eval::load(&file, &bot)?;
             let report = eval::run(&bot, &questions);
             if json {
@@ -190,29 +260,87 @@ where
                 writeln!(output, "{report}")?;
             }
         }
-        Command::Chat { agent, demo, reset } => {
-            let bot = Arc::new(load()?);
+        Command::Chat {
+            knowledge,
+            database,
+            agent,
+            demo,
+            reset,
+        } => {
+            let bot = Arc::new(load(knowledge)?);
+            let url = database.url_or(&outer_database);
             let terminal = input.is_terminal();
-            runtime()?.block_on(chat(
-                bot,
-                &cli.database_url,
-                agent,
-                demo.then_some(Demo { reset }),
-                input,
-                &mut output,
-                terminal,
-            ))?;
+            let demo = demo.then_some(Demo { reset });
+            runtime()?.block_on(chat(bot, &url, agent, demo, input, &mut output, terminal))?;
         }
-        Command::Serve => {
-            let bot = Arc::new(load()?);
-            runtime()?.block_on(serve(bot, &cli.database_url, settings))?;
+        Command::Serve {
+            knowledge,
+            database,
+            config,
+        } => {
+            let config = config.or(&outer_config);
+            let settings = Settings::load(config.config.as_deref(), env_var)?;
+            let bot = Arc::new(load(knowledge)?);
+            let url = database.url_or(&outer_database);
+            runtime()?.block_on(serve(bot, &url, settings))?;
         }
-        Command::Report { json } => {
-            let bot = load()?;
-            runtime()?.block_on(report(&bot, &cli.database_url, json, &mut output))?;
+        Command::Report {
+            knowledge,
+            database,
+            json,
+            since,
+            until,
+            clear_before,
+        } => {
+            let url = database.url_or(&outer_database);
+            if let Some(day) = clear_before {
+                runtime()?.block_on(clear(&url, day, &mut output))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let period = period(since, until)?;
+            let bot = load(knowledge)?;
+            runtime()?.block_on(report(&bot, &url, period, json, &mut output))?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The knowledge base folder `knowledge` names, else the default one, when it holds one.
+fn knowledge_dir(knowledge: &KnowledgeOption) -> Result<PathBuf, CliError> {
+    let (dir, how) = knowledge.folder();
+    if !options::holds_knowledge(&dir) {
+        return Err(CliError::NoKnowledgeBase(how));
+    }
+    Ok(dir)
+}
+
+/// `--since` and `--until` as the period they bound, each day included.
+fn period(since: Option<Day>, until: Option<Day>) -> Result<Period, CliError> {
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        return Err(CliError::EmptyPeriod { since, until });
+    }
+    Ok(Period {
+        from: since.map_or(Period::ALL.from, Day::start),
+        to: until.map_or(Period::ALL.to, Day::end),
+    })
+}
+
+/// The database at `url`, an error naming it (its password masked) when it cannot be used.
+async fn database(url: &str, open: bool) -> Result<Database, CliError> {
+    let opened = match open {
+        true => Database::open(url).await,
+        false => Database::connect(url).await,
+    };
+    opened.map_err(|source| CliError::Database {
+        database: shown_url(url),
+        source,
+    })
 }
 
 fn runtime() -> io::Result<tokio::runtime::Runtime> {
@@ -245,7 +373,7 @@ where
     R: BufRead,
     W: Write,
 {
-    let engine = Engine::on_database(bot, Database::open(url).await?);
+    let engine = Engine::on_database(bot, database(url, true).await?);
     if let Some(demo) = demo {
         demo_site(engine.service(), demo, output).await?;
     }
@@ -260,7 +388,7 @@ where
 
 /// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
 async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), CliError> {
-    let db = Database::open(url).await?;
+    let db = database(url, true).await?;
     let engine = Arc::new(Engine::on_database(bot, db.clone()));
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
@@ -308,12 +436,12 @@ where
 async fn report<W: Write>(
     bot: &Answerer,
     url: &str,
+    period: Period,
     json: bool,
     output: &mut W,
 ) -> Result<(), CliError> {
-    let db = Database::connect(url).await?;
-    let store = Store::new(db);
-    let report = Report::read(&store, bot.knowledge())
+    let store = Store::new(database(url, false).await?);
+    let report = Report::read(&store, bot.knowledge(), period)
         .await
         .map_err(CliError::Report)?;
     if json {
@@ -328,16 +456,19 @@ async fn report<W: Write>(
     Ok(())
 }
 
-/// `--faq`, else `./faq`, else the folder of the source tree the program was built from.
-fn faq_dir(given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| {
-        let here = PathBuf::from("faq");
-        if here.is_dir() {
-            here
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("faq")
-        }
-    })
+/// `report --clear-before DAY`.
+async fn clear<W: Write>(url: &str, day: Day, output: &mut W) -> Result<(), CliError> {
+    let store = Store::new(database(url, false).await?);
+    let cleared = store
+        .clear_before(day.start())
+        .await
+        .map_err(CliError::Clear)?;
+    writeln!(
+        output,
+        "cleared from before {day}: {} answers (with their feedback), {} unanswered questions",
+        cleared.answers, cleared.unanswered
+    )?;
+    Ok(())
 }
 
 fn check(dir: &Path, output: &mut impl Write) -> Result<ExitCode, CliError> {

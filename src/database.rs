@@ -27,6 +27,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::causes::with_causes;
+
 use breaker::{Breaker, Probe};
 
 pub use key_lock::KeyLock;
@@ -156,7 +158,7 @@ impl Database {
             .connect_lazy(&connection_url(backend, url))
             .map_err(DatabaseError::Connect)?;
         let db = Database::over(pool, backend, url);
-        db.trip(&error);
+        db.trip(&format!("{}: {}", shown_url(url), with_causes(&error)));
         Ok(db)
     }
 
@@ -310,6 +312,43 @@ fn is_damaged(error: &sqlx::Error) -> bool {
     matches!(code.map(|code| code & 0xff), Some(11 | 26))
 }
 
+/// `url` as it may be shown or logged: its password, in the user part or as a `password`
+/// parameter, replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut shown = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) => match user.split_once(':') {
+                    Some((name, _)) => format!("{name}:***@{host}"),
+                    None => authority.to_owned(),
+                },
+                None => authority.to_owned(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                    format!("{name}=***")
+                }
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&parameters.join("&"));
+    }
+    shown
+}
+
 /// The URL the driver is given: `sqlite://FILE` opens FILE only when it exists, and the bot
 /// creates its database.
 fn connection_url(backend: Backend, url: &str) -> String {
@@ -318,4 +357,33 @@ fn connection_url(backend: Backend, url: &str) -> String {
     }
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}mode=rwc")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_url_keeps_everything_but_the_password() {
+        let cases = [
+            (
+                "postgres://pao:s3cret@db.example:5432/pao?sslmode=require",
+                "postgres://pao:***@db.example:5432/pao?sslmode=require",
+            ),
+            (
+                "postgres://pao@db.example/pao?password=s3cret&application_name=bot",
+                "postgres://pao@db.example/pao?password=***&application_name=bot",
+            ),
+            ("postgres://pao:p@ss@db/pao", "postgres://pao:***@db/pao"),
+            ("postgresql://db.example/pao", "postgresql://db.example/pao"),
+            ("sqlite://pao-bot.db", "sqlite://pao-bot.db"),
+            (
+                "sqlite:///var/lib/pao/bot.db?mode=rwc",
+                "sqlite:///var/lib/pao/bot.db?mode=rwc",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
+    }
 }

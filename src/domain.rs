@@ -42,6 +42,7 @@ macro_rules! text_value {
 }
 
 mod chat_identity;
+mod day;
 mod ibm_id;
 mod passcode;
 mod program;
@@ -51,6 +52,7 @@ mod site_number;
 mod timestamp;
 
 pub use chat_identity::{Channel, ChatIdentity, ChatIdentityError};
+pub use day::{Day, DayError};
 pub use ibm_id::{IbmId, IbmIdError};
 pub use passcode::{Passcode, PasscodeError};
 pub use program::{Program, ProgramError};

@@ -23,10 +23,12 @@
 //! - [`policy`]: the numbers the service and the engine keep to (lockout, timeout, retries),
 //!   which the sentences state through placeholders.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
-//! - [`cli`]: the command line; [`exit`]: its exit codes.
+//! - [`cli`]: the command line; [`exit`]: its exit codes; [`causes`]: an error with its
+//!   causes as the one line it is told in.
 
 pub mod admin;
 pub mod answer;
+pub mod causes;
 pub mod channels;
 pub mod check;
 pub mod cli;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+use pao_bot::causes::with_causes;
 use pao_bot::cli::{self, Cli};
 use pao_bot::logging::Masked;
 
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     let code = error.exit_code();
     if !error.output_closed() {
         // Standard error may be closed too (`2>&1 | head`); there is no one left to tell.
-        let _ = writeln!(io::stderr(), "error: {:#}", anyhow::Error::new(error));
+        let _ = writeln!(io::stderr(), "error: {}", with_causes(&error));
     }
     ExitCode::from(code)
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::conversation::{EntryStats, Store, UnansweredStats};
+use crate::conversation::{EntryStats, Period, Store, UnansweredStats};
 use crate::knowledge::KnowledgeBase;
 
 /// How many unanswered questions the report lists.
@@ -36,17 +36,21 @@ pub struct EntryUsage {
 }
 
 impl Report {
-    /// Reads the report from the conversation store; entries that never answered are listed
-    /// too, with zeros.
-    pub async fn read(store: &Store, kb: &KnowledgeBase) -> Result<Report, sqlx::Error> {
+    /// Reads the report of `period` from the conversation store; entries that never
+    /// answered are listed too, with zeros.
+    pub async fn read(
+        store: &Store,
+        kb: &KnowledgeBase,
+        period: Period,
+    ) -> Result<Report, sqlx::Error> {
         let unanswered = store
-            .unanswered_stats(UNANSWERED_SHOWN)
+            .unanswered_stats(UNANSWERED_SHOWN, period)
             .await?
             .into_iter()
             .map(|UnansweredStats { question, asked }| Unanswered { question, asked })
             .collect();
         let mut stats: HashMap<String, EntryStats> = store
-            .entry_stats()
+            .entry_stats(period)
             .await?
             .into_iter()
             .map(|s| (s.entry_id.clone(), s))

@@ -40,6 +40,8 @@ pub enum Action {
     NominationApprove,
     NominationDeny,
     AgentAdd,
+    AgentList,
+    AgentRemove,
     Unlock,
     AuditRead,
     /// A right passcode handed the site to a new primary: the old one is now a user.
@@ -59,6 +61,8 @@ impl Action {
             Action::NominationApprove => "nomination_approve",
             Action::NominationDeny => "nomination_deny",
             Action::AgentAdd => "agent_add",
+            Action::AgentList => "agent_list",
+            Action::AgentRemove => "agent_remove",
             Action::Unlock => "unlock",
             Action::AuditRead => "audit_read",
             Action::PrimaryChange => "primary_change",
@@ -77,6 +81,8 @@ impl Action {
             Action::NominationApprove => "approve this nomination",
             Action::NominationDeny => "deny this nomination",
             Action::AgentAdd => "register help-desk agents",
+            Action::AgentList => "list help-desk agents",
+            Action::AgentRemove => "remove help-desk agents",
             Action::Unlock => "lift this site's lockout",
             Action::AuditRead => "read the audit log",
             Action::PrimaryChange => "hand this site to a new primary",
@@ -211,6 +217,14 @@ pub struct PasscodeAccepted {
     pub ibm_id: IbmId,
 }
 
+/// A registered help-desk agent: who, since when, registered by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredAgent {
+    pub identity: ChatIdentity,
+    pub added_at: Timestamp,
+    pub added_by: String,
+}
+
 /// One row of the audit log. Stored text is returned as stored, so that rows written by
 /// older versions still read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,6 +332,8 @@ pub enum ServiceError {
     },
     #[error("{identity} is already a help-desk agent")]
     AlreadyAgent { identity: ChatIdentity },
+    #[error("{identity} is not a registered help-desk agent")]
+    NotAnAgent { identity: ChatIdentity },
     #[error("the account database is unavailable")]
     Unavailable(#[from] sqlx::Error),
     #[error("the account database holds a value this version cannot read: {0}")]
@@ -343,6 +359,7 @@ impl ServiceError {
             ServiceError::SecondaryLimitReached { .. } => "secondary_limit_reached",
             ServiceError::AlreadyDecided { .. } => "already_decided",
             ServiceError::AlreadyAgent { .. } => "already_agent",
+            ServiceError::NotAnAgent { .. } => "not_an_agent",
             ServiceError::Unavailable(_) => "database_unavailable",
             ServiceError::Corrupt(_) => "database_corrupt",
             ServiceError::Hashing => "hashing_failed",
@@ -423,6 +440,18 @@ pub trait AccountService: Send + Sync {
 
     /// Registers a help-desk agent (agents only).
     async fn add_agent(
+        &self,
+        actor: &ChatIdentity,
+        agent: &ChatIdentity,
+    ) -> Result<(), ServiceError>;
+
+    /// The registered help-desk agents, in the order they were added (agents only). The local
+    /// operator is an agent without being registered, and is not listed.
+    async fn list_agents(&self, actor: &ChatIdentity)
+    -> Result<Vec<RegisteredAgent>, ServiceError>;
+
+    /// Removes a registered help-desk agent (agents only).
+    async fn remove_agent(
         &self,
         actor: &ChatIdentity,
         agent: &ChatIdentity,

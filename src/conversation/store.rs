@@ -12,6 +12,7 @@
 //! ([`sqlite`]).
 
 mod sqlite;
+mod statistics;
 
 use std::fmt;
 use std::num::ParseIntError;
@@ -29,6 +30,8 @@ use crate::database::{Backend, Database};
 use crate::domain::Timestamp;
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
+
+pub use statistics::{Cleared, EntryStats, Period, UnansweredStats};
 
 /// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
@@ -112,23 +115,6 @@ struct LoadRow {
     flow: Option<String>,
     updated_at: Option<i64>,
     preference: Option<String>,
-}
-
-/// Per FAQ entry: how often it answered, and the feedback it got.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct EntryStats {
-    pub entry_id: String,
-    pub answered: i64,
-    pub helped: i64,
-    pub not_helped: i64,
-}
-
-/// A question nobody could answer, with how often it was asked.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct UnansweredStats {
-    /// The most recent wording.
-    pub question: String,
-    pub asked: i64,
 }
 
 const LOAD: &str = "SELECT \
@@ -226,31 +212,6 @@ impl Store {
         .fetch_optional(&mut *self.db.acquire().await?)
         .await?;
         Ok(lang.and_then(|l| l.parse().ok()))
-    }
-
-    /// Per FAQ entry that answered: answers given and the feedback, most answered first.
-    pub async fn entry_stats(&self) -> Result<Vec<EntryStats>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT entry_id, count(*) AS answered, \
-               sum(CASE WHEN helped = 1 THEN 1 ELSE 0 END) AS helped, \
-               sum(CASE WHEN helped = 0 THEN 1 ELSE 0 END) AS not_helped \
-             FROM answers GROUP BY entry_id ORDER BY answered DESC, entry_id",
-        )
-        .fetch_all(&mut *self.db.acquire().await?)
-        .await
-    }
-
-    /// Questions no entry answered, grouped by their folded text, most asked first.
-    pub async fn unanswered_stats(&self, limit: i64) -> Result<Vec<UnansweredStats>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT (SELECT u2.question FROM unanswered u2 WHERE u2.folded = u.folded \
-                     ORDER BY u2.id DESC LIMIT 1) AS question, \
-                    count(*) AS asked \
-             FROM unanswered u GROUP BY u.folded ORDER BY asked DESC, question LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&mut *self.db.acquire().await?)
-        .await
     }
 }
 
@@ -512,7 +473,7 @@ mod tests {
         let after = loaded(&store, "m2").await;
         assert!(after.handled);
         assert_eq!(after.state.lang, Some(Lang::En));
-        let stats = store.entry_stats().await.unwrap();
+        let stats = store.entry_stats(Period::ALL).await.unwrap();
         assert_eq!(stats[0].answered, 2);
     }
 
@@ -571,7 +532,7 @@ mod tests {
             assert_eq!(written.unwrap().is_ok(), n != 3, "message m{n}");
             assert_eq!(loaded(&store, &format!("m{n}")).await.handled, n != 3);
         }
-        let stats = store.entry_stats().await.unwrap();
+        let stats = store.entry_stats(Period::ALL).await.unwrap();
         assert_eq!(stats[0].answered, 4);
     }
 

@@ -88,6 +88,8 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
             | Action::PasscodeCheck
             | Action::NominationRequest
             | Action::AgentAdd
+            | Action::AgentList
+            | Action::AgentRemove
             | Action::AuditRead
             | Action::PrimaryChange => say(&messages.not_authorised_agents, &[]),
         },
@@ -138,6 +140,7 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
         // customers can only wait out.
         ServiceError::SiteExists { .. }
         | ServiceError::AlreadyAgent { .. }
+        | ServiceError::NotAnAgent { .. }
         | ServiceError::Unavailable(_)
         | ServiceError::Corrupt(_)
         | ServiceError::Hashing => say(&messages.unavailable, &[]),

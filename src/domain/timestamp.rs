@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    pub fn from_millis(millis: i64) -> Timestamp {
+    pub const fn from_millis(millis: i64) -> Timestamp {
         Timestamp(millis)
     }
 

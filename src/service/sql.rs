@@ -37,7 +37,7 @@ use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
 use crate::service::{
     AccountService, Action, Approval, AuditEntry, Clock, FirstAccess, MessageId, Nomination,
-    NominationId, OutboxMessage, PasscodeAccepted, ServiceError, SiteView,
+    NominationId, OutboxMessage, PasscodeAccepted, RegisteredAgent, ServiceError, SiteView,
 };
 
 /// The account service over a SQLite or PostgreSQL database.
@@ -186,6 +186,25 @@ impl AccountService for SqlService {
         let run = self.insert_agent(actor, agent);
         let target = Target::default().detail(format!("agent {agent}"));
         self.audited(actor, Action::AgentAdd, target, run).await
+    }
+
+    async fn list_agents(
+        &self,
+        actor: &ChatIdentity,
+    ) -> Result<Vec<RegisteredAgent>, ServiceError> {
+        let run = self.registered_agents(actor);
+        self.audited(actor, Action::AgentList, Target::default(), run)
+            .await
+    }
+
+    async fn remove_agent(
+        &self,
+        actor: &ChatIdentity,
+        agent: &ChatIdentity,
+    ) -> Result<(), ServiceError> {
+        let run = self.delete_agent(actor, agent);
+        let target = Target::default().detail(format!("agent {agent}"));
+        self.audited(actor, Action::AgentRemove, target, run).await
     }
 
     async fn unlock(&self, actor: &ChatIdentity, site: &SiteNumber) -> Result<(), ServiceError> {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Response};
+use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Response};
 use pao_bot::domain::{Channel, ChatIdentity, Program, SiteNumber};
 use pao_bot::service::{AccountService, Lockout, NominationStatus};
 use serde::Deserialize;
@@ -411,7 +411,7 @@ impl Run {
             let stats = self
                 .engine
                 .store()
-                .entry_stats()
+                .entry_stats(Period::ALL)
                 .await
                 .map_err(|e| e.to_string())?;
             for (entry, expected) in &then.answers {
@@ -430,7 +430,7 @@ impl Run {
             let stats = self
                 .engine
                 .store()
-                .unanswered_stats(100)
+                .unanswered_stats(100, Period::ALL)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut stored: Vec<&str> = stats.iter().map(|s| s.question.as_str()).collect();

@@ -15,7 +15,7 @@ use axum::http::Method;
 use pao_bot::answer::Answerer;
 use pao_bot::channels::discord::{self, DiscordError};
 use pao_bot::config::DiscordSettings;
-use pao_bot::conversation::Engine;
+use pao_bot::conversation::{Engine, Period};
 use pao_bot::domain::{DenyReason, IbmId, Role, SiteNumber};
 use pao_bot::service::{AccountService, NominationStatus};
 use secrecy::SecretString;
@@ -363,7 +363,10 @@ mod tests {
 
         let stats = db.service.database().clone();
         let store = pao_bot::conversation::Store::new(stats);
-        let entries = store.entry_stats().await.expect("answer statistics");
+        let entries = store
+            .entry_stats(Period::ALL)
+            .await
+            .expect("answer statistics");
         assert!(
             entries.iter().any(|e| e.answered == 1 && e.not_helped == 1),
             "the press is stored as feedback: {entries:?}"

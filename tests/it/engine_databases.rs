@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{Content, Engine, Incoming, Response};
+use pao_bot::conversation::{Content, Engine, Incoming, Period, Response};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
@@ -289,7 +289,11 @@ async fn an_sqlite_database_from_before_the_rebuilt_tables_keeps_its_memory() {
         answered.contains(&answer_line("forgot-password", Lang::Ja)),
         "{answered}"
     );
-    let stats = engine.store().entry_stats().await.expect("the report");
+    let stats = engine
+        .store()
+        .entry_stats(Period::ALL)
+        .await
+        .expect("the report");
     assert_eq!(stats.len(), 1, "{stats:?}");
     let forgot = &stats[0];
     assert_eq!(forgot.entry_id, "forgot-password");
@@ -298,7 +302,11 @@ async fn an_sqlite_database_from_before_the_rebuilt_tables_keeps_its_memory() {
         .handle(customer.presses(&format!("fb:{answer_id}:n")))
         .await;
     assert!(!rated.replies.is_empty());
-    let stats = engine.store().entry_stats().await.expect("the report");
+    let stats = engine
+        .store()
+        .entry_stats(Period::ALL)
+        .await
+        .expect("the report");
     assert_eq!((stats[0].helped, stats[0].not_helped), (0, 1));
 }
 

@@ -2,6 +2,7 @@
 
 mod access;
 mod admin_cli;
+mod agents;
 mod lockout;
 mod nominations;
 mod passcodes;

@@ -20,6 +20,7 @@ on_both_databases!(
     passcode_check_exit_codes,
     the_passcode_is_read_from_standard_input,
     nominations_agents_and_the_audit_from_the_command_line,
+    agents_are_listed_and_removed_from_the_command_line,
 );
 
 struct Admin {
@@ -236,6 +237,44 @@ async fn nominations_agents_and_the_audit_from_the_command_line(db: TestDb) {
     assert!(!audit.contains("agent_add"), "{audit}");
     let audit = expect(&db, &["audit"], 0);
     assert!(audit.contains("agent_add"), "{audit}");
+}
+
+async fn agents_are_listed_and_removed_from_the_command_line(db: TestDb) {
+    assert_eq!(expect(&db, &["agent", "list"], 0), "no registered agents\n");
+    expect(&db, &["agent", "add", "telegram:123456"], 0);
+    expect(&db, &["agent", "add", "discord:987654321"], 0);
+    let listed = expect(&db, &["agent", "list"], 0);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines.iter().all(|l| l.contains("by console:local")),
+        "{listed}"
+    );
+    assert!(listed.contains("telegram:123456  added 20"), "{listed}");
+    assert!(listed.contains("discord:987654321  added 20"), "{listed}");
+
+    let removed = expect(&db, &["agent", "remove", "telegram:123456"], 0);
+    assert_eq!(removed, "agent removed: telegram:123456\n");
+    let again = expect(&db, &["agent", "remove", "telegram:123456"], 1);
+    assert!(
+        again.contains("telegram:123456 is not a registered help-desk agent"),
+        "{again}"
+    );
+    assert_eq!(admin(&db, &["agent", "remove", "nobody"]).code, Some(2));
+    let listed = expect(&db, &["agent", "list"], 0);
+    assert!(!listed.contains("telegram:123456"), "{listed}");
+    assert!(listed.contains("discord:987654321"), "{listed}");
+
+    let audit = expect(&db, &["audit"], 0);
+    assert!(
+        audit
+            .contains("console:local  agent_remove  site=-  ibm_id=-  ok  (agent telegram:123456)"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("agent_remove  site=-  ibm_id=-  not_an_agent"),
+        "{audit}"
+    );
 }
 
 /// Eight `admin passcode check` processes at once with the right passcode: one is accepted, the
