@@ -261,7 +261,12 @@ where
     S: AccountService + ?Sized,
     W: Write,
 {
-    match perform(service, actor, command, out).await {
+    let mut session = Session {
+        service,
+        actor,
+        out,
+    };
+    match session.perform(command).await {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(Failure::Io(error)) => Err(error.into()),
         Err(Failure::Service(error)) => refused(error, out),
@@ -301,214 +306,199 @@ where
     Ok(ExitCode::from(code))
 }
 
-async fn perform<S, W>(
-    service: &S,
-    actor: &ChatIdentity,
-    command: AdminCommand,
-    out: &mut W,
-) -> Result<(), Failure>
+/// One admin command's run: the service, who acts, and where the results go.
+struct Session<'a, S, W>
 where
     S: AccountService + ?Sized,
     W: Write,
 {
-    match command {
-        AdminCommand::Site {
-            command: SiteCommand::Add { site, program },
-        } => {
-            let passcode = service.add_site(actor, &site, program).await?;
-            writeln!(out, "site {site} added ({program})")?;
-            writeln!(out, "passcode: {}", passcode.expose_secret())?;
+    service: &'a S,
+    actor: &'a ChatIdentity,
+    out: &'a mut W,
+}
+
+impl<S, W> Session<'_, S, W>
+where
+    S: AccountService + ?Sized,
+    W: Write,
+{
+    async fn perform(&mut self, command: AdminCommand) -> Result<(), Failure> {
+        let (service, actor) = (self.service, self.actor);
+        match command {
+            AdminCommand::Site {
+                command: SiteCommand::Add { site, program },
+            } => {
+                let passcode = service.add_site(actor, &site, program).await?;
+                writeln!(self.out, "site {site} added ({program})")?;
+                writeln!(self.out, "passcode: {}", passcode.expose_secret())?;
+            }
+            AdminCommand::Site {
+                command: SiteCommand::Show { site },
+            } => self.show_site(&site).await?,
+            AdminCommand::Passcode { command } => self.passcode(command).await?,
+            AdminCommand::Nomination { command } => self.nomination(command).await?,
+            AdminCommand::Agent { command } => self.agent(command).await?,
+            AdminCommand::Unlock { site } => {
+                service.unlock(actor, &site).await?;
+                writeln!(self.out, "unlocked: site {site}")?;
+            }
+            AdminCommand::Audit { site } => {
+                for entry in service.audit_log(actor, site.as_ref()).await? {
+                    writeln!(
+                        self.out,
+                        "{}  {}  {}  site={}  ibm_id={}  {}{}",
+                        entry.at,
+                        entry.actor,
+                        entry.action,
+                        entry.site.as_deref().unwrap_or("-"),
+                        entry.ibm_id.as_deref().unwrap_or("-"),
+                        entry.outcome,
+                        entry.detail.map(|d| format!("  ({d})")).unwrap_or_default(),
+                    )?;
+                }
+            }
         }
-        AdminCommand::Site {
-            command: SiteCommand::Show { site },
-        } => show_site(service, actor, &site, out).await?,
-        AdminCommand::Passcode {
-            command: PasscodeCommand::Check {
+        Ok(())
+    }
+
+    async fn show_site(&mut self, site: &SiteNumber) -> Result<(), Failure> {
+        let view = self.service.show_site(self.actor, site).await?;
+        let out = &mut *self.out;
+        writeln!(out, "site {} ({})", view.site, view.program)?;
+        let passcode = if view.passcode_outstanding {
+            "outstanding"
+        } else {
+            "used"
+        };
+        writeln!(out, "passcode: {passcode}")?;
+        match view.lockout {
+            Lockout::Open { recent_failures } => writeln!(
+                out,
+                "lockout: open ({recent_failures} failed checks in the last {} minutes)",
+                minutes(LOCKOUT_WINDOW)
+            )?,
+            Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
+        }
+        for lockout in &view.locked_out {
+            writeln!(
+                out,
+                "locked out: {} until {}",
+                lockout.person, lockout.until
+            )?;
+        }
+        writeln!(out, "members:")?;
+        if view.members.is_empty() {
+            writeln!(out, "  (none)")?;
+        }
+        for member in &view.members {
+            writeln!(out, "  {:<9}  {}", member.role, member.ibm_id)?;
+        }
+        writeln!(out, "pending nominations:")?;
+        if view.pending.is_empty() {
+            writeln!(out, "  (none)")?;
+        }
+        for nomination in &view.pending {
+            writeln!(
+                out,
+                "  {}  {}  requested {} by {}",
+                nomination.id, nomination.ibm_id, nomination.requested_at, nomination.requested_by
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn passcode(&mut self, command: PasscodeCommand) -> Result<(), Failure> {
+        let (service, actor) = (self.service, self.actor);
+        match command {
+            PasscodeCommand::Check {
                 site, ibm_id, code, ..
-            },
-        } => {
-            let code = code.ok_or_else(|| Failure::Io(no_passcode()))?;
-            let accepted = service
-                .check_passcode(
-                    actor,
-                    FirstAccess {
-                        site: &site,
-                        ibm_id: &ibm_id,
-                        passcode: &code,
-                    },
-                )
-                .await?;
-            writeln!(
-                out,
-                "accepted: {} is now the primary member of site {}",
-                accepted.ibm_id, accepted.site
-            )?;
-        }
-        AdminCommand::Passcode {
-            command: PasscodeCommand::Reissue { site },
-        } => {
-            let passcode = service.reissue_passcode(actor, &site).await?;
-            writeln!(out, "passcode: {}", passcode.expose_secret())?;
-        }
-        AdminCommand::Nomination { command } => nomination(service, actor, command, out).await?,
-        AdminCommand::Agent { command } => agent(service, actor, command, out).await?,
-        AdminCommand::Unlock { site } => {
-            service.unlock(actor, &site).await?;
-            writeln!(out, "unlocked: site {site}")?;
-        }
-        AdminCommand::Audit { site } => {
-            for entry in service.audit_log(actor, site.as_ref()).await? {
+            } => {
+                let code = code.ok_or_else(|| Failure::Io(no_passcode()))?;
+                let access = FirstAccess {
+                    site: &site,
+                    ibm_id: &ibm_id,
+                    passcode: &code,
+                };
+                let accepted = service.check_passcode(actor, access).await?;
                 writeln!(
-                    out,
-                    "{}  {}  {}  site={}  ibm_id={}  {}{}",
-                    entry.at,
-                    entry.actor,
-                    entry.action,
-                    entry.site.as_deref().unwrap_or("-"),
-                    entry.ibm_id.as_deref().unwrap_or("-"),
-                    entry.outcome,
-                    entry.detail.map(|d| format!("  ({d})")).unwrap_or_default(),
+                    self.out,
+                    "accepted: {} is now the primary member of site {}",
+                    accepted.ibm_id, accepted.site
                 )?;
             }
-        }
-    }
-    Ok(())
-}
-
-async fn show_site<S, W>(
-    service: &S,
-    actor: &ChatIdentity,
-    site: &SiteNumber,
-    out: &mut W,
-) -> Result<(), Failure>
-where
-    S: AccountService + ?Sized,
-    W: Write,
-{
-    let view = service.show_site(actor, site).await?;
-    writeln!(out, "site {} ({})", view.site, view.program)?;
-    let passcode = if view.passcode_outstanding {
-        "outstanding"
-    } else {
-        "used"
-    };
-    writeln!(out, "passcode: {passcode}")?;
-    match view.lockout {
-        Lockout::Open { recent_failures } => writeln!(
-            out,
-            "lockout: open ({recent_failures} failed checks in the last {} minutes)",
-            minutes(LOCKOUT_WINDOW)
-        )?,
-        Lockout::Locked { until } => writeln!(out, "lockout: locked until {until}")?,
-    }
-    for lockout in &view.locked_out {
-        writeln!(
-            out,
-            "locked out: {} until {}",
-            lockout.person, lockout.until
-        )?;
-    }
-    writeln!(out, "members:")?;
-    if view.members.is_empty() {
-        writeln!(out, "  (none)")?;
-    }
-    for member in &view.members {
-        writeln!(out, "  {:<9}  {}", member.role, member.ibm_id)?;
-    }
-    writeln!(out, "pending nominations:")?;
-    if view.pending.is_empty() {
-        writeln!(out, "  (none)")?;
-    }
-    for nomination in &view.pending {
-        writeln!(
-            out,
-            "  {}  {}  requested {} by {}",
-            nomination.id, nomination.ibm_id, nomination.requested_at, nomination.requested_by
-        )?;
-    }
-    Ok(())
-}
-
-async fn nomination<S, W>(
-    service: &S,
-    actor: &ChatIdentity,
-    command: NominationCommand,
-    out: &mut W,
-) -> Result<(), Failure>
-where
-    S: AccountService + ?Sized,
-    W: Write,
-{
-    match command {
-        NominationCommand::Request { site, ibm_id } => {
-            let id = service.request_nomination(actor, &site, &ibm_id).await?;
-            writeln!(out, "nomination: {id}")?;
-        }
-        NominationCommand::List { site } => {
-            let pending = service.list_nominations(actor, site.as_ref()).await?;
-            if pending.is_empty() {
-                writeln!(out, "no pending nominations")?;
+            PasscodeCommand::Reissue { site } => {
+                let passcode = service.reissue_passcode(actor, &site).await?;
+                writeln!(self.out, "passcode: {}", passcode.expose_secret())?;
             }
-            for nomination in pending {
+        }
+        Ok(())
+    }
+
+    async fn nomination(&mut self, command: NominationCommand) -> Result<(), Failure> {
+        let (service, actor) = (self.service, self.actor);
+        match command {
+            NominationCommand::Request { site, ibm_id } => {
+                let id = service.request_nomination(actor, &site, &ibm_id).await?;
+                writeln!(self.out, "nomination: {id}")?;
+            }
+            NominationCommand::List { site } => {
+                let pending = service.list_nominations(actor, site.as_ref()).await?;
+                if pending.is_empty() {
+                    writeln!(self.out, "no pending nominations")?;
+                }
+                for nomination in pending {
+                    writeln!(
+                        self.out,
+                        "{}  site {}  {}  requested {} by {}",
+                        nomination.id,
+                        nomination.site,
+                        nomination.ibm_id,
+                        nomination.requested_at,
+                        nomination.requested_by
+                    )?;
+                }
+            }
+            NominationCommand::Approve { id, role } => {
+                let member = service.approve_nomination(actor, id, role).await?.member;
                 writeln!(
-                    out,
-                    "{}  site {}  {}  requested {} by {}",
-                    nomination.id,
-                    nomination.site,
-                    nomination.ibm_id,
-                    nomination.requested_at,
-                    nomination.requested_by
+                    self.out,
+                    "approved: {} is now a {} member (nomination {id})",
+                    member.ibm_id, member.role
                 )?;
             }
+            NominationCommand::Deny { id, reason } => {
+                service.deny_nomination(actor, id, &reason).await?;
+                writeln!(self.out, "denied: nomination {id}")?;
+            }
         }
-        NominationCommand::Approve { id, role } => {
-            let member = service.approve_nomination(actor, id, role).await?.member;
-            writeln!(
-                out,
-                "approved: {} is now a {} member (nomination {id})",
-                member.ibm_id, member.role
-            )?;
-        }
-        NominationCommand::Deny { id, reason } => {
-            service.deny_nomination(actor, id, &reason).await?;
-            writeln!(out, "denied: nomination {id}")?;
-        }
+        Ok(())
     }
-    Ok(())
-}
 
-async fn agent<S, W>(
-    service: &S,
-    actor: &ChatIdentity,
-    command: AgentCommand,
-    out: &mut W,
-) -> Result<(), Failure>
-where
-    S: AccountService + ?Sized,
-    W: Write,
-{
-    match command {
-        AgentCommand::Add { identity } => {
-            service.add_agent(actor, &identity).await?;
-            writeln!(out, "agent added: {identity}")?;
-        }
-        AgentCommand::List => {
-            let agents = service.list_agents(actor).await?;
-            if agents.is_empty() {
-                writeln!(out, "no registered agents")?;
+    async fn agent(&mut self, command: AgentCommand) -> Result<(), Failure> {
+        let (service, actor) = (self.service, self.actor);
+        match command {
+            AgentCommand::Add { identity } => {
+                service.add_agent(actor, &identity).await?;
+                writeln!(self.out, "agent added: {identity}")?;
             }
-            for agent in agents {
-                writeln!(
-                    out,
-                    "{}  added {} by {}",
-                    agent.identity, agent.added_at, agent.added_by
-                )?;
+            AgentCommand::List => {
+                let agents = service.list_agents(actor).await?;
+                if agents.is_empty() {
+                    writeln!(self.out, "no registered agents")?;
+                }
+                for agent in agents {
+                    writeln!(
+                        self.out,
+                        "{}  added {} by {}",
+                        agent.identity, agent.added_at, agent.added_by
+                    )?;
+                }
+            }
+            AgentCommand::Remove { identity } => {
+                service.remove_agent(actor, &identity).await?;
+                writeln!(self.out, "agent removed: {identity}")?;
             }
         }
-        AgentCommand::Remove { identity } => {
-            service.remove_agent(actor, &identity).await?;
-            writeln!(out, "agent removed: {identity}")?;
-        }
+        Ok(())
     }
-    Ok(())
 }
