@@ -99,6 +99,7 @@ impl Answerer {
                 out
             }
             Decision::NoAnswer => plain_links(messages.no_answer.get(lang).trim()),
+            Decision::Greeting => messages.greeting.get(lang).trim().to_owned(),
             Decision::Empty => messages.empty_question.get(lang).trim().to_owned(),
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::conversation::payload::Payload;
 use crate::conversation::store::AnswerId;
-use crate::conversation::{Button, Ctx, Reply};
+use crate::conversation::{Button, Ctx, Reply, wording};
 use crate::knowledge::{CategoryId, EntryId};
 use crate::masking::mask;
 use crate::matcher::Decision;
@@ -49,6 +49,11 @@ impl Ctx<'_> {
                 }
                 let desk = self.help_desk();
                 self.reply(Reply::text(text).with_buttons(vec![desk]));
+            }
+            Decision::Greeting => {
+                let greeting = self.text(|m| &m.greeting, &[]);
+                let help = wording::help(self.messages(), self.lang);
+                self.reply(Reply::text(format!("{greeting}\n\n{help}")));
             }
             Decision::Empty => self.say(|m| &m.empty_question, &[]),
         }

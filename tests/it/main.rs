@@ -15,5 +15,6 @@ mod robustness;
 mod secrets;
 mod service;
 mod source;
+mod subjects;
 mod support;
 mod telegram;
