@@ -282,9 +282,7 @@ async fn report<W: Write>(
 ) -> Result<(), CliError> {
     let db = Database::connect(url).await?;
     let store = Store::new(db);
-    let report = Report::read(&store, bot.knowledge())
-        .await
-        .map_err(CliError::Report)?;
+    let report = Report::read(&store, bot).await.map_err(CliError::Report)?;
     if json {
         writeln!(
             output,

@@ -333,6 +333,26 @@ impl Matcher {
     pub fn decide(&self, ranking: &Ranking) -> Decision {
         self.thresholds.decide(ranking)
     }
+
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// The sorted features of `question` as the matcher reads it, phrases left out (word
+    /// order does not make two questions different): two questions worded alike share most
+    /// of them.
+    pub fn wording(&self, question: &str) -> Vec<u64> {
+        let mut keys: Vec<u64> = self
+            .analyzer
+            .features(&fold(question))
+            .iter()
+            .filter(|f| f.kind != features::FeatureKind::Phrase)
+            .map(|f| f.key)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 /// What turns folded text into features: the typo corrector and the vocabulary.
