@@ -21,6 +21,7 @@ use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::lang::Lang;
+use crate::learn::{self, LearnError};
 use crate::matcher::Decision;
 use crate::report::Report;
 use crate::serve::ServeError;
@@ -93,6 +94,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Walk the report's groups of unanswered questions: add them to an entry as examples,
+    /// or to the out-of-scope examples, in the faq/ files; then check the folder
+    Learn,
     /// Account actions for operators: sites, passcodes, nominations, agents, audit log
     Admin {
         #[command(subcommand)]
@@ -117,6 +121,8 @@ pub enum CliError {
     Serve(#[from] ServeError),
     #[error("cannot read the report from the database")]
     Report(#[source] sqlx::Error),
+    #[error(transparent)]
+    Learn(#[from] LearnError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -206,6 +212,20 @@ where
             let bot = load()?;
             runtime()?.block_on(report(&bot, &cli.database_url, json, &mut output))?;
         }
+        Command::Learn => {
+            let bot = load()?;
+            let report = runtime()?.block_on(read_report(&bot, &cli.database_url))?;
+            let learned = learn::walk(&bot, &dir, &report.groups, input, &mut output)?;
+            writeln!(
+                output,
+                "\n{} example(s) added to entries, {} to out-of-scope",
+                learned.examples, learned.out_of_scope
+            )?;
+            if learned == learn::Learned::default() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return check(&dir, &mut output);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -293,6 +313,12 @@ async fn report<W: Write>(
         write!(output, "{report}")?;
     }
     Ok(())
+}
+
+async fn read_report(bot: &Answerer, url: &str) -> Result<Report, CliError> {
+    let db = Database::connect(url).await?;
+    let store = Store::new(db);
+    Report::read(&store, bot).await.map_err(CliError::Report)
 }
 
 /// `--faq`, else `./faq`, else the folder of the source tree the program was built from.

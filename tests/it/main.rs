@@ -11,6 +11,7 @@ mod discord;
 mod engine_databases;
 mod eval;
 mod hostile_input;
+mod learn;
 mod robustness;
 mod secrets;
 mod service;
