@@ -105,6 +105,7 @@ impl Answerer {
                 messages.help_desk.get(lang).trim(),
                 messages.help_desk_url.get(lang).trim()
             ),
+            Decision::Greeting => messages.greeting.get(lang).trim().to_owned(),
             Decision::Empty => messages.empty_question.get(lang).trim().to_owned(),
         }
     }

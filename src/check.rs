@@ -69,7 +69,17 @@ pub fn self_test(bot: &Answerer, dir: &Path) -> Diagnostics {
         };
         let complaint = match (class, &decision) {
             (Class::Entry(own), Decision::Answer(got)) if *got == own => continue,
-            (Class::OutOfScope, Decision::NoAnswer) => continue,
+            (Class::OutOfScope, Decision::NoAnswer | Decision::Greeting) => continue,
+            (Class::Entry(own), _) if ranking.elsewhere.is_some() => format!(
+                "{text:?} gets no answer: it has {:?}, a cue of another subject (`{}` scores {:.2})",
+                ranking.elsewhere.as_deref().unwrap_or_default(),
+                id(own),
+                score_of(own)
+            ),
+            (Class::Entry(own), Decision::Greeting) => format!(
+                "{text:?} is taken as a greeting, not as a question for `{}`",
+                id(own)
+            ),
             (Class::Entry(own), Decision::Answer(got)) => format!(
                 "{text:?} is answered by `{}` ({:.2}) instead of `{}` ({:.2})",
                 id(*got),
@@ -107,6 +117,16 @@ pub fn self_test(bot: &Answerer, dir: &Path) -> Diagnostics {
             Class::OutOfScope => dir.join("out-of-scope.yaml"),
         };
         problems.push(sources.get(&path).near(text, 1, complaint));
+    }
+    for (class, cue) in matcher.unreadable_cues() {
+        let complaint = format!(
+            "the cue {cue:?} has a part of common words only: it would be found in every question"
+        );
+        let path = match class {
+            Class::Entry(own) => dir.join("entries").join(format!("{}.yaml", id(*own))),
+            Class::OutOfScope => dir.join("out-of-scope.yaml"),
+        };
+        problems.push(sources.get(&path).near(cue, 1, complaint));
     }
     problems
 }

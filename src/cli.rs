@@ -23,6 +23,7 @@ use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::lang::Lang;
+use crate::learn::{self, LearnError};
 use crate::matcher::Decision;
 use crate::report::Report;
 use crate::serve::ServeError;
@@ -123,6 +124,14 @@ pub enum Command {
         #[arg(long, value_name = "DATE", conflicts_with_all = ["json", "since", "until"])]
         clear_before: Option<Day>,
     },
+    /// Walk the report's groups of unanswered questions: add them to an entry as examples,
+    /// or to the out-of-scope examples, in the faq/ files; then check the folder
+    Learn {
+        #[command(flatten)]
+        knowledge: KnowledgeOption,
+        #[command(flatten)]
+        database: DatabaseOption,
+    },
     /// Account actions for operators: sites, passcodes, nominations, agents, audit log
     // `--database-url` also after the action's words (`admin site add --database-url ...`).
     #[command(mut_arg("database_url", |arg| arg.global(true)))]
@@ -165,6 +174,8 @@ pub enum CliError {
     Report(#[source] sqlx::Error),
     #[error("cannot clear the report's old rows in the database")]
     Clear(#[source] sqlx::Error),
+    #[error(transparent)]
+    Learn(#[from] LearnError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -300,6 +311,28 @@ where
             let period = period(since, until)?;
             let bot = load(knowledge)?;
             runtime()?.block_on(report(&bot, &url, period, json, &mut output))?;
+        }
+        Command::Learn {
+            knowledge,
+            database,
+        } => {
+            let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
+            let bot = Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
+                dir: dir.clone(),
+                problems,
+            })?;
+            let url = database.url_or(&outer_database);
+            let report = runtime()?.block_on(read_report(&bot, &url))?;
+            let learned = learn::walk(&bot, &dir, &report.groups, input, &mut output)?;
+            writeln!(
+                output,
+                "\n{} example(s) added to entries, {} to out-of-scope",
+                learned.examples, learned.out_of_scope
+            )?;
+            if learned == learn::Learned::default() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return check(&dir, &mut output);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -441,7 +474,7 @@ async fn report<W: Write>(
     output: &mut W,
 ) -> Result<(), CliError> {
     let store = Store::new(database(url, false).await?);
-    let report = Report::read(&store, bot.knowledge(), period)
+    let report = Report::read(&store, bot, period)
         .await
         .map_err(CliError::Report)?;
     if json {
@@ -469,6 +502,14 @@ async fn clear<W: Write>(url: &str, day: Day, output: &mut W) -> Result<(), CliE
         cleared.answers, cleared.unanswered
     )?;
     Ok(())
+}
+
+/// The report over all time, whose groups `pao-bot learn` walks.
+async fn read_report(bot: &Answerer, url: &str) -> Result<Report, CliError> {
+    let store = Store::new(database(url, false).await?);
+    Report::read(&store, bot, Period::ALL)
+        .await
+        .map_err(CliError::Report)
 }
 
 fn check(dir: &Path, output: &mut impl Write) -> Result<ExitCode, CliError> {

@@ -325,9 +325,7 @@ impl<'a> Ctx<'a> {
         match command {
             SlashCommand::Start => {
                 self.state.flow = None;
-                let greeting = self.text(|m| &m.greeting, &[]);
-                let help = wording::help(self.messages(), self.lang, self.incoming.channel);
-                self.reply(Reply::text(format!("{greeting}\n\n{help}")));
+                self.greet();
             }
             SlashCommand::Help => {
                 let help = wording::help(self.messages(), self.lang, self.incoming.channel);
@@ -355,6 +353,13 @@ impl<'a> Ctx<'a> {
             SlashCommand::Unlock => self.unlock(args).await,
             SlashCommand::Reissue => self.reissue(args).await,
         }
+    }
+
+    /// The greeting and the help line, as `/start` and a hello get.
+    fn greet(&mut self) {
+        let greeting = self.text(|m| &m.greeting, &[]);
+        let help = wording::help(self.messages(), self.lang, self.incoming.channel);
+        self.reply(Reply::text(format!("{greeting}\n\n{help}")));
     }
 
     fn set_lang(&mut self, lang: Lang) {

@@ -92,6 +92,10 @@ impl KnowledgeBase {
         &self.messages
     }
 
+    pub fn out_of_scope(&self) -> &OutOfScope {
+        &self.out_of_scope
+    }
+
     /// Every text the matcher learns from, in a fixed order: each entry's question and
     /// examples, then the out-of-scope examples. A text's position in this order is its
     /// number in [`crate::matcher::Matcher::rank_excluding`].
@@ -168,6 +172,13 @@ impl<'a> Loader<'a> {
             procedures.as_ref().map(|(p, _)| p.as_slice()),
         );
         self.examples_unique(&entries, out_of_scope.as_ref());
+        for (entry, source) in &entries {
+            self.cues_readable(source, "not_about", &entry.not_about);
+        }
+        if let Some((out, source)) = &out_of_scope {
+            self.cues_readable(source, "subjects", &out.subjects);
+            self.cues_readable(source, "greetings", &out.greetings);
+        }
 
         match (categories, procedures, vocabulary, messages, out_of_scope) {
             (Some(categories), Some(procedures), Some(vocabulary), Some(messages), Some(out))
@@ -482,6 +493,20 @@ impl<'a> Loader<'a> {
                 };
                 self.problems
                     .push(source.near(related.as_str(), related_line, problem));
+            }
+        }
+    }
+
+    /// Every `+`-separated part of every cue of `key` has letters: an empty part would make
+    /// the cue match every question.
+    fn cues_readable(&mut self, source: &Source, key: &str, cues: &[String]) {
+        let from = source
+            .find(&format!("{key}:"), 1)
+            .map_or(1, |(line, _)| line);
+        for cue in cues {
+            if cue.split('+').any(|part| fold(part).is_empty()) {
+                let problem = format!("`{key}` has {cue:?}, which has a part without letters");
+                self.problems.push(source.near(cue, from, problem));
             }
         }
     }

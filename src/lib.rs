@@ -41,6 +41,7 @@ pub mod eval;
 pub mod exit;
 pub mod knowledge;
 pub mod lang;
+pub mod learn;
 pub mod logging;
 pub mod markup;
 pub mod masking;

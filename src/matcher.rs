@@ -20,7 +20,12 @@
 //!    half, since many only straddle two words), so a question mostly about something else
 //!    scores low. The examples of `faq/out-of-scope.yaml` form a class of their own: when it
 //!    wins, the bot does not answer.
-//! 6. **Deciding** ([`Thresholds`]): a clear winner above the answer threshold answers; close
+//! 6. **Subjects** ([`cues`]): a question with a cue of `faq/out-of-scope.yaml`'s
+//!    `subjects` (another product, a matter no entry answers) gets no entry; an entry whose
+//!    `not_about` cue is in the question is left out, and when it was the best the question
+//!    is taken as about something else. A greeting alone gets the greeting; a single short
+//!    word that is no vocabulary term means nothing to answer.
+//! 7. **Deciding** ([`Thresholds`]): a clear winner above the answer threshold answers; close
 //!    runners-up turn the answer into "did you mean"; below the suggestion threshold the bot
 //!    says it does not know.
 //!
@@ -30,14 +35,16 @@
 //! question, so it grows with the matches, not with the size of the FAQ.
 
 pub mod concepts;
+pub mod cues;
 pub mod features;
 pub mod index;
 pub mod spelling;
 
-use crate::knowledge::{Class, KnowledgeBase};
+use crate::knowledge::{Class, KnowledgeBase, Term};
 use crate::lang::Lang;
-use crate::text::fold;
+use crate::text::{fold, is_private_use};
 use concepts::Concepts;
+use cues::Cue;
 use features::Feature;
 use index::Index;
 use spelling::Spelling;
@@ -47,6 +54,10 @@ const CLOSEST_TEXTS: usize = 3;
 
 /// How many entries a [`Ranking`] keeps.
 const RANKED: usize = 5;
+
+/// A message with no vocabulary term and at most this many letters and digits beyond common
+/// words ("ok", "1", "はい") has no FAQ meaning, whatever it happens to share with an entry.
+const TRIVIAL_CHARS: usize = 3;
 
 /// The scores that turn a ranking into a decision.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +76,12 @@ impl Thresholds {
         let t = self;
         if ranking.empty {
             return Decision::Empty;
+        }
+        if ranking.greeting {
+            return Decision::Greeting;
+        }
+        if ranking.trivial || ranking.elsewhere.is_some() {
+            return Decision::NoAnswer;
         }
         let top = ranking.top_score();
         if top < t.suggest || ranking.out_of_scope >= top {
@@ -117,6 +134,12 @@ pub struct Ranking {
     pub out_of_scope: f32,
     /// The question had nothing to match: no words, no Japanese.
     pub empty: bool,
+    /// The message is only greetings (and common words).
+    pub greeting: bool,
+    /// The message is a single short word with no FAQ meaning, or common words only.
+    pub trivial: bool,
+    /// The cue that tells the question is about another subject, when one is in it.
+    pub elsewhere: Option<String>,
 }
 
 impl Ranking {
@@ -135,6 +158,8 @@ pub enum Decision {
     DidYouMean(Vec<usize>),
     /// Says it does not know, and points to the help desk.
     NoAnswer,
+    /// Greets back, with the help line.
+    Greeting,
     /// Asks for a question: there was nothing to match.
     Empty,
 }
@@ -145,6 +170,13 @@ pub struct Matcher {
     analyzer: Analyzer,
     index: Index,
     thresholds: Thresholds,
+    /// The out-of-scope subjects.
+    subjects: Vec<Cue>,
+    /// Each entry's `not_about`, by entry index.
+    not_about: Vec<Vec<Cue>>,
+    /// Cues of `faq/` that read as common words only, and so are never found, with the
+    /// class they belong to.
+    unreadable: Vec<(Class, String)>,
 }
 
 impl Matcher {
@@ -175,15 +207,51 @@ impl Matcher {
             .flat_map(|term| &term.variants)
             .map(|variant| fold(variant))
             .collect();
+        let out_of_scope = kb.out_of_scope();
+        let cue_texts: Vec<String> = kb
+            .entries()
+            .iter()
+            .flat_map(|entry| &entry.not_about)
+            .chain(&out_of_scope.subjects)
+            .chain(&out_of_scope.greetings)
+            .map(|cue| fold(cue))
+            .collect();
+        // A cue's words are known words: "rock" must not be corrected into "lock".
         let known_words = folded
             .iter()
             .map(|(_, text)| text.as_str())
             .chain(variants.iter().map(String::as_str))
+            .chain(cue_texts.iter().map(String::as_str))
             .flat_map(latin_words);
+        let greetings = Term {
+            term: "greeting".to_owned(),
+            variants: out_of_scope.greetings.clone(),
+        };
         let analyzer = Analyzer {
             concepts: Concepts::new(kb.vocabulary()),
             spelling: Spelling::new(known_words),
+            greetings: Concepts::new(std::slice::from_ref(&greetings)),
         };
+        let mut unreadable = Vec::new();
+        let mut cues = |class: Class, texts: &[String]| -> Vec<Cue> {
+            texts
+                .iter()
+                .filter_map(|text| {
+                    let cue = Cue::new(text, |part| analyzer.read(&fold(part)));
+                    if cue.is_none() {
+                        unreadable.push((class, text.clone()));
+                    }
+                    cue
+                })
+                .collect()
+        };
+        let subjects = cues(Class::OutOfScope, &out_of_scope.subjects);
+        let not_about: Vec<Vec<Cue>> = kb
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(i, e)| cues(Class::Entry(i), &e.not_about))
+            .collect();
         let texts: Vec<(u32, Vec<Feature>)> = folded
             .iter()
             .map(|(class, text)| (class_id(kb, *class), analyzer.features(text)))
@@ -192,7 +260,15 @@ impl Matcher {
             index: Index::build(&texts, kb.entries().len() + 1),
             analyzer,
             thresholds,
+            subjects,
+            not_about,
+            unreadable,
         }
+    }
+
+    /// The cues of `faq/` that are common words only: `check` reports them.
+    pub fn unreadable_cues(&self) -> &[(Class, String)] {
+        &self.unreadable
     }
 
     /// The entries closest to `question`.
@@ -203,16 +279,38 @@ impl Matcher {
     /// [`Matcher::rank`] as if text number `exclude` of [`KnowledgeBase::texts`] were not
     /// there: how the check asks an example without it answering itself.
     pub fn rank_excluding(&self, question: &str, exclude: Option<usize>) -> Ranking {
-        let features = self.analyzer.features(&fold(question));
+        let folded = fold(question);
+        let prepared = self.analyzer.prepare(&folded);
+        let mut features = Vec::new();
+        features::extract(&prepared, &mut features);
         let query = self.index.query(&features);
         let scores = self.index.score(&query, CLOSEST_TEXTS, exclude);
         let out_of_scope_class = self.index.classes() - 1;
-        let mut entries: Vec<Scored> = scores[..out_of_scope_class]
+        let mut keys: Vec<u64> = features.iter().map(|f| f.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut elsewhere = self
+            .subjects
             .iter()
-            .enumerate()
-            .filter(|(_, score)| **score > 0.0)
-            .map(|(entry, &score)| Scored { entry, score })
-            .collect();
+            .find(|cue| cue.is_in(&keys))
+            .map(|cue| cue.text.clone());
+        let best = scores[..out_of_scope_class]
+            .iter()
+            .copied()
+            .fold(0.0f32, f32::max);
+        let mut entries: Vec<Scored> = Vec::new();
+        for (entry, &score) in scores[..out_of_scope_class].iter().enumerate() {
+            if score <= 0.0 {
+                continue;
+            }
+            match self.not_about[entry].iter().find(|cue| cue.is_in(&keys)) {
+                Some(cue) if score >= best && elsewhere.is_none() => {
+                    elsewhere = Some(cue.text.clone());
+                }
+                Some(_) => {}
+                None => entries.push(Scored { entry, score }),
+            }
+        }
         let best_first =
             |a: &Scored, b: &Scored| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry));
         if entries.len() > RANKED {
@@ -224,13 +322,36 @@ impl Matcher {
             lang: Lang::detect(question),
             entries,
             out_of_scope: scores[out_of_scope_class],
-            empty: query.is_empty(),
+            empty: !folded.chars().any(char::is_alphanumeric),
+            greeting: self.analyzer.is_greeting(&folded),
+            trivial: is_trivial(&prepared),
+            elsewhere,
         }
     }
 
     /// What to do with a ranking: answer, offer, or say "I don't know".
     pub fn decide(&self, ranking: &Ranking) -> Decision {
         self.thresholds.decide(ranking)
+    }
+
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// The sorted features of `question` as the matcher reads it, phrases left out (word
+    /// order does not make two questions different): two questions worded alike share most
+    /// of them.
+    pub fn wording(&self, question: &str) -> Vec<u64> {
+        let mut keys: Vec<u64> = self
+            .analyzer
+            .features(&fold(question))
+            .iter()
+            .filter(|f| f.kind != features::FeatureKind::Phrase)
+            .map(|f| f.key)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 }
 
@@ -239,16 +360,41 @@ impl Matcher {
 struct Analyzer {
     concepts: Concepts,
     spelling: Spelling,
+    /// The greetings, as one term.
+    greetings: Concepts,
 }
 
 impl Analyzer {
     /// Folded text to features: typos corrected, vocabulary terms replaced.
     fn features(&self, folded: &str) -> Vec<Feature> {
-        let corrected = self.correct_typos(folded);
-        let replaced = self.concepts.replace(&corrected);
         let mut features = Vec::new();
-        features::extract(&replaced, &mut features);
+        features::extract(&self.prepare(folded), &mut features);
         features
+    }
+
+    /// Folded text with its typos corrected and its vocabulary terms replaced.
+    fn prepare(&self, folded: &str) -> String {
+        self.concepts.replace(&self.correct_typos(folded))
+    }
+
+    /// Folded text to features as written: vocabulary terms replaced, no typo corrected.
+    fn read(&self, folded: &str) -> Vec<Feature> {
+        let mut features = Vec::new();
+        features::extract(&self.concepts.replace(folded), &mut features);
+        features
+    }
+
+    /// Whether `folded` has a greeting and nothing else but common words.
+    fn is_greeting(&self, folded: &str) -> bool {
+        let replaced = self.greetings.replace(folded);
+        if !replaced.contains(is_private_use) {
+            return false;
+        }
+        let rest: String = replaced
+            .chars()
+            .map(|c| if is_private_use(c) { ' ' } else { c })
+            .collect();
+        self.features(&rest).is_empty()
     }
 
     fn correct_typos(&self, folded: &str) -> String {
@@ -266,6 +412,24 @@ impl Analyzer {
         out.push_str(rest);
         out
     }
+}
+
+/// Whether a prepared message has no vocabulary term and at most [`TRIVIAL_CHARS`] letters
+/// and digits outside common words.
+fn is_trivial(prepared: &str) -> bool {
+    if prepared.contains(is_private_use) {
+        return false;
+    }
+    let latin: usize = prepared
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty() && !features::is_stopword(word))
+        .map(str::len)
+        .sum();
+    let other = prepared
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !c.is_ascii())
+        .count();
+    latin + other <= TRIVIAL_CHARS
 }
 
 fn class_id(kb: &KnowledgeBase, class: Class) -> u32 {
@@ -311,6 +475,9 @@ mod tests {
                 .collect(),
             out_of_scope,
             empty: false,
+            greeting: false,
+            trivial: false,
+            elsewhere: None,
         }
     }
 

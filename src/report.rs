@@ -1,14 +1,17 @@
-//! `pao-bot report`: what customers asked that the bot could not answer, most frequent first,
-//! and per FAQ entry how often it answered and how often it helped: the material for
-//! improving `faq/`.
+//! `pao-bot report`: what customers asked that the bot could not answer, most frequent first
+//! and grouped by similar wording with the entry each group comes closest to, and per FAQ
+//! entry how often it answered and how often it helped: the material for improving `faq/`.
+
+mod groups;
 
 use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::answer::Answerer;
 use crate::conversation::{EntryStats, Period, Store, UnansweredStats};
-use crate::knowledge::KnowledgeBase;
+pub use groups::{Group, Suggestion};
 
 /// How many unanswered questions the report lists.
 const UNANSWERED_SHOWN: i64 = 50;
@@ -17,6 +20,8 @@ const UNANSWERED_SHOWN: i64 = 50;
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub unanswered: Vec<Unanswered>,
+    /// The unanswered questions grouped by wording, the most asked group first.
+    pub groups: Vec<Group>,
     /// Every entry of the knowledge base, the most answered first.
     pub entries: Vec<EntryUsage>,
 }
@@ -40,10 +45,11 @@ impl Report {
     /// answered are listed too, with zeros.
     pub async fn read(
         store: &Store,
-        kb: &KnowledgeBase,
+        bot: &Answerer,
         period: Period,
     ) -> Result<Report, sqlx::Error> {
-        let unanswered = store
+        let kb = bot.knowledge();
+        let unanswered: Vec<Unanswered> = store
             .unanswered_stats(UNANSWERED_SHOWN, period)
             .await?
             .into_iter()
@@ -76,7 +82,12 @@ impl Report {
             not_helped: s.not_helped,
         }));
         entries.sort_by(|a, b| b.answered.cmp(&a.answered).then_with(|| a.id.cmp(&b.id)));
+        let asked: Vec<(String, i64)> = unanswered
+            .iter()
+            .map(|u| (u.question.clone(), u.asked))
+            .collect();
         Ok(Report {
+            groups: groups::group(bot, &asked),
             unanswered,
             entries,
         })
@@ -85,12 +96,33 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Unanswered questions, most frequent first:")?;
-        if self.unanswered.is_empty() {
+        writeln!(
+            f,
+            "Unanswered questions, worded alike together, most frequent first:"
+        )?;
+        if self.groups.is_empty() {
             writeln!(f, "  (none)")?;
         }
-        for q in &self.unanswered {
-            writeln!(f, "  {:>5}  {}", q.asked, q.question)?;
+        for group in &self.groups {
+            let (first, alike) = group
+                .questions
+                .split_first()
+                .expect("a group has a question");
+            writeln!(f, "  {:>5}  {first}", group.asked)?;
+            for question in alike {
+                writeln!(f, "         {question}")?;
+            }
+            match &group.suggestion {
+                Suggestion::Entry { id, score } => {
+                    writeln!(f, "         -> closest entry: {id} ({score:.2})")?
+                }
+                Suggestion::NewEntry { score } => {
+                    writeln!(f, "         -> new entry (closest scores {score:.2})")?
+                }
+                Suggestion::Elsewhere { cue } => {
+                    writeln!(f, "         -> another subject (cue {cue:?})")?
+                }
+            }
         }
         writeln!(f, "\nFAQ entries: answered, helped, did not help:")?;
         let width = self.entries.iter().map(|e| e.id.len()).max().unwrap_or(0);

@@ -55,6 +55,7 @@ impl Ctx<'_> {
                 let desk = self.help_desk();
                 self.reply(Reply::text(text).with_buttons(vec![desk]));
             }
+            Decision::Greeting => self.greet(),
             Decision::Empty => self.say(|m| &m.empty_question, &[]),
         }
     }

@@ -1,5 +1,10 @@
 //! An FAQ entry, the category it is filed under, and the examples of what the bot must not
 //! answer.
+//!
+//! A *cue* (an entry's `not_about`, the out-of-scope `subjects`) is words that must all be
+//! in a question, in any order, for it to count: `transfer + licence` is found in "can I
+//! transfer a licence", and each part is read like a question (any width, case, kana, and the
+//! vocabulary's spellings).
 
 use serde::Deserialize;
 
@@ -24,6 +29,10 @@ pub struct Entry {
     /// The step-by-step procedure shown with the answer.
     #[serde(default)]
     pub procedure: Option<ProcedureId>,
+    /// Cues of subjects this entry is not about, though they share its words ("拡張機能" for
+    /// the browsers entry): a question with one of them is not answered by this entry.
+    #[serde(default)]
+    pub not_about: Vec<String>,
 }
 
 impl Entry {
@@ -51,6 +60,14 @@ pub struct Category {
 #[serde(deny_unknown_fields)]
 pub struct OutOfScope {
     pub examples: Localized<Vec<String>>,
+    /// Cues of other products and subjects, and of Passport Advantage matters no entry
+    /// answers: a question with one of them gets no entry, whatever words it shares.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// Greetings: a message of only these (and common words) is answered with the bot's own
+    /// greeting and the help line.
+    #[serde(default)]
+    pub greetings: Vec<String>,
 }
 
 impl OutOfScope {

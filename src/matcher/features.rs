@@ -57,6 +57,11 @@ const STOPWORDS: &[&str] = &[
     "with", "would", "you", "your",
 ];
 
+/// Whether `word` (folded) is a common word that says nothing about the topic.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
 /// Appends the features of `text` to `out`.
 pub fn extract(text: &str, out: &mut Vec<Feature>) {
     let mut state = State::default();

@@ -11,12 +11,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{Content, Engine, Incoming, Period, Response};
+use pao_bot::conversation::{Content, Engine, Incoming, Period, Response, Store};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
 use pao_bot::lang::{Lang, Localized};
 use pao_bot::policy::{self, CONVERSATION_TIMEOUT};
+use pao_bot::report::{Report, Suggestion};
 use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -31,6 +32,7 @@ on_both_databases!(
     faq_answers_and_refusals_survive_a_closed_database,
     a_flow_left_for_more_than_fifteen_minutes_starts_over,
     a_stored_flow_that_no_longer_parses_is_dropped,
+    the_report_groups_unanswered_questions_worded_alike_with_a_suggestion,
 );
 
 /// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what several bot
@@ -873,4 +875,64 @@ async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
 
     relay.cut();
     answered_and_refused(&engine, &customer, &local, Lang::Ja).await;
+}
+
+/// `report` on what customers could not get answered: questions worded alike form one group
+/// (counted together, the most asked wording first), each group with the entry it comes
+/// closest to, "new entry" when none is near, or the cue that already takes it elsewhere.
+async fn the_report_groups_unanswered_questions_worded_alike_with_a_suggestion(db: TestDb) {
+    let engine = engine(&db);
+    let customer = Person::telegram("950");
+    for question in [
+        "how do I bake bread",
+        "how do I bake bread",
+        "how can I bake some bread",
+        "who do I call about PAO invoices",
+        "how do I log out of windows 11",
+    ] {
+        engine.handle(customer.says(question)).await;
+    }
+    let store = Store::new(db.service.database().clone());
+    let report = Report::read(&store, &bot(), Period::ALL).await.unwrap();
+    let groups: Vec<(Vec<&str>, i64, &Suggestion)> = report
+        .groups
+        .iter()
+        .map(|g| {
+            let questions = g.questions.iter().map(String::as_str).collect();
+            (questions, g.asked, &g.suggestion)
+        })
+        .collect();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    let (questions, asked, suggestion) = &groups[0];
+    assert_eq!(
+        questions,
+        &["how do I bake bread", "how can I bake some bread"]
+    );
+    assert_eq!(*asked, 3);
+    assert!(
+        matches!(suggestion, Suggestion::NewEntry { .. }),
+        "{suggestion:?}"
+    );
+    let invoices = groups
+        .iter()
+        .find(|(q, _, _)| q == &["who do I call about PAO invoices"])
+        .expect("the invoices question alone");
+    assert!(
+        matches!(invoices.2, Suggestion::Entry { score, .. } if *score >= 0.15),
+        "{:?}",
+        invoices.2
+    );
+    let windows = groups
+        .iter()
+        .find(|(q, _, _)| q == &["how do I log out of windows 11"])
+        .expect("the Windows question alone");
+    assert_eq!(
+        windows.2,
+        &Suggestion::Elsewhere {
+            cue: "windows 11".into()
+        }
+    );
+    let text = report.to_string();
+    assert!(text.contains("-> new entry"), "{text}");
+    assert!(text.contains("-> closest entry: "), "{text}");
 }

@@ -1,0 +1,133 @@
+//! `pao-bot learn` end to end on a temporary copy of `faq/`: questions the bot could not
+//! answer in a chat, walked with piped choices, written into the YAML files as new lines
+//! (everything else of the files as it was), then checked.
+
+use std::fs;
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::support::{Run, faq_copy, faq_dir, pao_bot_with_input};
+
+fn on(faq: &Path, db: &Path, args: &[&str], stdin: &str) -> Run {
+    let url = format!("sqlite://{}", db.display());
+    let mut all = vec![
+        "--faq",
+        faq.to_str().unwrap(),
+        "--database-url",
+        url.as_str(),
+    ];
+    all.extend_from_slice(args);
+    pao_bot_with_input(&all, stdin)
+}
+
+/// The lines of `after` that are not in `before`, when `after` is `before` with lines
+/// inserted and nothing else changed.
+fn inserted(before: &str, after: &str) -> Vec<String> {
+    let mut old = before.lines().peekable();
+    let mut new = Vec::new();
+    for line in after.lines() {
+        if old.peek() == Some(&line) {
+            old.next();
+        } else {
+            new.push(line.to_owned());
+        }
+    }
+    assert_eq!(
+        old.next(),
+        None,
+        "a line of the file was changed or removed"
+    );
+    new
+}
+
+#[test]
+fn accepted_questions_become_new_lines_of_the_faq_files_and_the_folder_is_checked() {
+    let faq = faq_copy();
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("pao-bot.db");
+    let chat = on(
+        faq.path(),
+        &db,
+        &["chat"],
+        "how do I bake bread\nhow can I bake some bread\nwho do I call about PAO invoices\n",
+    );
+    assert_eq!(chat.code, Some(0), "{}", chat.stderr);
+
+    // The bread group (asked twice) first: out of scope; the invoices: into the closest entry.
+    let learn = on(faq.path(), &db, &["learn"], "o\na\n");
+    assert_eq!(learn.code, Some(0), "{}\n{}", learn.stdout, learn.stderr);
+    assert!(
+        learn
+            .stdout
+            .contains("  how can I bake some bread\n  how do I bake bread\n"),
+        "{}",
+        learn.stdout
+    );
+    assert!(
+        learn.stdout.contains("closest entry: pao-features"),
+        "{}",
+        learn.stdout
+    );
+    assert!(
+        learn
+            .stdout
+            .contains("1 example(s) added to entries, 2 to out-of-scope"),
+        "{}",
+        learn.stdout
+    );
+    assert!(
+        learn.stdout.contains("\nok: 15 entries"),
+        "check ran and passed: {}",
+        learn.stdout
+    );
+
+    let read = |dir: &Path, file: &str| fs::read_to_string(dir.join(file)).unwrap();
+    let out_of_scope = read(faq.path(), "out-of-scope.yaml");
+    assert_eq!(
+        inserted(&read(&faq_dir(), "out-of-scope.yaml"), &out_of_scope),
+        [
+            "    - how can I bake some bread",
+            "    - how do I bake bread"
+        ]
+    );
+    let last_en = "    - best laptop for programming\n";
+    assert!(
+        out_of_scope.contains(&format!("{last_en}    - how can I bake some bread\n")),
+        "after the last English example: {out_of_scope}"
+    );
+    assert_eq!(
+        inserted(
+            &read(&faq_dir(), "entries/pao-features.yaml"),
+            &read(faq.path(), "entries/pao-features.yaml")
+        ),
+        ["    - who do I call about PAO invoices"]
+    );
+
+    let ask = on(
+        faq.path(),
+        &db,
+        &["ask", "--json", "how can I bake some bread"],
+        "",
+    );
+    let object: serde_json::Value = serde_json::from_str(&ask.stdout).unwrap();
+    assert_eq!(object["faq_id"], serde_json::Value::Null);
+}
+
+#[test]
+fn skipped_groups_change_nothing() {
+    let faq = faq_copy();
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("pao-bot.db");
+    on(faq.path(), &db, &["chat"], "how do I bake bread\n");
+    let learn = on(faq.path(), &db, &["learn"], "s\n");
+    assert_eq!(learn.code, Some(0), "{}", learn.stderr);
+    assert!(
+        learn
+            .stdout
+            .contains("0 example(s) added to entries, 0 to out-of-scope")
+    );
+    let before = fs::read_to_string(faq_dir().join("out-of-scope.yaml")).unwrap();
+    let after = fs::read_to_string(faq.path().join("out-of-scope.yaml")).unwrap();
+    assert_eq!(before, after);
+}
