@@ -1,6 +1,7 @@
-//! The command line: `ask`, `eval`, `check`, `chat`, `report` and `admin`, each writing to a given output so
-//! that tests and the binary run the same code.
+//! The command line: `ask`, `eval`, `check`, `chat`, `serve`, `report`, `learn` and `admin`,
+//! each writing to a given output so that tests and the binary run the same code.
 
+mod ask;
 mod options;
 
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -9,11 +10,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
-use crate::answer::{Answerer, lang_of_start, too_long};
+use crate::answer::Answerer;
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Period, Store};
@@ -22,9 +22,7 @@ use crate::domain::{ChatIdentity, Day, Program, SiteNumber};
 use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
-use crate::lang::Lang;
 use crate::learn::{self, LearnError};
-use crate::matcher::Decision;
 use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
@@ -255,7 +253,7 @@ where
             knowledge,
             json,
             question,
-        } => ask(&load(knowledge)?, &question.join(" "), json, &mut output)?,
+        } => ask::run(&load(knowledge)?, &question.join(" "), json, &mut output)?,
         Command::Eval {
             knowledge,
             json,
@@ -534,81 +532,4 @@ fn check(dir: &Path, output: &mut impl Write) -> Result<ExitCode, CliError> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// `ask --json`'s object.
-#[derive(Serialize)]
-struct AskJson<'a> {
-    lang: Lang,
-    faq_id: Option<&'a str>,
-    score: f64,
-    answer: Option<&'a str>,
-    suggestions: Vec<SuggestionJson<'a>>,
-    /// Why the question was not read: `too_long`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refused: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct SuggestionJson<'a> {
-    id: &'a str,
-    score: f64,
-}
-
-fn ask(bot: &Answerer, question: &str, json: bool, output: &mut impl Write) -> io::Result<()> {
-    if too_long(question) {
-        let lang = lang_of_start(question).unwrap_or(Lang::Ja);
-        let messages = bot.knowledge().messages();
-        let sentence = messages.say(&messages.too_long, lang, &[]);
-        if !json {
-            return writeln!(output, "{sentence}");
-        }
-        let object = AskJson {
-            lang,
-            faq_id: None,
-            score: 0.0,
-            answer: Some(&sentence),
-            suggestions: Vec::new(),
-            refused: Some("too_long"),
-        };
-        let object = serde_json::to_string(&object).map_err(io::Error::other)?;
-        return writeln!(output, "{object}");
-    }
-    let answer = bot.ask(question, Lang::Ja);
-    if !json {
-        return writeln!(output, "{}", bot.render(&answer));
-    }
-    let entries = bot.knowledge().entries();
-    let entry = answer.entry().map(|e| &entries[e]);
-    let suggestions = match &answer.decision {
-        Decision::DidYouMean(offered) => answer
-            .ranking
-            .entries
-            .iter()
-            .filter(|s| offered.contains(&s.entry))
-            .map(|s| SuggestionJson {
-                id: entries[s.entry].id.as_str(),
-                score: rounded(s.score),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let object = AskJson {
-        lang: answer.lang,
-        faq_id: entry.map(|e| e.id.as_str()),
-        score: rounded(answer.ranking.top_score()),
-        answer: entry.map(|e| e.answer.get(answer.lang).as_str()),
-        suggestions,
-        refused: None,
-    };
-    writeln!(
-        output,
-        "{}",
-        serde_json::to_string(&object).map_err(io::Error::other)?
-    )
-}
-
-/// Four decimals: the precision scores mean anything at.
-fn rounded(score: f32) -> f64 {
-    (f64::from(score) * 1e4).round() / 1e4
 }
