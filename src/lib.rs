@@ -16,7 +16,8 @@
 //!   all of the above; [`masking`]: the passcodes and e-mail addresses taken out of whatever
 //!   a person typed before it is kept or logged, and [`logging`] the log that masks them too.
 //! - [`check`] and [`eval`]: the knowledge base's self-test and the accuracy measurement;
-//!   [`report`]: what customers asked that the bot could not answer, and what helped.
+//!   [`report`]: what customers asked that the bot could not answer, grouped, and what
+//!   helped; [`learn`]: those groups walked in the terminal and written into `faq/`.
 //! - [`service`]: account actions (sites, passcodes, nominations, roles) on [`domain`]
 //!   values, its SQL split by concern under `service/sql/`; [`admin`] is its command line
 //!   for operators.
