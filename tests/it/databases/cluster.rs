@@ -1,8 +1,8 @@
 //! A throwaway PostgreSQL server for tests and benchmarks: the one `PAO_TEST_POSTGRES_URL`
 //! names, else a cluster started on first use (the distribution's server installed first
-//! when missing and the tests run as root with apt-get) on a free port of 127.0.0.1 in a temporary
-//! folder, and stopped and deleted when the process ends (a helper shell waits for the
-//! process's end of its standard input, which the operating system closes however the
+//! when missing and the tests run as root with apt-get) on a free port of 127.0.0.1 in a
+//! temporary folder, and stopped and deleted when the process ends (a helper shell waits for
+//! the process's end of its standard input, which the operating system closes however the
 //! process ends).
 
 #[path = "cluster/programs.rs"]
@@ -223,6 +223,8 @@ fn running_as_root() -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
     use std::panic;
 
     use tempfile::TempDir;
@@ -244,6 +246,40 @@ mod tests {
         assert!(why.contains("apt-get install postgresql"), "{why}");
         assert!(
             why.contains(&format!("{URL_VARIABLE}=postgres://")),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_cluster_that_does_not_start_shows_the_cause() {
+        let root = TempDir::new().expect("a temporary folder");
+        let bin = root.path().join("bin");
+        fs::create_dir(&bin).expect("a folder");
+        for name in ["initdb", "pg_ctl"] {
+            let program = bin.join(name);
+            fs::write(
+                &program,
+                "#!/bin/sh\necho \"$0: no space left on device\" >&2\nexit 1\n",
+            )
+            .expect("a script");
+            fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        // As root the cluster's programs run as the postgres user, who must reach them.
+        for folder in [root.path(), &bin] {
+            fs::set_permissions(folder, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        let search = Search {
+            path: vec![bin.clone()],
+            postgresql_versions: root.path().join("none"),
+            system: Search::here().system,
+        };
+        let why = start(&search, "").expect_err("no cluster");
+        assert!(why.contains("did not start"), "{why}");
+        assert!(
+            why.contains(&format!(
+                "{}: no space left on device",
+                bin.join("initdb").display()
+            )),
             "{why}"
         );
     }
