@@ -321,7 +321,9 @@ where
             })?;
             let url = database.url_or(&outer_database);
             let report = runtime()?.block_on(read_report(&bot, &url))?;
-            let learned = learn::walk(&bot, &dir, &report.groups, input, &mut output)?;
+            // The unanswered questions first, then those whose answer did not help.
+            let groups = [report.groups, report.did_not_help].concat();
+            let learned = learn::walk(&bot, &dir, &groups, input, &mut output)?;
             writeln!(
                 output,
                 "\n{} example(s) added to entries, {} to out-of-scope",

@@ -37,7 +37,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
-pub use store::{Cleared, EntryStats, Period, Store, UnansweredStats};
+pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::commands::SlashCommand;

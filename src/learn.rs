@@ -1,7 +1,8 @@
-//! `pao-bot learn`: walks the report's groups of unanswered questions in the terminal; each
-//! is added to an entry as examples, added to the out-of-scope examples, or skipped. Accepted
-//! questions are written into `faq/` as new lines ([`yaml_lines`]), then the folder is
-//! checked, so that what changed is a reviewable diff that passes `check`.
+//! `pao-bot learn`: walks the report's groups of unanswered questions, then of those whose
+//! answer did not help, in the terminal; each is added to an entry as examples, added to the
+//! out-of-scope examples, or skipped. Accepted questions are written into `faq/` as new lines
+//! ([`yaml_lines`]), then the folder is checked, so that what changed is a reviewable diff
+//! that passes `check`.
 
 mod yaml_lines;
 
@@ -64,6 +65,9 @@ where
         )?;
         for question in &group.questions {
             writeln!(output, "  {question}")?;
+        }
+        if let Some(entry) = &group.answered_by {
+            writeln!(output, "answered by {entry}, which did not help")?;
         }
         let suggested = match &group.suggestion {
             Suggestion::Entry { id, score } => {

@@ -4,13 +4,13 @@
 
 mod groups;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::answer::Answerer;
-use crate::conversation::{EntryStats, Period, Store, UnansweredStats};
+use crate::conversation::{EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 pub use groups::{Group, Suggestion};
 
 /// How many unanswered questions the report lists.
@@ -22,6 +22,9 @@ pub struct Report {
     pub unanswered: Vec<Unanswered>,
     /// The unanswered questions grouped by wording, the most asked group first.
     pub groups: Vec<Group>,
+    /// The questions whose answer was marked "did not help", grouped by wording and by the
+    /// entry that answered, the most asked group first.
+    pub did_not_help: Vec<Group>,
     /// Every entry of the knowledge base, the most answered first.
     pub entries: Vec<EntryUsage>,
 }
@@ -86,8 +89,26 @@ impl Report {
             .iter()
             .map(|u| (u.question.clone(), u.asked))
             .collect();
+        let mut by_entry: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+        for NotHelpedStats {
+            question,
+            entry_id,
+            asked,
+        } in store.not_helped_stats(UNANSWERED_SHOWN, period).await?
+        {
+            by_entry
+                .entry(entry_id)
+                .or_default()
+                .push((question, asked));
+        }
+        let mut did_not_help: Vec<Group> = by_entry
+            .iter()
+            .flat_map(|(entry, questions)| groups::group(bot, questions, Some(entry)))
+            .collect();
+        did_not_help.sort_by_key(|group| std::cmp::Reverse(group.asked));
         Ok(Report {
-            groups: groups::group(bot, &asked),
+            groups: groups::group(bot, &asked, None),
+            did_not_help,
             unanswered,
             entries,
         })
@@ -100,30 +121,12 @@ impl fmt::Display for Report {
             f,
             "Unanswered questions, worded alike together, most frequent first:"
         )?;
-        if self.groups.is_empty() {
-            writeln!(f, "  (none)")?;
-        }
-        for group in &self.groups {
-            let (first, alike) = group
-                .questions
-                .split_first()
-                .expect("a group has a question");
-            writeln!(f, "  {:>5}  {first}", group.asked)?;
-            for question in alike {
-                writeln!(f, "         {question}")?;
-            }
-            match &group.suggestion {
-                Suggestion::Entry { id, score } => {
-                    writeln!(f, "         -> closest entry: {id} ({score:.2})")?
-                }
-                Suggestion::NewEntry { score } => {
-                    writeln!(f, "         -> new entry (closest scores {score:.2})")?
-                }
-                Suggestion::Elsewhere { cue } => {
-                    writeln!(f, "         -> another subject (cue {cue:?})")?
-                }
-            }
-        }
+        write_groups(f, &self.groups)?;
+        writeln!(
+            f,
+            "\nQuestions whose answer did not help, worded alike together, most frequent first:"
+        )?;
+        write_groups(f, &self.did_not_help)?;
         writeln!(f, "\nFAQ entries: answered, helped, did not help:")?;
         let width = self.entries.iter().map(|e| e.id.len()).max().unwrap_or(0);
         for e in &self.entries {
@@ -135,4 +138,37 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+/// Each group: how often, its questions, the entry whose answer did not help, and what the
+/// FAQ could do.
+fn write_groups(f: &mut fmt::Formatter<'_>, groups: &[Group]) -> fmt::Result {
+    if groups.is_empty() {
+        writeln!(f, "  (none)")?;
+    }
+    for group in groups {
+        let (first, alike) = group
+            .questions
+            .split_first()
+            .expect("a group has a question");
+        writeln!(f, "  {:>5}  {first}", group.asked)?;
+        for question in alike {
+            writeln!(f, "         {question}")?;
+        }
+        if let Some(entry) = &group.answered_by {
+            writeln!(f, "         answered by {entry}, which did not help")?;
+        }
+        match &group.suggestion {
+            Suggestion::Entry { id, score } => {
+                writeln!(f, "         -> closest entry: {id} ({score:.2})")?
+            }
+            Suggestion::NewEntry { score } => {
+                writeln!(f, "         -> new entry (closest scores {score:.2})")?
+            }
+            Suggestion::Elsewhere { cue } => {
+                writeln!(f, "         -> another subject (cue {cue:?})")?
+            }
+        }
+    }
+    Ok(())
 }

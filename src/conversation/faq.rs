@@ -24,7 +24,7 @@ impl Ctx<'_> {
             self.lang = answer.lang;
         }
         match answer.decision {
-            Decision::Answer(entry) => self.answer(entry),
+            Decision::Answer(entry) => self.answer(entry, Some(question)),
             Decision::DidYouMean(entries) => {
                 let kb = self.kb();
                 let buttons = entries
@@ -63,14 +63,14 @@ impl Ctx<'_> {
     /// An entry picked from a button.
     pub(super) fn show_entry(&mut self, id: &EntryId) {
         match self.kb().position(id) {
-            Some(entry) => self.answer(entry),
+            Some(entry) => self.answer(entry, None),
             None => self.say(|m| &m.unknown_command, &[]),
         }
     }
 
-    /// The answer of entry `entry`, with a button to go through its procedure with the bot
-    /// and the feedback buttons.
-    fn answer(&mut self, entry: usize) {
+    /// The answer of entry `entry` to `question` (`None` when picked from a button), with a
+    /// button to go through its procedure with the bot and the feedback buttons.
+    fn answer(&mut self, entry: usize, question: Option<&str>) {
         let kb = self.kb();
         let entry = &kb.entries()[entry];
         // The console offers related questions as numbered buttons, the way it offers every
@@ -91,7 +91,11 @@ impl Ctx<'_> {
             buttons.push(self.button(|m| &m.start_procedure, Payload::Start(procedure.id.clone())));
         }
         if let Some(turn) = &mut self.turn {
-            let answer = turn.answer(entry.id.as_str(), self.lang);
+            // Kept, masked, for the report's groups of answers that did not help.
+            let asked = question
+                .filter(|q| !may_be_secret(q))
+                .map(|q| mask(q).trim().to_owned());
+            let answer = turn.answer(entry.id.as_str(), self.lang, asked);
             text.push_str("\n\n");
             text.push_str(&self.text(|m| &m.feedback_question, &[]));
             buttons.push(self.button(

@@ -31,7 +31,7 @@ use crate::domain::Timestamp;
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
 
-pub use statistics::{Cleared, EntryStats, Period, UnansweredStats};
+pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
 /// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
@@ -87,6 +87,7 @@ enum Change {
         id: i64,
         entry: String,
         lang: Lang,
+        question: Option<String>,
     },
     Unanswered {
         question: String,
@@ -216,8 +217,9 @@ impl Store {
 }
 
 impl Turn<'_> {
-    /// Records an FAQ answer and returns its id, for the feedback buttons.
-    pub fn answer(&mut self, entry: &str, lang: Lang) -> AnswerId {
+    /// Records an FAQ answer to `question` (masked; `None` when picked from a button) and
+    /// returns its id, for the feedback buttons.
+    pub fn answer(&mut self, entry: &str, lang: Lang, question: Option<String>) -> AnswerId {
         // Made here rather than by the database so the answer costs no round trip before the
         // turn's one write; 62 random bits do not collide in practice.
         let id = (rand::random::<u64>() >> 2) as i64;
@@ -225,6 +227,7 @@ impl Turn<'_> {
             id,
             entry: entry.to_owned(),
             lang,
+            question,
         });
         AnswerId(id)
     }
@@ -359,15 +362,21 @@ fn statements(
     }
     for change in writes {
         statements.push(match change {
-            Change::Answer { id, entry, lang } => (
-                "INSERT INTO answers (id, entry_id, lang, person, answered_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+            Change::Answer {
+                id,
+                entry,
+                lang,
+                question,
+            } => (
+                "INSERT INTO answers (id, entry_id, lang, person, answered_at, question) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 vec![
                     Int(*id),
                     text(entry),
                     text(lang.code()),
                     text(person),
                     Int(now),
+                    Value::Text(question.clone()),
                 ],
             ),
             Change::Unanswered {
@@ -450,6 +459,7 @@ mod tests {
             id,
             entry: "lockout".to_owned(),
             lang: Lang::Ja,
+            question: None,
         }
     }
 

@@ -1,6 +1,7 @@
-//! Unanswered questions grouped by similar wording, each group with the entry it comes
-//! closest to (a candidate for new examples) or none near enough (a candidate for a new
-//! entry).
+//! Questions grouped by similar wording, each group with the entry it comes closest to (a
+//! candidate for new examples) or none near enough (a candidate for a new entry): the
+//! unanswered ones, and those whose answer did not help, for which the entry that gave that
+//! answer is not suggested again.
 
 use serde::Serialize;
 
@@ -17,6 +18,9 @@ pub struct Group {
     pub questions: Vec<String>,
     /// How often any of them was asked.
     pub asked: i64,
+    /// The entry whose answer to them was marked "did not help"; `None` when none answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
     /// What the FAQ could do with them.
     pub suggestion: Suggestion,
 }
@@ -33,8 +37,9 @@ pub enum Suggestion {
     Elsewhere { cue: String },
 }
 
-/// Groups `questions` (each with how often it was asked, most asked first) by wording.
-pub fn group(bot: &Answerer, questions: &[(String, i64)]) -> Vec<Group> {
+/// Groups `questions` (each with how often it was asked, most asked first) by wording;
+/// `answered_by` is the entry whose answer to them did not help, if any.
+pub fn group(bot: &Answerer, questions: &[(String, i64)], answered_by: Option<&str>) -> Vec<Group> {
     let matcher = bot.matcher();
     let mut groups: Vec<(Vec<u64>, Group)> = Vec::new();
     for (question, asked) in questions {
@@ -51,7 +56,8 @@ pub fn group(bot: &Answerer, questions: &[(String, i64)]) -> Vec<Group> {
                 let group = Group {
                     questions: vec![question.clone()],
                     asked: *asked,
-                    suggestion: suggest(bot, question),
+                    answered_by: answered_by.map(str::to_owned),
+                    suggestion: suggest(bot, question, answered_by),
                 };
                 groups.push((wording, group));
             }
@@ -62,15 +68,20 @@ pub fn group(bot: &Answerer, questions: &[(String, i64)]) -> Vec<Group> {
     groups
 }
 
-fn suggest(bot: &Answerer, question: &str) -> Suggestion {
+fn suggest(bot: &Answerer, question: &str, answered_by: Option<&str>) -> Suggestion {
     let matcher = bot.matcher();
     let ranking = matcher.rank(question);
     if let Some(cue) = ranking.elsewhere {
         return Suggestion::Elsewhere { cue };
     }
-    match ranking.entries.first() {
+    let entries = bot.knowledge().entries();
+    let best = ranking
+        .entries
+        .iter()
+        .find(|s| Some(entries[s.entry].id.as_str()) != answered_by);
+    match best {
         Some(best) if best.score >= matcher.thresholds().suggest => Suggestion::Entry {
-            id: bot.knowledge().entries()[best.entry].id.to_string(),
+            id: entries[best.entry].id.to_string(),
             score: best.score,
         },
         best => Suggestion::NewEntry {

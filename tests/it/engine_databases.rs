@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{Content, Engine, Incoming, Period, Response, Store};
+use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Response, Store};
 use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
@@ -33,6 +33,7 @@ on_both_databases!(
     a_flow_left_for_more_than_fifteen_minutes_starts_over,
     a_stored_flow_that_no_longer_parses_is_dropped,
     the_report_groups_unanswered_questions_worded_alike_with_a_suggestion,
+    the_report_groups_questions_whose_answer_did_not_help_and_suggests_another_entry,
 );
 
 /// Instantiates each named `async fn(TestDb)` as a `postgres` test only: what several bot
@@ -880,6 +881,59 @@ async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
 /// `report` on what customers could not get answered: questions worded alike form one group
 /// (counted together, the most asked wording first), each group with the entry it comes
 /// closest to, "new entry" when none is near, or the cue that already takes it elsewhere.
+/// The payload of the button of `response` whose payload ends with `end` (a feedback
+/// button's `:y` or `:n`).
+fn payload_ending(response: &Response, end: &str) -> String {
+    response
+        .replies
+        .iter()
+        .flat_map(|reply| &reply.buttons)
+        .find_map(|button| match &button.action {
+            ButtonAction::Payload(payload) if payload.ends_with(end) => Some(payload.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no button ending {end:?} in {response:?}"))
+}
+
+async fn the_report_groups_questions_whose_answer_did_not_help_and_suggests_another_entry(
+    db: TestDb,
+) {
+    let engine = engine(&db);
+    let customer = Person::telegram("951");
+    // Two wordings of one question, answered and marked "did not help"; a third helped.
+    for (question, helped) in [
+        ("I forgot my password", ":n"),
+        ("I forgot my password", ":n"),
+        ("i forgot my password again", ":n"),
+        ("how do I log out", ":y"),
+    ] {
+        let answered = engine.handle(customer.says(question)).await;
+        let feedback = payload_ending(&answered, helped);
+        engine.handle(customer.presses(&feedback)).await;
+    }
+    let store = Store::new(db.service.database().clone());
+    let report = Report::read(&store, &bot(), Period::ALL).await.unwrap();
+    assert_eq!(report.did_not_help.len(), 1, "{:?}", report.did_not_help);
+    let group = &report.did_not_help[0];
+    assert_eq!(
+        group.questions,
+        ["I forgot my password", "i forgot my password again"]
+    );
+    assert_eq!(group.asked, 3);
+    assert_eq!(group.answered_by.as_deref(), Some("forgot-password"));
+    // The entry that did not help is not suggested again.
+    assert!(
+        !matches!(&group.suggestion, Suggestion::Entry { id, .. } if id == "forgot-password"),
+        "{:?}",
+        group.suggestion
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("answered by forgot-password, which did not help")
+    );
+}
+
 async fn the_report_groups_unanswered_questions_worded_alike_with_a_suggestion(db: TestDb) {
     let engine = engine(&db);
     let customer = Person::telegram("950");

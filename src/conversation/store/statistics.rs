@@ -38,6 +38,15 @@ pub struct UnansweredStats {
     pub asked: i64,
 }
 
+/// A question whose answer was marked "did not help", with the entry that gave it and how
+/// often.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct NotHelpedStats {
+    pub question: String,
+    pub entry_id: String,
+    pub asked: i64,
+}
+
 /// How many rows a clearing removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cleared {
@@ -76,6 +85,26 @@ impl Store {
                     count(*) AS asked \
              FROM unanswered u WHERE u.asked_at >= $2 AND u.asked_at < $3 \
              GROUP BY u.folded ORDER BY asked DESC, question LIMIT $1",
+        )
+        .bind(limit)
+        .bind(period.from.as_millis())
+        .bind(period.to.as_millis())
+        .fetch_all(&mut *self.db.acquire().await?)
+        .await
+    }
+
+    /// Questions typed in `period` whose answer was marked "did not help", by question and
+    /// the entry that answered, most asked first.
+    pub async fn not_helped_stats(
+        &self,
+        limit: i64,
+        period: Period,
+    ) -> Result<Vec<NotHelpedStats>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT question, entry_id, count(*) AS asked FROM answers \
+             WHERE helped = 0 AND question IS NOT NULL \
+               AND answered_at >= $2 AND answered_at < $3 \
+             GROUP BY question, entry_id ORDER BY asked DESC, question, entry_id LIMIT $1",
         )
         .bind(limit)
         .bind(period.from.as_millis())
