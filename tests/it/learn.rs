@@ -5,9 +5,10 @@
 use std::fs;
 use std::path::Path;
 
+use pao_bot::lang::Lang;
 use tempfile::TempDir;
 
-use crate::support::{Run, faq_copy, faq_dir, pao_bot_with_input};
+use crate::support::{Run, faq_copy, faq_dir, first_line_of_answer, pao_bot_with_input};
 
 fn on(faq: &Path, db: &Path, args: &[&str], stdin: &str) -> Run {
     let url = format!("sqlite://{}", db.display());
@@ -130,4 +131,38 @@ fn skipped_groups_change_nothing() {
     let before = fs::read_to_string(faq_dir().join("out-of-scope.yaml")).unwrap();
     let after = fs::read_to_string(faq.path().join("out-of-scope.yaml")).unwrap();
     assert_eq!(before, after);
+}
+
+#[test]
+fn a_question_whose_answer_did_not_help_is_walked_and_can_be_put_out_of_scope() {
+    let faq = faq_copy();
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("pao-bot.db");
+    // Answered by forgot-password, then "No" (button 2) to "Did this help?".
+    let asked = "how to reset the password of my company laptop";
+    let chat = on(faq.path(), &db, &["chat"], &format!("{asked}\n2\n"));
+    assert_eq!(chat.code, Some(0), "{}", chat.stderr);
+
+    let path = faq.path().join("out-of-scope.yaml");
+    let before = fs::read_to_string(&path).unwrap();
+    let learn = on(faq.path(), &db, &["learn"], "o\n");
+    assert_eq!(learn.code, Some(0), "{}\n{}", learn.stdout, learn.stderr);
+    assert!(
+        learn
+            .stdout
+            .contains("answered by forgot-password, which did not help"),
+        "{}",
+        learn.stdout
+    );
+    let added = inserted(&before, &fs::read_to_string(&path).unwrap());
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert!(added[0].contains(asked), "{added:?}");
+    let answered = on(faq.path(), &db, &["ask", asked], "");
+    assert!(
+        !answered
+            .stdout
+            .contains(&first_line_of_answer("forgot-password", Lang::En)),
+        "{}",
+        answered.stdout
+    );
 }
