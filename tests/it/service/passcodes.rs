@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use pao_bot::domain::{Channel, GrantRole, Passcode, Role, Timestamp};
-use pao_bot::service::{AccountService, Lockout, OutboxEvent, PersonLockout, ServiceError};
+use pao_bot::service::{
+    AccountService, Lockout, OutboxEvent, PasscodeAccepted, PersonLockout, ServiceError,
+};
 
 use super::{first_access, ibm, identity, new_site, operator, requested, site, site_with_primary};
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
@@ -67,33 +69,30 @@ async fn first_access_makes_the_contact_primary_and_uses_the_passcode_up(db: Tes
     );
 }
 
+/// A check of `passcode` by Taro (`telegram:1`, taro@example.jp) on site 1234567.
+async fn taro_checks(db: &TestDb, passcode: &Passcode) -> Result<PasscodeAccepted, ServiceError> {
+    first_access(
+        db.service.as_ref(),
+        "telegram:1",
+        "1234567",
+        "taro@example.jp",
+        passcode,
+    )
+    .await
+}
+
 async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb) {
     let passcode = new_site(&db, "1234567").await;
     let number = site("1234567");
     for expected in [4, 3, 2, 1] {
-        match first_access(
-            db.service.as_ref(),
-            "telegram:1",
-            "1234567",
-            "taro@example.jp",
-            &wrong(),
-        )
-        .await
-        {
+        match taro_checks(&db, &wrong()).await {
             Err(ServiceError::WrongPasscode { tries_left, .. }) => assert_eq!(tries_left, expected),
             other => panic!("expected a wrong passcode, got {other:?}"),
         }
         db.clock.advance(Duration::from_secs(60));
     }
     let until = Timestamp::from_millis(START).plus(Duration::from_secs(4 * 60 + 30 * 60));
-    let fifth = first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &wrong(),
-    )
-    .await;
+    let fifth = taro_checks(&db, &wrong()).await;
     assert!(
         matches!(fifth, Err(ServiceError::Locked { until: u, .. }) if u == until),
         "{fifth:?}"
@@ -101,14 +100,7 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
 
     // The sixth check within 30 minutes is refused even with the right passcode.
     db.clock.advance(Duration::from_secs(29 * 60));
-    let sixth = first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &passcode,
-    )
-    .await;
+    let sixth = taro_checks(&db, &passcode).await;
     assert!(
         matches!(sixth, Err(ServiceError::Locked { until: u, .. }) if u == until),
         "{sixth:?}"
@@ -124,15 +116,7 @@ async fn wrong_passcodes_count_down_to_a_lockout_that_ends_by_itself(db: TestDb)
 
     // It ends by itself after 30 minutes.
     db.clock.advance(Duration::from_secs(60));
-    first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &passcode,
-    )
-    .await
-    .unwrap();
+    taro_checks(&db, &passcode).await.unwrap();
     let view = db.service.show_site(&operator(), &number).await.unwrap();
     assert_eq!(view.members[0].role, Role::Primary);
 }
@@ -141,27 +125,13 @@ async fn failures_older_than_thirty_minutes_do_not_count(db: TestDb) {
     new_site(&db, "1234567").await;
     let number = site("1234567");
     for _ in 0..4 {
-        let refused = first_access(
-            db.service.as_ref(),
-            "telegram:1",
-            "1234567",
-            "taro@example.jp",
-            &wrong(),
-        )
-        .await;
+        let refused = taro_checks(&db, &wrong()).await;
         assert!(matches!(refused, Err(ServiceError::WrongPasscode { .. })));
     }
     db.clock.advance(Duration::from_secs(31 * 60));
     let view = db.service.show_site(&operator(), &number).await.unwrap();
     assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
-    let refused = first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &wrong(),
-    )
-    .await;
+    let refused = taro_checks(&db, &wrong()).await;
     assert!(
         matches!(
             refused,
@@ -205,15 +175,7 @@ async fn an_agent_lifts_a_lockout_and_a_stranger_cannot(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(view.lockout, Lockout::Open { recent_failures: 0 });
-    first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &passcode,
-    )
-    .await
-    .unwrap();
+    taro_checks(&db, &passcode).await.unwrap();
 }
 
 async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: TestDb) {
@@ -227,27 +189,12 @@ async fn a_reissued_passcode_replaces_the_old_one_and_hands_over_primary(db: Tes
     assert_ne!(first.expose_secret(), second.expose_secret());
 
     // The reissue lifted the lockout; the old passcode no longer works.
-    let old = first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &first,
-    )
-    .await;
+    let old = taro_checks(&db, &first).await;
     assert!(
         matches!(old, Err(ServiceError::WrongPasscode { tries_left: 4, .. })),
         "{old:?}"
     );
-    first_access(
-        db.service.as_ref(),
-        "telegram:1",
-        "1234567",
-        "taro@example.jp",
-        &second,
-    )
-    .await
-    .unwrap();
+    taro_checks(&db, &second).await.unwrap();
 
     // A passcode reissued after first access makes its user primary; the old primary stays.
     let third = db
