@@ -72,6 +72,16 @@ fn the_same_words_about_pao_are_still_answered() {
         ("MacのSafariでPAOは使えますか", "browsers"),
         ("PAOでソフトをダウンロードできますか", "pao-features"),
         ("PAOは何人まで使えますか", "user-limits"),
+        ("I want to learn how to use PAO", "pao-access"),
+        // An IBM ID is an e-mail address: its address and password are PAO's sign-in.
+        (
+            "メールアドレスとパスワードを入力してもサインインできません",
+            "signin-credentials",
+        ),
+        (
+            "I entered my email and password but cannot sign in",
+            "signin-trouble",
+        ),
     ]);
 }
 
