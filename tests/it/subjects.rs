@@ -43,6 +43,8 @@ fn a_keyword_shared_with_another_subject_gets_no_answer() {
         ("a good rock band to listen to", "NoAnswer"),
         ("30分で作れる料理を教えて", "NoAnswer"),
         ("a recipe that takes 30 minutes", "NoAnswer"),
+        ("パスタを30分で作る", "NoAnswer"),
+        ("bake a cake in 30 minutes", "NoAnswer"),
         ("日本語の勉強のコツ", "NoAnswer"),
         ("where can I learn japanese", "NoAnswer"),
         ("大阪の人口はどれくらい", "NoAnswer"),
@@ -59,6 +61,8 @@ fn passport_advantage_matters_no_entry_covers_get_no_answer() {
         ("how do I transfer a license to our subsidiary", "NoAnswer"),
         ("パスポート・アドバンテージを解約したい", "NoAnswer"),
         ("I want to cancel the contract", "NoAnswer"),
+        ("can we move a licence to another division", "NoAnswer"),
+        ("ライセンスを移すには", "NoAnswer"),
     ]);
 }
 
@@ -73,6 +77,7 @@ fn the_same_words_about_pao_are_still_answered() {
         ("PAOでソフトをダウンロードできますか", "pao-features"),
         ("PAOは何人まで使えますか", "user-limits"),
         ("I want to learn how to use PAO", "pao-access"),
+        ("I got locked out of PAO on my laptop", "lockout"),
         // An IBM ID is an e-mail address: its address and password are PAO's sign-in.
         (
             "メールアドレスとパスワードを入力してもサインインできません",
@@ -97,6 +102,12 @@ fn symptoms_casual_forms_and_english_verbs_in_japanese_are_answered() {
             "keeps sending me back to the login screen",
             "signin-trouble",
         ),
+        (
+            "サインインボタンを押しても何も起こりません",
+            "signin-trouble",
+        ),
+        ("clicking sign in does nothing", "signin-trouble"),
+        ("PWは合ってるのに弾かれます", "signin-trouble"),
     ]);
 }
 
