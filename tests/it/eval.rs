@@ -94,7 +94,7 @@ fn the_held_out_questions_score_at_least_90_percent() {
 }
 
 /// The questions written in stop 22 before that stop's tuning and run once after it
-/// (`tests/eval/unseen.yaml`, 0.92 then): a floor, as for the held-out set.
+/// (`tests/eval/unseen.yaml`, 0.92): a floor, as for the held-out set.
 #[test]
 fn the_unseen_questions_score_at_least_90_percent() {
     let (overall, misses) = overall("unseen.yaml");

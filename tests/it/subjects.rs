@@ -98,6 +98,9 @@ fn symptoms_casual_forms_and_english_verbs_in_japanese_are_answered() {
         ("loginできないです", "signin-trouble"),
         ("sign inできません", "signin-trouble"),
         ("サインインのとこが英語", "signin-language"),
+        // After signing in, not the sign-in screen, though worded like the screen's entry.
+        ("サインインしたあとに日本語で表示したい", "portal-language"),
+        ("サインイン画面を日本語で表示したい", "signin-language"),
         (
             "keeps sending me back to the login screen",
             "signin-trouble",
