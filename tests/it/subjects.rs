@@ -95,6 +95,9 @@ fn symptoms_casual_forms_and_english_verbs_in_japanese_are_answered() {
     assert_outcomes(&[
         ("サインオフのやり方", "logout"),
         ("PW忘れてしまった", "forgot-password"),
+        // "ID" as a word is the IBM ID: making one is not cooking.
+        ("IDの作り方", "signin-credentials"),
+        ("ハンバーグの作り方", "NoAnswer"),
         ("loginできないです", "signin-trouble"),
         ("sign inできません", "signin-trouble"),
         ("サインインのとこが英語", "signin-language"),
