@@ -156,7 +156,13 @@ impl State {
             }
             chars => out.extend(chars.windows(2).map(|pair| Feature {
                 key: tagged(TAG_BIGRAM, (pair[0] as u64) << 21 | pair[1] as u64),
-                kind: FeatureKind::Bigram,
+                // Two terms side by side ("PAO入れない") are a phrase: a pair no text has is
+                // only a new order of known terms, not another subject.
+                kind: if is_private_use(pair[0]) && is_private_use(pair[1]) {
+                    FeatureKind::Phrase
+                } else {
+                    FeatureKind::Bigram
+                },
             })),
         }
         self.run.clear();
@@ -252,6 +258,19 @@ mod tests {
         assert_eq!(
             kinds("\u{F0000} error"),
             [FeatureKind::Term, FeatureKind::Word, FeatureKind::Phrase]
+        );
+    }
+
+    #[test]
+    fn two_terms_side_by_side_are_a_phrase_not_a_character_pair() {
+        assert_eq!(
+            kinds("\u{F0000}\u{F0001}"),
+            [
+                FeatureKind::Term,
+                FeatureKind::Term,
+                FeatureKind::Phrase,
+                FeatureKind::Phrase
+            ]
         );
     }
 

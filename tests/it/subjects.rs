@@ -99,6 +99,8 @@ fn symptoms_casual_forms_and_english_verbs_in_japanese_are_answered() {
         ("IDの作り方", "signin-credentials"),
         ("ハンバーグの作り方", "NoAnswer"),
         ("loginできないです", "signin-trouble"),
+        // Two terms with no particle between them.
+        ("pao入れない", "signin-trouble"),
         ("sign inできません", "signin-trouble"),
         ("サインインのとこが英語", "signin-language"),
         // After signing in, not the sign-in screen, though worded like the screen's entry.
