@@ -51,17 +51,17 @@ fn accepted_questions_become_new_lines_of_the_faq_files_and_the_folder_is_checke
         faq.path(),
         &db,
         &["chat"],
-        "how do I bake bread\nhow can I bake some bread\nwho do I call about PAO invoices\n",
+        "how do I knit a scarf\nhow can I knit a scarf\nwho do I call about PAO invoices\n",
     );
     assert_eq!(chat.code, Some(0), "{}", chat.stderr);
 
-    // The bread group (asked twice) first: out of scope; the invoices: into the closest entry.
+    // The scarf group (asked twice) first: out of scope; the invoices: into the closest entry.
     let learn = on(faq.path(), &db, &["learn"], "o\na\n");
     assert_eq!(learn.code, Some(0), "{}\n{}", learn.stdout, learn.stderr);
     assert!(
         learn
             .stdout
-            .contains("  how can I bake some bread\n  how do I bake bread\n"),
+            .contains("  how can I knit a scarf\n  how do I knit a scarf\n"),
         "{}",
         learn.stdout
     );
@@ -88,13 +88,13 @@ fn accepted_questions_become_new_lines_of_the_faq_files_and_the_folder_is_checke
     assert_eq!(
         inserted(&read(&faq_dir(), "out-of-scope.yaml"), &out_of_scope),
         [
-            "    - how can I bake some bread",
-            "    - how do I bake bread"
+            "    - how can I knit a scarf",
+            "    - how do I knit a scarf"
         ]
     );
     let last_en = "    - best laptop for programming\n";
     assert!(
-        out_of_scope.contains(&format!("{last_en}    - how can I bake some bread\n")),
+        out_of_scope.contains(&format!("{last_en}    - how can I knit a scarf\n")),
         "after the last English example: {out_of_scope}"
     );
     assert_eq!(
@@ -108,7 +108,7 @@ fn accepted_questions_become_new_lines_of_the_faq_files_and_the_folder_is_checke
     let ask = on(
         faq.path(),
         &db,
-        &["ask", "--json", "how can I bake some bread"],
+        &["ask", "--json", "how can I knit a scarf"],
         "",
     );
     let object: serde_json::Value = serde_json::from_str(&ask.stdout).unwrap();
@@ -120,7 +120,7 @@ fn skipped_groups_change_nothing() {
     let faq = faq_copy();
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("pao-bot.db");
-    on(faq.path(), &db, &["chat"], "how do I bake bread\n");
+    on(faq.path(), &db, &["chat"], "how do I knit a scarf\n");
     let learn = on(faq.path(), &db, &["learn"], "s\n");
     assert_eq!(learn.code, Some(0), "{}", learn.stderr);
     assert!(
