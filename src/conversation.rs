@@ -36,6 +36,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
@@ -115,6 +117,12 @@ impl Engine {
 
     pub fn service(&self) -> &dyn AccountService {
         self.service.as_ref()
+    }
+
+    /// Woken after each service write that may have queued outbox messages: delivery loops
+    /// await it beside their round, so that relayed messages go at once.
+    pub fn outbox_written(&self) -> &Notify {
+        self.service.outbox_written()
     }
 
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
@@ -227,8 +235,7 @@ impl Engine {
                 Lang::Ja
             }
         };
-        let messages = self.bot.knowledge().messages();
-        Reply::text(wording::event(messages, &message.event, lang))
+        Reply::text(wording::event(&self.bot, &message.event, lang))
     }
 }
 
