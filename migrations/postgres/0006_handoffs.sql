@@ -23,6 +23,7 @@ CREATE TABLE handoffs (
 CREATE UNIQUE INDEX handoffs_one_open_per_chat ON handoffs (customer, chat)
     WHERE state <> 'closed';
 CREATE INDEX handoffs_by_state ON handoffs (state, id);
+CREATE INDEX handoffs_by_agent ON handoffs (agent) WHERE state = 'taken';
 
 CREATE TABLE handoff_messages (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -33,3 +34,8 @@ CREATE TABLE handoff_messages (
     text       TEXT NOT NULL
 );
 CREATE INDEX handoff_messages_by_ticket ON handoff_messages (handoff_id, id);
+
+-- The question that led to a handoff and the entries tried are found by who asked them.
+ALTER TABLE unanswered ADD COLUMN person TEXT;
+CREATE INDEX unanswered_by_person ON unanswered (person, asked_at);
+CREATE INDEX answers_by_person ON answers (person, answered_at);

@@ -231,12 +231,14 @@ pub trait HelpDesk: Send + Sync {
     /// a new one to every registered agent.
     async fn open_ticket(&self, new: NewTicket<'_>) -> Result<Queued, ServiceError>;
 
-    /// The open (queued or taken) ticket of a customer's chat.
-    async fn open_ticket_of(
+    /// The open tickets `person` is in, in one read for every message: the one of their chat
+    /// `chat` as its customer, and those they hold as an agent. No authorisation: it tells
+    /// a person only about their own tickets.
+    async fn open_tickets_of(
         &self,
-        customer: &ChatIdentity,
+        person: &ChatIdentity,
         chat: &str,
-    ) -> Result<Option<Ticket>, ServiceError>;
+    ) -> Result<Vec<Ticket>, ServiceError>;
 
     /// A customer's message, masked: kept in the transcript and, once taken, sent to the agent.
     async fn customer_message(

@@ -279,12 +279,12 @@ impl HelpDesk for SqlService {
         }
     }
 
-    async fn open_ticket_of(
+    async fn open_tickets_of(
         &self,
-        customer: &ChatIdentity,
+        person: &ChatIdentity,
         chat: &str,
-    ) -> Result<Option<Ticket>, ServiceError> {
-        self.open_ticket_for(customer, chat).await
+    ) -> Result<Vec<Ticket>, ServiceError> {
+        self.tickets_of(person, chat).await
     }
 
     async fn customer_message(

@@ -2,95 +2,21 @@
 //! agents racing exactly one wins), relaying through the outbox, closing, rating, the waiting
 //! limit's reminders and the transcripts' retention.
 
-use std::time::Duration;
+mod rows;
+mod upkeep;
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::AnyConnection;
 
-use crate::domain::{ChatIdentity, Timestamp};
+use crate::domain::ChatIdentity;
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
+use crate::service::sql::handoffs::rows::{LineRow, TICKET_COLUMNS, TicketRow};
 use crate::service::sql::rows::stored;
 use crate::service::{
     Action, Author, NewTicket, OutboxEvent, Queued, RECENT_LINES, Rating, ServiceError, Taken,
     Ticket, TicketId, TicketState, TranscriptLine,
 };
-
-const TICKET_COLUMNS: &str = "SELECT id, state, customer, chat, lang, agent, question, tried, \
-                              created_at, taken_at, first_reply_at, closed_at, rating \
-                              FROM handoffs";
-
-#[derive(FromRow)]
-struct TicketRow {
-    id: i64,
-    state: String,
-    customer: String,
-    chat: String,
-    lang: String,
-    agent: Option<String>,
-    question: Option<String>,
-    tried: String,
-    created_at: i64,
-    taken_at: Option<i64>,
-    first_reply_at: Option<i64>,
-    closed_at: Option<i64>,
-    rating: Option<i64>,
-}
-
-#[derive(FromRow)]
-struct LineRow {
-    at: i64,
-    author: String,
-    sender: String,
-    text: String,
-}
-
-impl TicketRow {
-    fn into_ticket(self) -> Result<Ticket, ServiceError> {
-        Ok(Ticket {
-            id: TicketId(self.id),
-            state: stored(self.state.parse())?,
-            customer: stored(ChatIdentity::parse(&self.customer))?,
-            chat: self.chat,
-            lang: stored(self.lang.parse())?,
-            agent: self
-                .agent
-                .as_deref()
-                .map(ChatIdentity::parse)
-                .transpose()
-                .map_err(|error| ServiceError::Corrupt(error.to_string()))?,
-            question: self.question,
-            tried: self
-                .tried
-                .split(',')
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            created_at: Timestamp::from_millis(self.created_at),
-            taken_at: self.taken_at.map(Timestamp::from_millis),
-            first_reply_at: self.first_reply_at.map(Timestamp::from_millis),
-            closed_at: self.closed_at.map(Timestamp::from_millis),
-            rating: self
-                .rating
-                .map(Rating::try_from)
-                .transpose()
-                .map_err(|error| ServiceError::Corrupt(error.to_string()))?,
-        })
-    }
-}
-
-impl LineRow {
-    fn into_line(self) -> Result<TranscriptLine, ServiceError> {
-        let author = Author::parse(&self.author)
-            .ok_or_else(|| ServiceError::Corrupt(format!("transcript author {:?}", self.author)))?;
-        Ok(TranscriptLine {
-            at: Timestamp::from_millis(self.at),
-            author,
-            sender: self.sender,
-            text: self.text,
-        })
-    }
-}
 
 fn ticket_target(ticket: TicketId) -> Target<'static> {
     Target::default().detail(format!("ticket {ticket}"))
@@ -150,7 +76,7 @@ impl SqlService {
         Ok(())
     }
 
-    async fn to_every_agent(
+    pub(super) async fn to_every_agent(
         &self,
         conn: &mut AnyConnection,
         event: &OutboxEvent,
@@ -251,13 +177,23 @@ impl SqlService {
         .await
     }
 
-    pub(super) async fn open_ticket_for(
+    pub(super) async fn tickets_of(
         &self,
-        customer: &ChatIdentity,
+        person: &ChatIdentity,
         chat: &str,
-    ) -> Result<Option<Ticket>, ServiceError> {
+    ) -> Result<Vec<Ticket>, ServiceError> {
         let mut conn = self.db.acquire().await?;
-        self.open_of(&mut conn, customer, chat).await
+        sqlx::query_as::<_, TicketRow>(&format!(
+            "{TICKET_COLUMNS} WHERE state <> 'closed' \
+             AND ((customer = $1 AND chat = $2) OR agent = $1) ORDER BY id"
+        ))
+        .bind(person.to_string())
+        .bind(chat)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(TicketRow::into_ticket)
+        .collect()
     }
 
     pub(super) async fn relay_from_customer(
@@ -546,56 +482,6 @@ impl SqlService {
             let target = ticket_target(ticket).detail(format!("ticket {ticket} rated {rating}"));
             self.audit(conn, customer, Action::HandoffRate, &target, "ok")
                 .await
-        })
-        .await
-    }
-
-    pub(super) async fn remind(&self, limit: Duration) -> Result<usize, ServiceError> {
-        let now = self.clock.now();
-        let minutes = limit.as_secs() / 60;
-        self.transaction(async |conn| {
-            let due: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, customer FROM handoffs WHERE state = 'queued' \
-                 AND customer_reminded_at IS NULL AND created_at <= $1 ORDER BY id",
-            )
-            .bind(now.minus(limit).as_millis())
-            .fetch_all(&mut *conn)
-            .await?;
-            for (id, customer) in &due {
-                let ticket = TicketId(*id);
-                sqlx::query("UPDATE handoffs SET customer_reminded_at = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(now.as_millis())
-                    .execute(&mut *conn)
-                    .await?;
-                let customer = stored(ChatIdentity::parse(customer))?;
-                self.send(
-                    conn,
-                    &customer,
-                    &OutboxEvent::StillWaiting { ticket, minutes },
-                    now,
-                )
-                .await?;
-                let event = OutboxEvent::WaitingTooLong { ticket, minutes };
-                self.to_every_agent(conn, &event).await?;
-            }
-            Ok(due.len())
-        })
-        .await
-    }
-
-    pub(super) async fn purge(&self, age: Duration) -> Result<u64, ServiceError> {
-        let cutoff = self.clock.now().minus(age);
-        self.transaction(async |conn| {
-            let deleted = sqlx::query(
-                "DELETE FROM handoff_messages WHERE handoff_id IN \
-                 (SELECT id FROM handoffs WHERE state = 'closed' AND closed_at < $1)",
-            )
-            .bind(cutoff.as_millis())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-            Ok(deleted)
         })
         .await
     }

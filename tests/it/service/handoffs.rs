@@ -104,11 +104,11 @@ async fn a_ticket_is_queued_once_per_chat_and_announced_to_every_agent(db: TestD
     }
     let open = db
         .service
-        .open_ticket_of(&identity("telegram:100"), "100")
+        .open_tickets_of(&identity("telegram:100"), "100")
         .await
-        .unwrap()
-        .expect("the chat's ticket");
-    assert_eq!((open.id, open.state), (first, TicketState::Queued));
+        .unwrap();
+    assert_eq!(open.len(), 1, "the chat's ticket: {open:?}");
+    assert_eq!((open[0].id, open[0].state), (first, TicketState::Queued));
     let refused = db.service.inbox(&identity("telegram:100")).await;
     assert!(
         matches!(refused, Err(ServiceError::NotAuthorised { .. })),
