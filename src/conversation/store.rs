@@ -144,6 +144,11 @@ impl Store {
         }
     }
 
+    /// The database the store is kept in, which the help desk's tickets share.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
     /// the messages already handled.
     pub async fn begin(
