@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
+mod across_platforms;
 mod ask;
 mod breaker;
 mod chat;
