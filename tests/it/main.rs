@@ -5,6 +5,7 @@ mod ask;
 mod breaker;
 mod chat;
 mod check;
+mod console_handoff;
 mod conversations;
 mod database_faults;
 mod databases;
