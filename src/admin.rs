@@ -6,6 +6,8 @@
 //! (wrong passcode, not allowed, no such site...), 2 bad input (from clap, before anything
 //! runs), 3 the database cannot be used, 4 the passcode checks are locked.
 
+mod handoff;
+
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
     AccountService, FirstAccess, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
+
+pub use handoff::HandoffCommand;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -44,6 +48,11 @@ pub enum AdminCommand {
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
+    },
+    /// List the help desk's tickets, or show one with its transcript
+    Handoff {
+        #[command(subcommand)]
+        command: HandoffCommand,
     },
     /// Lift a site's passcode lockout
     Unlock {
@@ -338,6 +347,7 @@ where
             AdminCommand::Passcode { command } => self.passcode(command).await?,
             AdminCommand::Nomination { command } => self.nomination(command).await?,
             AdminCommand::Agent { command } => self.agent(command).await?,
+            AdminCommand::Handoff { command } => self.handoff(command).await?,
             AdminCommand::Unlock { site } => {
                 service.unlock(actor, &site).await?;
                 writeln!(self.out, "unlocked: site {site}")?;

@@ -422,7 +422,8 @@ where
 /// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
 async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), CliError> {
     let db = database(url, true).await?;
-    let engine = Arc::new(Engine::on_database(bot, db.clone()));
+    let engine = Engine::on_database(bot, db.clone()).with_help_desk(settings.help_desk.clone());
+    let engine = Arc::new(engine);
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
     let result = crate::serve::serve(engine, settings, shutdown).await;

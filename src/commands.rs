@@ -27,12 +27,19 @@ pub enum SlashCommand {
     Cancel,
     Help,
     Start,
+    Human,
+    End,
     Pending,
     Approve,
     Deny,
     Site,
     Unlock,
     Reissue,
+    Inbox,
+    Take,
+    Note,
+    Transfer,
+    Close,
 }
 
 /// Who a command is for.
@@ -63,6 +70,8 @@ pub enum Argument {
     Role,
     Reason,
     Site,
+    Ticket,
+    Text,
 }
 
 /// What an argument's value may be.
@@ -84,7 +93,7 @@ pub struct Choice {
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 13] = [
+    pub const ALL: [SlashCommand; 20] = [
         SlashCommand::Faq,
         SlashCommand::Nominate,
         SlashCommand::Passcode,
@@ -92,12 +101,19 @@ impl SlashCommand {
         SlashCommand::Cancel,
         SlashCommand::Help,
         SlashCommand::Start,
+        SlashCommand::Human,
+        SlashCommand::End,
         SlashCommand::Pending,
         SlashCommand::Approve,
         SlashCommand::Deny,
         SlashCommand::Site,
         SlashCommand::Unlock,
         SlashCommand::Reissue,
+        SlashCommand::Inbox,
+        SlashCommand::Take,
+        SlashCommand::Note,
+        SlashCommand::Transfer,
+        SlashCommand::Close,
     ];
 
     /// The name people type, after `/`.
@@ -160,12 +176,19 @@ impl SlashCommand {
             SlashCommand::Cancel => ("cancel", "キャンセル", Everyone, TypedChats, &[]),
             SlashCommand::Help => ("help", "ヘルプ", Everyone, Everywhere, &[]),
             SlashCommand::Start => ("start", "はじめから", Everyone, TypedChats, &[]),
+            SlashCommand::Human => ("human", "有人対応", Everyone, Everywhere, &[]),
+            SlashCommand::End => ("end", "有人対応終了", Everyone, Everywhere, &[]),
             SlashCommand::Pending => ("pending", "承認待ち", Agents, Everywhere, &[]),
             SlashCommand::Approve => ("approve", "承認", Agents, Everywhere, &[A::Request, A::Role]),
             SlashCommand::Deny => ("deny", "否認", Agents, Everywhere, &[A::Request, A::Reason]),
             SlashCommand::Site => ("site", "サイト", Agents, Everywhere, &[A::Site]),
             SlashCommand::Unlock => ("unlock", "ロック解除", Agents, Everywhere, &[A::Site]),
             SlashCommand::Reissue => ("reissue", "パスコード再発行", Agents, Everywhere, &[A::Site]),
+            SlashCommand::Inbox => ("inbox", "チケット一覧", Agents, Everywhere, &[]),
+            SlashCommand::Take => ("take", "担当", Agents, Everywhere, &[A::Ticket]),
+            SlashCommand::Note => ("note", "メモ", Agents, Everywhere, &[A::Text]),
+            SlashCommand::Transfer => ("transfer", "差し戻し", Agents, Everywhere, &[A::Ticket]),
+            SlashCommand::Close => ("close", "チケット終了", Agents, Everywhere, &[A::Ticket]),
         }
     }
 }
@@ -186,13 +209,15 @@ impl fmt::Display for SlashCommand {
 }
 
 impl Argument {
-    pub const ALL: [Argument; 6] = [
+    pub const ALL: [Argument; 8] = [
         Argument::Question,
         Argument::Language,
         Argument::Request,
         Argument::Role,
         Argument::Reason,
         Argument::Site,
+        Argument::Ticket,
+        Argument::Text,
     ];
 
     /// The option's name on Discord, and its key in `faq/messages.yaml`.
@@ -237,6 +262,9 @@ impl Argument {
             Argument::Role => ("role", "ロール", ArgumentKind::Choice(ROLES), false),
             Argument::Reason => ("reason", "理由", ArgumentKind::Text, true),
             Argument::Site => ("site", "サイト番号", ArgumentKind::Text, true),
+            // Optional: with one ticket held, it is that one.
+            Argument::Ticket => ("ticket", "チケット", ArgumentKind::Number, false),
+            Argument::Text => ("text", "内容", ArgumentKind::Text, true),
         }
     }
 }

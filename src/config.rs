@@ -15,15 +15,24 @@
 //!   api_url: http://127.0.0.1:9000  # or DISCORD_API_URL; replaces https://discord.com
 //!   guild: 123456789012345678       # register slash commands there (instant) instead of globally
 //!   message_content: false          # ask for the privileged Message Content intent
+//! help_desk:                        # see help_desk.rs
+//!   hours: "09:00-17:30"
+//!   utc_offset: "+09:00"
 //! ```
 //!
 //! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
+
+mod help_desk;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::config::help_desk::HelpDeskFile;
+
+pub use help_desk::{HelpDeskSettings, OpeningHours};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "pao-bot.yaml";
@@ -33,6 +42,7 @@ pub const DEFAULT_FILE: &str = "pao-bot.yaml";
 pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     pub discord: Option<DiscordSettings>,
+    pub help_desk: HelpDeskSettings,
 }
 
 /// The Telegram channel's settings.
@@ -85,6 +95,7 @@ pub enum ConfigError {
 struct File {
     telegram: Option<TelegramFile>,
     discord: Option<DiscordFile>,
+    help_desk: Option<HelpDeskFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,10 +122,17 @@ impl Settings {
     where
         F: Fn(&str) -> Option<String>,
     {
+        let path = file.map_or_else(|| PathBuf::from(DEFAULT_FILE), Path::to_owned);
         let file = match file {
             Some(path) => read(path)?,
             None if Path::new(DEFAULT_FILE).is_file() => read(Path::new(DEFAULT_FILE))?,
             None => File::default(),
+        };
+        let help_desk = match file.help_desk {
+            Some(section) => section
+                .settings()
+                .map_err(|message| ConfigError::Invalid { path, message })?,
+            None => HelpDeskSettings::default(),
         };
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
         let telegram = file.telegram.unwrap_or_default();
@@ -135,6 +153,7 @@ impl Settings {
                     guild: discord.guild,
                     message_content: discord.message_content,
                 }),
+            help_desk,
         })
     }
 

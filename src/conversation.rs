@@ -25,6 +25,7 @@ mod agent;
 mod command;
 mod faq;
 mod flow;
+mod handoff;
 mod locks;
 mod message;
 mod payload;
@@ -36,11 +37,14 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::commands::SlashCommand;
+use crate::config::HelpDeskSettings;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
@@ -60,6 +64,7 @@ pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
     locks: KeyedLocks,
+    desk: HelpDeskSettings,
 }
 
 impl fmt::Debug for Engine {
@@ -102,7 +107,24 @@ impl Engine {
             store: Store::new(db),
             clock,
             locks: KeyedLocks::default(),
+            desk: HelpDeskSettings::default(),
         }
+    }
+
+    /// The engine with the help desk's hours, waiting limit and retention.
+    pub fn with_help_desk(self, desk: HelpDeskSettings) -> Engine {
+        Engine { desk, ..self }
+    }
+
+    /// One round of the help desk's waiting limit ([`HelpDesk::remind_waiting`]); the bot
+    /// runs it in a loop, tests call it after moving their clock.
+    pub async fn remind_waiting_once(&self) -> Result<usize, ServiceError> {
+        self.service.remind_waiting(self.desk.waiting_limit).await
+    }
+
+    /// Deletes the transcripts older than the retention ([`HelpDesk::purge_transcripts`]).
+    pub async fn purge_transcripts_once(&self) -> Result<u64, ServiceError> {
+        self.service.purge_transcripts(self.desk.retention).await
     }
 
     pub fn bot(&self) -> &Answerer {
@@ -115,6 +137,12 @@ impl Engine {
 
     pub fn service(&self) -> &dyn AccountService {
         self.service.as_ref()
+    }
+
+    /// Woken after each service write that may have queued outbox messages: delivery loops
+    /// await it beside their round, so that relayed messages go at once.
+    pub fn outbox_written(&self) -> &Notify {
+        self.service.outbox_written()
     }
 
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
@@ -228,7 +256,8 @@ impl Engine {
             }
         };
         let messages = self.bot.knowledge().messages();
-        Reply::text(wording::event(messages, &message.event, lang))
+        let buttons = handoff::notice_buttons(messages, &message.event, lang);
+        Reply::text(wording::event(&self.bot, &message.event, lang)).with_buttons(buttons)
     }
 }
 
@@ -284,6 +313,9 @@ impl<'a> Ctx<'a> {
         if let Some(typed) = TypedCommand::parse(text) {
             return self.command(typed).await;
         }
+        if self.handoff_text(text).await {
+            return;
+        }
         // Outside a flow too: "cancel" is not a question for the FAQ.
         if is_cancel(text) {
             return self.cancel();
@@ -314,6 +346,9 @@ impl<'a> Ctx<'a> {
             Payload::Cancel => self.cancel(),
             Payload::Approve(id, role) => self.approve(id, role).await,
             Payload::Deny(id) => self.ask_deny_reason(id),
+            Payload::Handoff => self.request_handoff().await,
+            Payload::Take(ticket) => self.take(ticket).await,
+            Payload::Rate(ticket, rating) => self.rate(ticket, rating).await,
         }
     }
 
@@ -343,7 +378,11 @@ impl<'a> Ctx<'a> {
                 }
             },
             SlashCommand::Faq if args.is_empty() => self.topics(),
-            SlashCommand::Faq => self.ask(args),
+            SlashCommand::Faq => {
+                if !self.faq_to_customer(args).await {
+                    self.ask(args);
+                }
+            }
             SlashCommand::Nominate | SlashCommand::Passcode => self.start_by_command(command),
             SlashCommand::Cancel => self.cancel(),
             SlashCommand::Pending => self.pending().await,
@@ -352,6 +391,13 @@ impl<'a> Ctx<'a> {
             SlashCommand::Site => self.site(args).await,
             SlashCommand::Unlock => self.unlock(args).await,
             SlashCommand::Reissue => self.reissue(args).await,
+            SlashCommand::Human => self.request_handoff().await,
+            SlashCommand::End => self.end_command().await,
+            SlashCommand::Inbox => self.inbox().await,
+            SlashCommand::Take => self.take_command(args).await,
+            SlashCommand::Note => self.note(args).await,
+            SlashCommand::Transfer => self.transfer(args).await,
+            SlashCommand::Close => self.close(args).await,
         }
     }
 

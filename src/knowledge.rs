@@ -6,6 +6,7 @@
 
 mod diagnostic;
 mod entry;
+mod handoff_words;
 mod ids;
 mod messages;
 mod procedure;
@@ -22,6 +23,7 @@ use crate::lang::{Lang, Localized};
 use crate::text::fold;
 pub use diagnostic::{Diagnostic, Diagnostics, Source};
 pub use entry::{Category, Entry, OutOfScope};
+pub use handoff_words::HandoffWords;
 pub use ids::{CategoryId, EntryId, InvalidId, ProcedureId};
 use messages::placeholders;
 pub use messages::{FORM_TEXT_MAX_CHARS, FormText, Messages};
@@ -46,6 +48,7 @@ pub struct KnowledgeBase {
     vocabulary: Vec<Term>,
     messages: Messages,
     out_of_scope: OutOfScope,
+    handoff: HandoffWords,
 }
 
 impl KnowledgeBase {
@@ -92,6 +95,11 @@ impl KnowledgeBase {
         &self.messages
     }
 
+    /// The words that ask for a person at the help desk and that end the chat with one.
+    pub fn handoff(&self) -> &HandoffWords {
+        &self.handoff
+    }
+
     pub fn out_of_scope(&self) -> &OutOfScope {
         &self.out_of_scope
     }
@@ -120,6 +128,7 @@ const PROCEDURES: &str = "procedures.yaml";
 const VOCABULARY: &str = "vocabulary.yaml";
 const MESSAGES: &str = "messages.yaml";
 const OUT_OF_SCOPE: &str = "out-of-scope.yaml";
+const HANDOFF: &str = "handoff.yaml";
 
 /// Loads a folder, gathering every problem before deciding.
 struct Loader<'a> {
@@ -142,6 +151,7 @@ impl<'a> Loader<'a> {
         let vocabulary = self.file::<Vec<Term>>(VOCABULARY);
         let messages = self.file::<Messages>(MESSAGES);
         let out_of_scope = self.file::<OutOfScope>(OUT_OF_SCOPE);
+        let handoff = self.file::<HandoffWords>(HANDOFF);
 
         if let Some((categories, source)) = &categories {
             self.unique_ids(source, categories.iter().map(|c| c.id.as_str()), "category");
@@ -180,10 +190,22 @@ impl<'a> Loader<'a> {
             self.cues_readable(source, "greetings", &out.greetings);
         }
 
-        match (categories, procedures, vocabulary, messages, out_of_scope) {
-            (Some(categories), Some(procedures), Some(vocabulary), Some(messages), Some(out))
-                if self.problems.is_empty() =>
-            {
+        match (
+            categories,
+            procedures,
+            vocabulary,
+            messages,
+            out_of_scope,
+            handoff,
+        ) {
+            (
+                Some(categories),
+                Some(procedures),
+                Some(vocabulary),
+                Some(messages),
+                Some(out),
+                Some(handoff),
+            ) if self.problems.is_empty() => {
                 let entries: Vec<Entry> = entries.into_iter().map(|(e, _)| e).collect();
                 let by_id = entries
                     .iter()
@@ -198,6 +220,7 @@ impl<'a> Loader<'a> {
                     vocabulary: vocabulary.0,
                     messages: messages.0,
                     out_of_scope: out.0,
+                    handoff: handoff.0,
                 })
             }
             _ => Err(self.problems),

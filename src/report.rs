@@ -3,6 +3,7 @@
 //! entry how often it answered and how often it helped: the material for improving `faq/`.
 
 mod groups;
+mod handoffs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::answer::Answerer;
 use crate::conversation::{EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 pub use groups::{Group, Suggestion};
+pub use handoffs::Handoffs;
 
 /// How many unanswered questions the report lists.
 const UNANSWERED_SHOWN: i64 = 50;
@@ -27,6 +29,8 @@ pub struct Report {
     pub did_not_help: Vec<Group>,
     /// Every entry of the knowledge base, the most answered first.
     pub entries: Vec<EntryUsage>,
+    /// The help desk's handoffs.
+    pub handoffs: Handoffs,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,6 +115,7 @@ impl Report {
             did_not_help,
             unanswered,
             entries,
+            handoffs: Handoffs::read(store, period).await?,
         })
     }
 }
@@ -136,7 +141,7 @@ impl fmt::Display for Report {
                 e.id, e.answered, e.helped, e.not_helped
             )?;
         }
-        Ok(())
+        write!(f, "{}", self.handoffs)
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`Engine`] (and so one account service and one database), until a shutdown signal.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -51,6 +52,7 @@ pub async fn serve(
     if channels.is_empty() {
         return Err(ServeError::NoChannel);
     }
+    let upkeep = tokio::spawn(help_desk_upkeep(engine.clone(), shutdown.clone()));
     let mut outcome = Ok(());
     while let Some(joined) = channels.join_next().await {
         let result = joined.unwrap_or_else(|panic| {
@@ -65,7 +67,37 @@ pub async fn serve(
             }
         }
     }
+    shutdown.cancel();
+    if let Err(error) = upkeep.await {
+        tracing::error!(%error, "the help desk's upkeep panicked");
+    }
     outcome
+}
+
+/// How often the waiting limit and the transcripts' retention are looked at.
+const UPKEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Until `stop`: the waiting limit's reminders, and the deletion of transcripts older than
+/// the retention. Each round is one step of [`Engine`]'s, which tests call directly.
+async fn help_desk_upkeep(engine: Arc<Engine>, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(UPKEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        match engine.remind_waiting_once().await {
+            Ok(0) => {}
+            Ok(reminded) => tracing::info!(reminded, "tickets past the waiting limit told"),
+            Err(error) => tracing::warn!(%error, "the waiting limit could not be checked"),
+        }
+        match engine.purge_transcripts_once().await {
+            Ok(0) => {}
+            Ok(lines) => tracing::info!(lines, "transcripts past their retention deleted"),
+            Err(error) => tracing::warn!(%error, "old transcripts could not be deleted"),
+        }
+    }
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM.

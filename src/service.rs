@@ -9,7 +9,9 @@
 //! that the channels word and deliver.
 
 mod clock;
+mod handoff;
 mod hashing;
+mod outbox;
 mod sql;
 
 use std::fmt;
@@ -17,6 +19,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, Role, SiteNumber,
@@ -25,7 +28,12 @@ use crate::domain::{
 use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use handoff::{
+    Author, HelpDesk, NewTicket, Queued, RECENT_LINES, Rating, RatingError, Taken, Ticket,
+    TicketId, TicketState, TranscriptLine, UnknownTicketState,
+};
 pub use hashing::HASH_COST;
+pub use outbox::{MessageId, OutboxEvent, OutboxMessage};
 pub use sql::SqlService;
 
 /// The account actions, as the audit log names them.
@@ -46,6 +54,12 @@ pub enum Action {
     AuditRead,
     /// A right passcode handed the site to a new primary: the old one is now a user.
     PrimaryChange,
+    HandoffOpen,
+    HandoffTake,
+    HandoffTransfer,
+    HandoffClose,
+    HandoffRate,
+    HandoffRead,
 }
 
 impl Action {
@@ -66,6 +80,12 @@ impl Action {
             Action::Unlock => "unlock",
             Action::AuditRead => "audit_read",
             Action::PrimaryChange => "primary_change",
+            Action::HandoffOpen => "handoff_open",
+            Action::HandoffTake => "handoff_take",
+            Action::HandoffTransfer => "handoff_transfer",
+            Action::HandoffClose => "handoff_close",
+            Action::HandoffRate => "handoff_rate",
+            Action::HandoffRead => "handoff_read",
         }
     }
 
@@ -86,6 +106,12 @@ impl Action {
             Action::Unlock => "lift this site's lockout",
             Action::AuditRead => "read the audit log",
             Action::PrimaryChange => "hand this site to a new primary",
+            Action::HandoffOpen => "ask for the help desk",
+            Action::HandoffTake => "take help-desk tickets",
+            Action::HandoffTransfer => "hand this ticket back to the queue",
+            Action::HandoffClose => "close this ticket",
+            Action::HandoffRate => "rate this ticket",
+            Action::HandoffRead => "read help-desk tickets",
         }
     }
 }
@@ -100,10 +126,6 @@ impl fmt::Display for Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NominationId(pub i64);
-
-/// An outbox message's number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MessageId(pub i64);
 
 impl fmt::Display for NominationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -239,59 +261,6 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Something that must be told to someone, in no particular language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OutboxEvent {
-    NominationApproved {
-        nomination: NominationId,
-        site: SiteNumber,
-        ibm_id: IbmId,
-        role: Role,
-    },
-    NominationDenied {
-        nomination: NominationId,
-        site: SiteNumber,
-        ibm_id: IbmId,
-        reason: DenyReason,
-    },
-    /// For a site's primary member: a right passcode made `primary` the primary, and `former`
-    /// (this recipient) is a user of the site from now on.
-    PrimaryChanged {
-        site: SiteNumber,
-        former: IbmId,
-        primary: IbmId,
-    },
-    /// For the help desk: a site's checks were locked for everyone after `failures` failed
-    /// checks from several people.
-    SiteLocked {
-        site: SiteNumber,
-        failures: u32,
-        until: Timestamp,
-    },
-}
-
-impl OutboxEvent {
-    /// The `kind` stored beside the event, to query by.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            OutboxEvent::NominationApproved { .. } => "nomination_approved",
-            OutboxEvent::NominationDenied { .. } => "nomination_denied",
-            OutboxEvent::SiteLocked { .. } => "site_locked",
-            OutboxEvent::PrimaryChanged { .. } => "primary_changed",
-        }
-    }
-}
-
-/// A message waiting to be delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
-    pub id: MessageId,
-    pub recipient: ChatIdentity,
-    pub created_at: Timestamp,
-    pub event: OutboxEvent,
-}
-
 /// Why an account action was refused or failed. `Display` is a sentence for operators and
 /// logs; channels match on the variant to word it for customers.
 #[derive(Debug, thiserror::Error)]
@@ -334,6 +303,22 @@ pub enum ServiceError {
     AlreadyAgent { identity: ChatIdentity },
     #[error("{identity} is not a registered help-desk agent")]
     NotAnAgent { identity: ChatIdentity },
+    #[error("there is no open ticket {ticket}")]
+    NoSuchTicket { ticket: TicketId },
+    #[error("ticket {ticket} is already taken by {agent}")]
+    TicketTaken {
+        ticket: TicketId,
+        agent: ChatIdentity,
+    },
+    #[error("ticket {ticket} is closed")]
+    TicketClosed { ticket: TicketId },
+    #[error("ticket {ticket} is not held by {actor}")]
+    NotYourTicket {
+        ticket: TicketId,
+        actor: ChatIdentity,
+    },
+    #[error("ticket {ticket} was already rated")]
+    AlreadyRated { ticket: TicketId },
     #[error("the account database is unavailable")]
     Unavailable(#[from] sqlx::Error),
     #[error("the account database holds a value this version cannot read: {0}")]
@@ -360,6 +345,11 @@ impl ServiceError {
             ServiceError::AlreadyDecided { .. } => "already_decided",
             ServiceError::AlreadyAgent { .. } => "already_agent",
             ServiceError::NotAnAgent { .. } => "not_an_agent",
+            ServiceError::NoSuchTicket { .. } => "no_such_ticket",
+            ServiceError::TicketTaken { .. } => "ticket_taken",
+            ServiceError::TicketClosed { .. } => "ticket_closed",
+            ServiceError::NotYourTicket { .. } => "not_your_ticket",
+            ServiceError::AlreadyRated { .. } => "already_rated",
             ServiceError::Unavailable(_) => "database_unavailable",
             ServiceError::Corrupt(_) => "database_corrupt",
             ServiceError::Hashing => "hashing_failed",
@@ -367,9 +357,10 @@ impl ServiceError {
     }
 }
 
-/// The account actions. Each takes the acting chat identity first.
+/// The account actions. Each takes the acting chat identity first. The help desk's tickets
+/// ([`HelpDesk`]) share the database and the outbox, so every account service is one too.
 #[async_trait]
-pub trait AccountService: Send + Sync {
+pub trait AccountService: HelpDesk + Send + Sync {
     /// Registers a site (agents only) and returns its temporary passcode: the only time the
     /// passcode can be seen.
     async fn add_site(
@@ -488,6 +479,10 @@ pub trait AccountService: Send + Sync {
     /// Records a failed delivery: the message is tried again later, less and less often, and
     /// given up after [`OUTBOX_ATTEMPTS`](crate::policy::OUTBOX_ATTEMPTS) tries. Returns whether it was given up.
     async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError>;
+
+    /// Woken (every waiter) after each write that may have queued outbox messages, so that
+    /// delivery loops in this process need not wait for their next round.
+    fn outbox_written(&self) -> &Notify;
 }
 
 /// How many messages one delivery round takes.

@@ -402,10 +402,14 @@ fn destination(chat: &Chat, user: UserId, reply: &Reply) -> ChatId {
     }
 }
 
-/// Delivers the outbox now and then every `every`, until `stop`; a round in progress
-/// finishes first.
+/// Delivers the outbox now, then every `every` or as soon as the service queues something in
+/// this process, until `stop`; a round in progress finishes first.
 async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: CancellationToken) {
     loop {
+        // Enabled before the round, so that a write during it wakes the next one.
+        let written = context.engine.outbox_written().notified();
+        tokio::pin!(written);
+        written.as_mut().enable();
         let delivered = context
             .engine
             .deliver_once(Channel::Telegram, |to, reply| {
@@ -421,6 +425,7 @@ async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: Cancellati
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(every) => {}
+            () = written => {}
         }
     }
 }

@@ -251,7 +251,7 @@ impl Ctx<'_> {
         site
     }
 
-    fn usage(&mut self, usage: &str) {
+    pub(super) fn usage(&mut self, usage: &str) {
         self.say(|m| &m.usage, &[("usage", usage)]);
     }
 }

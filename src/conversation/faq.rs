@@ -52,8 +52,8 @@ impl Ctx<'_> {
                 if self.turn.is_none() {
                     text = format!("{text}\n\n{}", self.text(|m| &m.unavailable, &[]));
                 }
-                let desk = self.help_desk();
-                self.reply(Reply::text(text).with_buttons(vec![desk]));
+                let buttons = vec![self.handoff_button(), self.help_desk()];
+                self.reply(Reply::text(text).with_buttons(buttons));
             }
             Decision::Greeting => self.greet(),
             Decision::Empty => self.say(|m| &m.empty_question, &[]),
@@ -143,8 +143,8 @@ impl Ctx<'_> {
             self.say(|m| &m.feedback_thanks, &[]);
         } else {
             let text = self.text(|m| &m.feedback_sorry, &[]);
-            let desk = self.help_desk();
-            self.reply(Reply::text(text).with_buttons(vec![desk]));
+            let buttons = vec![self.handoff_button(), self.help_desk()];
+            self.reply(Reply::text(text).with_buttons(buttons));
         }
     }
 

@@ -5,7 +5,7 @@ use crate::conversation::store::AnswerId;
 use crate::domain::GrantRole;
 use crate::knowledge::{CategoryId, EntryId, ProcedureId};
 use crate::lang::Lang;
-use crate::service::NominationId;
+use crate::service::{NominationId, Rating, TicketId};
 
 /// A button press.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,10 @@ pub enum Payload {
     Cancel,
     Approve(NominationId, GrantRole),
     Deny(NominationId),
+    /// Ask for a person at the help desk.
+    Handoff,
+    Take(TicketId),
+    Rate(TicketId, Rating),
 }
 
 impl Payload {
@@ -54,6 +58,13 @@ impl Payload {
             "approve" => Payload::Approve(value.parse().ok()?, GrantRole::User),
             "approve2" => Payload::Approve(value.parse().ok()?, GrantRole::Secondary),
             "deny" => Payload::Deny(value.parse().ok()?),
+            "human" => Payload::Handoff,
+            "take" => Payload::Take(value.parse().ok()?),
+            "rate" => {
+                let (ticket, rating) = value.split_once(':')?;
+                let rating: u8 = rating.parse().ok()?;
+                Payload::Rate(ticket.parse().ok()?, Rating::try_from(rating).ok()?)
+            }
             _ => return None,
         };
         Some(payload)
@@ -74,6 +85,9 @@ impl Payload {
             Payload::Approve(id, GrantRole::User) => format!("approve:{id}"),
             Payload::Approve(id, GrantRole::Secondary) => format!("approve2:{id}"),
             Payload::Deny(id) => format!("deny:{id}"),
+            Payload::Handoff => "human".to_owned(),
+            Payload::Take(ticket) => format!("take:{ticket}"),
+            Payload::Rate(ticket, rating) => format!("rate:{ticket}:{rating}"),
         }
     }
 }
@@ -99,6 +113,9 @@ mod tests {
             Payload::Approve(NominationId(7), GrantRole::Secondary),
             Payload::Approve(NominationId(7), GrantRole::User),
             Payload::Deny(NominationId(9)),
+            Payload::Handoff,
+            Payload::Take(TicketId(12)),
+            Payload::Rate(TicketId(12), Rating::try_from(5u8).unwrap()),
         ];
         for payload in all {
             let text = payload.encode();
@@ -106,6 +123,7 @@ mod tests {
             assert_eq!(Payload::parse(&text), Some(payload));
         }
         assert_eq!(Payload::parse("fb:1:maybe"), None);
+        assert_eq!(Payload::parse("rate:12:6"), None, "a rating is 1 to 5");
         assert_eq!(Payload::parse("drop table"), None);
     }
 }

@@ -11,6 +11,7 @@
 //! as one batch, committed together with the other turns' that are ready at the same moment
 //! ([`sqlite`]).
 
+mod asked;
 mod sqlite;
 mod statistics;
 
@@ -141,6 +142,11 @@ impl Store {
             own: Arc::new(sqlite::Connections::new(own)),
             finished: AtomicU64::new(0),
         }
+    }
+
+    /// The database the store is kept in, which the help desk's tickets share.
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
@@ -384,8 +390,15 @@ fn statements(
                 folded,
                 lang,
             } => (
-                "INSERT INTO unanswered (question, folded, lang, asked_at) VALUES ($1, $2, $3, $4)",
-                vec![text(question), text(folded), text(lang.code()), Int(now)],
+                "INSERT INTO unanswered (question, folded, lang, asked_at, person) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    text(question),
+                    text(folded),
+                    text(lang.code()),
+                    Int(now),
+                    text(person),
+                ],
             ),
             // Only the person who got the answer rates it.
             Change::Feedback { answer, helped } => (

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::answer::Answerer;
 use crate::commands::{Audience, SlashCommand};
 use crate::domain::{Channel, IbmIdError, Role, Timestamp};
-use crate::knowledge::Messages;
+use crate::knowledge::{EntryId, Messages};
 use crate::lang::Lang;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{Action, OutboxEvent, ServiceError};
@@ -91,8 +92,33 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
             | Action::AgentList
             | Action::AgentRemove
             | Action::AuditRead
-            | Action::PrimaryChange => say(&messages.not_authorised_agents, &[]),
+            | Action::PrimaryChange
+            | Action::HandoffOpen
+            | Action::HandoffTake
+            | Action::HandoffTransfer
+            | Action::HandoffClose
+            | Action::HandoffRate
+            | Action::HandoffRead => say(&messages.not_authorised_agents, &[]),
         },
+        ServiceError::NoSuchTicket { ticket } => {
+            say(&messages.ticket_unknown, &[("ticket", &ticket.to_string())])
+        }
+        ServiceError::TicketTaken { ticket, agent } => say(
+            &messages.ticket_taken_by,
+            &[
+                ("ticket", &ticket.to_string()),
+                ("agent", &agent.to_string()),
+            ],
+        ),
+        ServiceError::TicketClosed { ticket } => say(
+            &messages.ticket_already_closed,
+            &[("ticket", &ticket.to_string())],
+        ),
+        ServiceError::NotYourTicket { ticket, .. } => say(
+            &messages.ticket_not_yours,
+            &[("ticket", &ticket.to_string())],
+        ),
+        ServiceError::AlreadyRated { .. } => say(&messages.ticket_already_rated, &[]),
         ServiceError::Locked { site, until } => say(
             &messages.passcode_locked,
             &[("site", site.as_str()), ("until", &time(*until))],
@@ -148,7 +174,9 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
 }
 
 /// An outbox event as the message its recipient gets.
-pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
+pub fn event(bot: &Answerer, event: &OutboxEvent, lang: Lang) -> String {
+    let messages = bot.knowledge().messages();
+    let say = |text, values: &[(&str, &str)]| messages.say(text, lang, values);
     match event {
         OutboxEvent::NominationApproved {
             nomination,
@@ -208,6 +236,63 @@ pub fn event(messages: &Messages, event: &OutboxEvent, lang: Lang) -> String {
                 ("minutes", &minutes(LOCKOUT_WINDOW).to_string()),
             ],
         ),
+        OutboxEvent::TicketQueued {
+            ticket,
+            customer,
+            lang: customer_lang,
+            question,
+            tried,
+        } => say(
+            &messages.ticket_announce,
+            &[
+                ("ticket", &ticket.to_string()),
+                ("customer", customer),
+                ("lang", customer_lang.code()),
+                ("question", question.as_deref().unwrap_or("-")),
+                ("tried", &listed(tried)),
+            ],
+        ),
+        OutboxEvent::TicketTaken { .. } => say(&messages.handoff_taken, &[]),
+        OutboxEvent::FromCustomer { ticket, text } => say(
+            &messages.ticket_from_customer,
+            &[("ticket", &ticket.to_string()), ("text", text)],
+        ),
+        OutboxEvent::FromAgent { text, .. } => say(&messages.handoff_from_agent, &[("text", text)]),
+        OutboxEvent::FaqAnswer { entry, lang, .. } => match EntryId::parse(entry)
+            .ok()
+            .and_then(|id| bot.knowledge().entry(&id))
+        {
+            Some(found) => bot.entry_text(found, *lang),
+            None => messages.say(&messages.ticket_no_entry, *lang, &[("entry", entry)]),
+        },
+        OutboxEvent::TicketClosed { .. } => format!(
+            "{}\n{}",
+            say(&messages.handoff_closed_by_agent, &[]),
+            say(&messages.rating_question, &[])
+        ),
+        OutboxEvent::CustomerEnded { ticket } => say(
+            &messages.ticket_customer_ended,
+            &[("ticket", &ticket.to_string())],
+        ),
+        OutboxEvent::StillWaiting { minutes, .. } => say(
+            &messages.handoff_still_waiting,
+            &[("minutes", &minutes.to_string())],
+        ),
+        OutboxEvent::WaitingTooLong { ticket, minutes } => say(
+            &messages.ticket_waiting_too_long,
+            &[
+                ("ticket", &ticket.to_string()),
+                ("minutes", &minutes.to_string()),
+            ],
+        ),
+    }
+}
+
+/// Entry ids, comma-separated; `-` for none.
+pub fn listed(ids: &[String]) -> String {
+    match ids.is_empty() {
+        true => "-".to_owned(),
+        false => ids.join(", "),
     }
 }
 

@@ -18,6 +18,7 @@ mod agents;
 mod audit;
 mod authorisation;
 mod check_turns;
+mod handoffs;
 mod nominations;
 mod outbox;
 mod passcodes;
@@ -25,8 +26,10 @@ mod rows;
 mod sites;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::AnyConnection;
+use tokio::sync::Notify;
 
 use crate::database::{Database, DatabaseError};
 use crate::domain::{
@@ -35,9 +38,12 @@ use crate::domain::{
 use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
+use crate::service::sql::rows::is_unique_violation;
 use crate::service::{
-    AccountService, Action, Approval, AuditEntry, Clock, FirstAccess, MessageId, Nomination,
-    NominationId, OutboxMessage, PasscodeAccepted, RegisteredAgent, ServiceError, SiteView,
+    AccountService, Action, Approval, AuditEntry, Author, Clock, FirstAccess, HelpDesk, MessageId,
+    NewTicket, Nomination, NominationId, OutboxEvent, OutboxMessage, PasscodeAccepted, Queued,
+    Rating, RegisteredAgent, ServiceError, SiteView, Taken, Ticket, TicketId, TicketState,
+    TranscriptLine,
 };
 
 /// The account service over a SQLite or PostgreSQL database.
@@ -47,6 +53,7 @@ pub struct SqlService {
     clock: Arc<dyn Clock>,
     hasher: Hasher,
     check_turns: CheckTurns,
+    outbox_written: Notify,
 }
 
 impl SqlService {
@@ -63,6 +70,7 @@ impl SqlService {
             clock,
             hasher: Hasher::new(),
             check_turns: CheckTurns::new(),
+            outbox_written: Notify::new(),
         }
     }
 
@@ -82,7 +90,12 @@ impl SqlService {
     {
         let mut write = self.db.begin().await?;
         let result = body(&mut write.tx).await;
-        write.finish(result).await
+        let committed = write.finish(result).await;
+        // After the commit, so that a woken delivery loop reads what was queued.
+        if committed.is_ok() {
+            self.outbox_written.notify_waiters();
+        }
+        committed
     }
 }
 
@@ -247,5 +260,146 @@ impl AccountService for SqlService {
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError> {
         self.delivered(id).await
+    }
+
+    fn outbox_written(&self) -> &Notify {
+        &self.outbox_written
+    }
+}
+
+#[async_trait::async_trait]
+impl HelpDesk for SqlService {
+    async fn open_ticket(&self, new: NewTicket<'_>) -> Result<Queued, ServiceError> {
+        match self.queue_ticket(new).await {
+            // Another process queued this chat's ticket first: that one is the chat's.
+            Err(ServiceError::Unavailable(error)) if is_unique_violation(&error) => {
+                self.queue_ticket(new).await
+            }
+            queued => queued,
+        }
+    }
+
+    async fn open_tickets_of(
+        &self,
+        person: &ChatIdentity,
+        chat: &str,
+    ) -> Result<Vec<Ticket>, ServiceError> {
+        self.tickets_of(person, chat).await
+    }
+
+    async fn customer_message(
+        &self,
+        customer: &ChatIdentity,
+        ticket: TicketId,
+        text: &str,
+    ) -> Result<(), ServiceError> {
+        self.relay_from_customer(customer, ticket, text).await
+    }
+
+    async fn inbox(&self, agent: &ChatIdentity) -> Result<Vec<Ticket>, ServiceError> {
+        let run = self.open_tickets(agent);
+        self.audited(agent, Action::HandoffRead, Target::default(), run)
+            .await
+    }
+
+    async fn take(&self, agent: &ChatIdentity, ticket: TicketId) -> Result<Taken, ServiceError> {
+        let run = self.take_ticket(agent, ticket);
+        let target = Target::default().detail(format!("ticket {ticket}"));
+        self.audited(agent, Action::HandoffTake, target, run).await
+    }
+
+    async fn agent_message(
+        &self,
+        agent: &ChatIdentity,
+        ticket: TicketId,
+        text: &str,
+    ) -> Result<Ticket, ServiceError> {
+        let event = |_: &Ticket| OutboxEvent::FromAgent {
+            ticket,
+            text: text.to_owned(),
+        };
+        self.relay_to_customer(agent, ticket, Author::Agent, text, event)
+            .await
+    }
+
+    async fn send_answer(
+        &self,
+        agent: &ChatIdentity,
+        ticket: TicketId,
+        entry: &str,
+    ) -> Result<Ticket, ServiceError> {
+        let event = |held: &Ticket| OutboxEvent::FaqAnswer {
+            ticket,
+            entry: entry.to_owned(),
+            lang: held.lang,
+        };
+        self.relay_to_customer(agent, ticket, Author::Faq, entry, event)
+            .await
+    }
+
+    async fn note(
+        &self,
+        agent: &ChatIdentity,
+        ticket: TicketId,
+        text: &str,
+    ) -> Result<(), ServiceError> {
+        self.add_note(agent, ticket, text).await
+    }
+
+    async fn transfer(&self, agent: &ChatIdentity, ticket: TicketId) -> Result<(), ServiceError> {
+        let run = self.requeue(agent, ticket);
+        let target = Target::default().detail(format!("ticket {ticket}"));
+        self.audited(agent, Action::HandoffTransfer, target, run)
+            .await
+    }
+
+    async fn close_ticket(
+        &self,
+        actor: &ChatIdentity,
+        ticket: TicketId,
+    ) -> Result<Ticket, ServiceError> {
+        let run = self.close_as(actor, ticket);
+        let target = Target::default().detail(format!("ticket {ticket}"));
+        self.audited(actor, Action::HandoffClose, target, run).await
+    }
+
+    async fn rate(
+        &self,
+        customer: &ChatIdentity,
+        ticket: TicketId,
+        rating: Rating,
+    ) -> Result<(), ServiceError> {
+        let run = self.store_rating(customer, ticket, rating);
+        let target = Target::default().detail(format!("ticket {ticket}"));
+        self.audited(customer, Action::HandoffRate, target, run)
+            .await
+    }
+
+    async fn remind_waiting(&self, limit: Duration) -> Result<usize, ServiceError> {
+        self.remind(limit).await
+    }
+
+    async fn purge_transcripts(&self, age: Duration) -> Result<u64, ServiceError> {
+        self.purge(age).await
+    }
+
+    async fn tickets(
+        &self,
+        actor: &ChatIdentity,
+        state: Option<TicketState>,
+    ) -> Result<Vec<Ticket>, ServiceError> {
+        let run = self.list_tickets(actor, state);
+        self.audited(actor, Action::HandoffRead, Target::default(), run)
+            .await
+    }
+
+    async fn transcript(
+        &self,
+        actor: &ChatIdentity,
+        ticket: TicketId,
+    ) -> Result<(Ticket, Vec<TranscriptLine>), ServiceError> {
+        let run = self.ticket_transcript(actor, ticket);
+        let target = Target::default().detail(format!("ticket {ticket}"));
+        self.audited(actor, Action::HandoffRead, target, run).await
     }
 }

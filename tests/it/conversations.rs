@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Response};
+use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Reply, Response};
 use pao_bot::domain::{Channel, ChatIdentity, Program, SiteNumber};
-use pao_bot::service::{AccountService, Lockout, NominationStatus};
+use pao_bot::service::{AccountService, HelpDesk, Lockout, NominationStatus, TicketId};
 use serde::Deserialize;
 
 use crate::databases::{self, Backend, TestDb};
@@ -63,6 +63,12 @@ struct Step {
     /// Delivers the outbox; `expect` then applies to what this person was sent.
     #[serde(default)]
     deliver: Option<String>,
+    /// Runs one round of the help desk's waiting limit first.
+    #[serde(default)]
+    remind: bool,
+    /// Replaces the engine first by a new one on the same database, as a restarted bot.
+    #[serde(default)]
+    restart: bool,
     /// Every one of these is in the replies.
     #[serde(default)]
     expect: Vec<String>,
@@ -117,6 +123,12 @@ struct Then {
     /// Whether the outbox still holds anything undelivered.
     #[serde(default)]
     outbox_empty: Option<bool>,
+    /// `ID STATE [RATING]` lines: help-desk tickets as they must be.
+    #[serde(default)]
+    tickets: Vec<String>,
+    /// Texts (with `{passcode SITE}` expanded) that no table may hold.
+    #[serde(default)]
+    nowhere: Vec<String>,
 }
 
 /// One transcript's run: the engine, its database and what each person was last shown.
@@ -127,6 +139,8 @@ struct Run {
     first: String,
     passcodes: HashMap<String, String>,
     last: HashMap<String, Response>,
+    /// What the outbox delivered to people not yet asked for (`deliver:`).
+    mailbox: HashMap<ChatIdentity, Vec<Reply>>,
     next_id: u64,
 }
 
@@ -191,6 +205,7 @@ async fn run(db: TestDb, transcript: &Transcript) -> Result<(), String> {
         first,
         passcodes: HashMap::new(),
         last: HashMap::new(),
+        mailbox: HashMap::new(),
         next_id: 1,
     };
     run.setup(&transcript.setup).await?;
@@ -256,10 +271,26 @@ impl Run {
         if let Some(advance) = &step.advance {
             self.db.clock.advance(parse_duration(advance)?);
         }
+        if step.restart {
+            let service = self.db.second_service().await;
+            let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
+            let db = service.database().clone();
+            self.engine = Engine::new(bot, service, db, self.db.clock.clone());
+        }
+        if step.remind {
+            self.engine
+                .remind_waiting_once()
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let name = step.person.clone().unwrap_or_else(|| self.first.clone());
         let sender = self.identity(Some(&name))?;
         let response = if let Some(recipient) = &step.deliver {
-            Some(self.deliver(recipient).await?)
+            let delivered = self.deliver(recipient).await?;
+            if !delivered.replies.is_empty() {
+                self.last.insert(recipient.clone(), delivered.clone());
+            }
+            Some(delivered)
         } else {
             let content = match (&step.say, &step.press) {
                 (Some(text), None) => Some(Content::Text(self.expand(text))),
@@ -321,22 +352,27 @@ impl Run {
             .ok_or_else(|| format!("no button {label:?} in the last replies: {last:#?}"))
     }
 
-    /// Delivers the outbox on every channel; what `recipient` got, as one response.
+    /// Delivers the outbox on every channel; what `recipient` got since they were last
+    /// delivered to, as one response.
     async fn deliver(&mut self, recipient: &str) -> Result<Response, String> {
         let identity = self.identity(Some(&recipient.to_owned()))?;
-        let got = Mutex::new(Response::default());
+        let got = Mutex::new(Vec::new());
         for channel in [Channel::Telegram, Channel::Discord, Channel::Console] {
             self.engine
                 .deliver_once(channel, |to, reply| {
-                    if to == identity {
-                        got.lock().unwrap().replies.push(reply);
-                    }
+                    got.lock().unwrap().push((to, reply));
                     async { Ok::<(), String>(()) }
                 })
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        Ok(got.into_inner().unwrap())
+        for (to, reply) in got.into_inner().unwrap() {
+            self.mailbox.entry(to).or_default().push(reply);
+        }
+        Ok(Response {
+            replies: self.mailbox.remove(&identity).unwrap_or_default(),
+            ..Response::default()
+        })
     }
 
     async fn then(&self, then: &Then) -> Result<(), String> {
@@ -443,6 +479,7 @@ impl Run {
                 ));
             }
         }
+        self.tickets(then).await?;
         if let Some(empty) = then.outbox_empty {
             let left = service
                 .pending_messages(Channel::Telegram, 100)
@@ -450,6 +487,40 @@ impl Run {
                 .map_err(|e| e.to_string())?;
             if left.is_empty() != empty {
                 return Err(format!("outbox holds {left:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `tickets` and `nowhere` checks of `then`.
+    async fn tickets(&self, then: &Then) -> Result<(), String> {
+        let operator = ChatIdentity::local_operator();
+        for line in &then.tickets {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (id, state, rating) = match words.as_slice() {
+                [id, state] => (*id, *state, None),
+                [id, state, rating] => (*id, *state, Some(*rating)),
+                _ => return Err(format!("not ID STATE [RATING]: {line:?}")),
+            };
+            let id: TicketId = id.parse().map_err(|_| format!("bad ticket {id:?}"))?;
+            let (ticket, _) = self
+                .db
+                .service
+                .transcript(&operator, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let found_rating = ticket.rating.map(|r| r.to_string());
+            if ticket.state.as_str() != state || found_rating.as_deref() != rating {
+                return Err(format!("ticket {id} is {ticket:?}, expected {line:?}"));
+            }
+        }
+        if !then.nowhere.is_empty() {
+            let dump = self.db.dump().await;
+            for text in &then.nowhere {
+                let text = self.expand(text);
+                if dump.contains(&text) {
+                    return Err(format!("{text:?} is stored"));
+                }
             }
         }
         Ok(())

@@ -253,8 +253,8 @@ mod tests {
             .filter_map(|c| c["name"].as_str())
             .collect();
         let expected = [
-            "faq", "nominate", "passcode", "lang", "help", "pending", "approve", "deny", "site",
-            "unlock", "reissue",
+            "faq", "nominate", "passcode", "lang", "help", "human", "end", "pending", "approve",
+            "deny", "site", "unlock", "reissue", "inbox", "take", "note", "transfer", "close",
         ];
         assert_eq!(names, expected);
         for command in registered.as_array().into_iter().flatten() {

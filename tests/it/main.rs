@@ -1,9 +1,11 @@
 //! The integration tests: one binary, a module per area.
 
+mod across_platforms;
 mod ask;
 mod breaker;
 mod chat;
 mod check;
+mod console_handoff;
 mod conversations;
 mod database_faults;
 mod databases;

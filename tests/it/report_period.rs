@@ -10,6 +10,7 @@ use crate::support::{Run, pao_bot, pao_bot_with_env};
 on_both_databases!(
     the_report_counts_only_its_period,
     old_rows_are_cleared_and_newer_ones_kept,
+    the_report_counts_handoffs_waits_durations_ratings_and_questions,
 );
 
 /// One answer and one unanswered question at each of these moments, named by them.
@@ -144,5 +145,66 @@ fn a_bad_date_or_an_empty_period_is_refused_with_what_to_write() {
         Some(2),
         "clearing prints no report: {}",
         run.stderr
+    );
+}
+
+async fn the_report_counts_handoffs_waits_durations_ratings_and_questions(db: TestDb) {
+    use std::time::Duration;
+
+    use pao_bot::lang::Lang;
+    use pao_bot::service::{HelpDesk, NewTicket, Rating};
+
+    let agent = crate::databases::registered_agent(&db, "telegram:900").await;
+    // Three tickets on 2025-04-01: taken after 1, 2 and 9 minutes, closed 10 minutes after
+    // asking, rated 5, 4 and 5; two asked the same question.
+    for (n, (waited, rating, question)) in
+        [(1, 5u8, "invoice"), (2, 4, "invoice"), (9, 5, "refund")]
+            .into_iter()
+            .enumerate()
+    {
+        let customer = pao_bot::domain::ChatIdentity::parse(&format!("telegram:{}", 100 + n))
+            .expect("a chat identity");
+        let queued = db
+            .service
+            .open_ticket(NewTicket {
+                customer: &customer,
+                chat: customer.id(),
+                lang: Lang::En,
+                question: Some(question),
+                tried: &[],
+            })
+            .await
+            .unwrap();
+        db.clock.advance(Duration::from_secs(waited * 60));
+        db.service.take(&agent, queued.ticket).await.unwrap();
+        db.clock.advance(Duration::from_secs((10 - waited) * 60));
+        db.service
+            .close_ticket(&agent, queued.ticket)
+            .await
+            .unwrap();
+        let rating = Rating::try_from(rating).unwrap();
+        db.service
+            .rate(&customer, queued.ticket, rating)
+            .await
+            .unwrap();
+    }
+    let run = report(&db, &["--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let object: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    let handoffs = &object["handoffs"];
+    assert_eq!(handoffs["per_day"], serde_json::json!([["2025-04-01", 3]]));
+    assert_eq!(handoffs["median_wait_secs"], 120);
+    assert_eq!(handoffs["median_duration_secs"], 600);
+    assert_eq!(handoffs["ratings"], serde_json::json!([0, 0, 0, 1, 2]));
+    assert_eq!(
+        handoffs["questions"],
+        serde_json::json!([["invoice", 2], ["refund", 1]])
+    );
+    let text = report(&db, &[]);
+    assert!(
+        text.stdout
+            .contains("median wait until taken: 2m00s; median duration: 10m00s"),
+        "{}",
+        text.stdout
     );
 }

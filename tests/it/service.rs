@@ -3,6 +3,7 @@
 mod access;
 mod admin_cli;
 mod agents;
+mod handoffs;
 mod lockout;
 mod nominations;
 mod passcodes;

@@ -27,8 +27,8 @@ pub(super) enum DirectError {
     Discord(#[source] Box<serenity::Error>),
 }
 
-/// Delivers the outbox until `stop`, a round at start, every [`EVERY`] and whenever `kick`
-/// is notified.
+/// Delivers the outbox until `stop`, a round at start, every [`EVERY`], whenever `kick`
+/// is notified and whenever the service queues something in this process.
 pub(super) async fn deliver(
     engine: Arc<Engine>,
     http: Arc<Http>,
@@ -37,12 +37,18 @@ pub(super) async fn deliver(
 ) {
     let mut ticks = tokio::time::interval(EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut written = std::pin::pin!(engine.outbox_written().notified());
+    written.as_mut().enable();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
             () = kick.notified() => {}
+            () = written.as_mut() => {}
         }
+        // Waiting again from before the round, so that a write during it wakes the next one.
+        written.set(engine.outbox_written().notified());
+        written.as_mut().enable();
         let send = |recipient: ChatIdentity, reply: Reply| {
             let http = http.clone();
             async move { direct(&http, recipient.id(), &reply).await }

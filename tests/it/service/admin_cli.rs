@@ -21,6 +21,7 @@ on_both_databases!(
     the_passcode_is_read_from_standard_input,
     nominations_agents_and_the_audit_from_the_command_line,
     agents_are_listed_and_removed_from_the_command_line,
+    handoffs_are_listed_and_shown_from_the_command_line,
 );
 
 struct Admin {
@@ -319,4 +320,49 @@ async fn eight_admins_checking_the_right_passcode_at_once_accept_one(db: TestDb)
     let shown = expect(&db, &["site", "show", "1234567"], 0);
     assert!(shown.contains("lockout: open"), "{shown}");
     assert!(!shown.contains("locked out"), "{shown}");
+}
+
+async fn handoffs_are_listed_and_shown_from_the_command_line(db: TestDb) {
+    use pao_bot::lang::Lang;
+    use pao_bot::service::{HelpDesk, NewTicket};
+
+    let agent = crate::databases::registered_agent(&db, "discord:900").await;
+    let customer = super::identity("telegram:100");
+    let queued = db
+        .service
+        .open_ticket(NewTicket {
+            customer: &customer,
+            chat: "100",
+            lang: Lang::Ja,
+            question: Some("請求書の宛名を変更したい"),
+            tried: &["forgot-ibm-id".to_owned()],
+        })
+        .await
+        .unwrap();
+    db.service
+        .customer_message(&customer, queued.ticket, "急ぎです")
+        .await
+        .unwrap();
+    assert_eq!(
+        expect(&db, &["handoff", "list", "--state", "closed"], 0),
+        "no tickets\n"
+    );
+    db.service.take(&agent, queued.ticket).await.unwrap();
+    let listed = expect(&db, &["handoff", "list", "--state", "taken"], 0);
+    assert!(
+        listed.starts_with("#1  taken  telegram:100 (ja)  agent=discord:900"),
+        "{listed}"
+    );
+    let shown = expect(&db, &["handoff", "show", "1"], 0);
+    for part in [
+        "question: 請求書の宛名を変更したい",
+        "tried: forgot-ibm-id",
+        "telegram:100 (customer)  急ぎです",
+    ] {
+        assert!(shown.contains(part), "{part:?} in {shown}");
+    }
+    let missing = admin(&db, &["handoff", "show", "9"]);
+    assert_eq!(missing.code, Some(1), "{}", missing.stdout);
+    let bad_state = admin(&db, &["handoff", "list", "--state", "lost"]);
+    assert_eq!(bad_state.code, Some(2), "{}", bad_state.stderr);
 }
