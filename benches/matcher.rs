@@ -1,7 +1,11 @@
 //! Matcher speed: time per question and time to load and index, on the shipped FAQ and on a
 //! synthetic FAQ of 10,000 entries generated here.
 //!
-//! Run: `cargo bench --bench matcher`
+//! Beside each `ask/*`, its floor `fold/*`: folding the same questions alone
+//! ([`pao_bot::text::fold`], the matcher's first step), the least a match can cost.
+//!
+//! Run: `cargo bench --bench matcher` (`benches/ratios.sh` runs it with the other benchmarks
+//! and prints the ratios).
 
 use std::fs;
 use std::hint::black_box;
@@ -11,6 +15,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pao_bot::answer::Answerer;
 use pao_bot::lang::Lang;
+use pao_bot::text::fold;
 use tempfile::TempDir;
 
 const SYNTHETIC_ENTRIES: usize = 10_000;
@@ -154,13 +159,23 @@ const SHIPPED_QUESTIONS: &[&str] = &[
     "the portal shows english after i log in",
 ];
 
+/// `ask/{name}`: the whole match of each of `questions` in turn; `fold/{name}`: their
+/// folding alone.
 fn ask_all(bot: &Answerer, questions: &[String], c: &mut Criterion, name: &str) {
     let mut next = 0;
-    c.bench_function(name, |b| {
+    c.bench_function(&format!("ask/{name}"), |b| {
         b.iter(|| {
             let question = &questions[next % questions.len()];
             next += 1;
             black_box(bot.ask(black_box(question), Lang::Ja))
+        })
+    });
+    let mut next = 0;
+    c.bench_function(&format!("fold/{name}"), |b| {
+        b.iter(|| {
+            let question = &questions[next % questions.len()];
+            next += 1;
+            black_box(fold(black_box(question)))
         })
     });
 }
@@ -171,7 +186,7 @@ fn shipped(c: &mut Criterion) {
     });
     let bot = Answerer::load(&shipped_faq()).expect("the shipped FAQ loads");
     let questions: Vec<String> = SHIPPED_QUESTIONS.iter().map(|q| q.to_string()).collect();
-    ask_all(&bot, &questions, c, "ask/shipped");
+    ask_all(&bot, &questions, c, "shipped");
 }
 
 fn synthetic(c: &mut Criterion) {
@@ -185,7 +200,7 @@ fn synthetic(c: &mut Criterion) {
     });
     group.finish();
     let bot = Answerer::load(dir.path()).expect("the synthetic FAQ loads");
-    ask_all(&bot, &questions, c, "ask/synthetic_10k");
+    ask_all(&bot, &questions, c, "synthetic_10k");
 }
 
 criterion_group!(benches, shipped, synthetic);

@@ -1,8 +1,14 @@
 //! Account service throughput on SQLite and on PostgreSQL: self-nomination requests per
 //! second and passcode checks per second, with 1 and with 16 concurrent callers.
 //!
+//! Beside the nomination requests, their floor on the same database: the raw inserts of the
+//! same rows (a request's `nominations` row and its `audit_log` row, in one write transaction
+//! each, as the service writes them) without the service's checks and reads, the same
+//! number of them from as many callers.
+//!
 //! Run: `cargo bench --bench service` (add `sqlite` or `postgres` to run one database:
-//! `cargo bench --bench service -- postgres`). PostgreSQL is the server named by
+//! `cargo bench --bench service -- postgres`; `benches/ratios.sh` runs it with the other
+//! benchmarks and prints the ratios). PostgreSQL is the server named by
 //! `PAO_TEST_POSTGRES_URL`, else a throwaway cluster started here with its default (durable)
 //! settings. A custom harness rather than criterion: what matters is throughput under N
 //! concurrent callers, not the latency of one call.
@@ -18,8 +24,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use pao_bot::database::Database;
 use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
-use pao_bot::service::{AccountService, FirstAccess, HASH_COST, SqlService, SystemClock};
+use pao_bot::service::{
+    AccountService, Action, Clock, FirstAccess, HASH_COST, SqlService, SystemClock,
+};
 use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 use tokio::task::JoinSet;
@@ -65,6 +74,8 @@ async fn bench(name: &str, backend: Backend) {
         let (service, _keep) = fresh(backend).await;
         let rate = nominations(&service, callers).await;
         println!("{name:<8}  nomination requests  {callers:>2} callers  {rate:>8.0}/s");
+        let rate = raw_inserts(service.database(), callers).await;
+        println!("{name:<8}  raw inserts          {callers:>2} callers  {rate:>8.0}/s");
         let rate = passcode_checks(&service, callers, checks).await;
         println!("{name:<8}  passcode checks      {callers:>2} callers  {rate:>8.1}/s");
         service.close().await;
@@ -128,6 +139,53 @@ async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
                     .request_nomination(&who, &site(n % SITES), &ibm)
                     .await
                     .expect("the request is recorded");
+            }
+        });
+    }
+    tasks.join_all().await;
+    rate(per_caller * callers, started.elapsed())
+}
+
+/// Transactions per second of the rows a nomination request writes, `NOMINATIONS` of them
+/// from `callers` concurrent callers, on the sites [`nominations`] added.
+async fn raw_inserts(db: &Database, callers: usize) -> f64 {
+    let per_caller = NOMINATIONS / callers;
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for caller in 0..callers {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let who = format!("telegram:{}", 3000 + caller);
+            for n in 0..per_caller {
+                let ibm = format!("r{caller}n{n}@example.jp");
+                let site = site(n % SITES);
+                let mut write = db.begin().await.expect("a write transaction");
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO nominations (site_number, ibm_id, requested_by, requested_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(site.as_str())
+                .bind(&ibm)
+                .bind(&who)
+                .bind(SystemClock.now().as_millis())
+                .fetch_one(&mut *write.tx)
+                .await
+                .expect("the nomination row");
+                sqlx::query(
+                    "INSERT INTO audit_log (at, actor, action, site_number, ibm_id, outcome, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(SystemClock.now().as_millis())
+                .bind(&who)
+                .bind(Action::NominationRequest.as_str())
+                .bind(site.as_str())
+                .bind(&ibm)
+                .bind("ok")
+                .bind(format!("nomination {id}"))
+                .execute(&mut *write.tx)
+                .await
+                .expect("the audit row");
+                write.finish(Ok::<_, sqlx::Error>(())).await.expect("committed");
             }
         });
     }

@@ -2,7 +2,8 @@
 //! throttling off, against the tests' Bot API server on loopback
 //! (`tests/it/telegram/fake.rs`).
 //!
-//! Run: `cargo bench --bench telegram`
+//! Run: `cargo bench --bench telegram` (`benches/ratios.sh` runs it with the other
+//! benchmarks and prints the ratios).
 //!
 //! What one update goes through is what it goes through in production: the bot's long poll
 //! (`getUpdates`, up to 100 updates an answer) and teloxide's parsing and dispatching, the
@@ -17,6 +18,13 @@
 //! mean" button of the bot's latest message in that chat (a question when it has none). Each
 //! update gets exactly one reply, so a round is done when the server has answered one
 //! `sendMessage` per update; the count is checked at the end.
+//!
+//! Its floor, `telegram/server_round_trips`, is measured the same way on a server of its own:
+//! what the loopback server alone serves to teloxide's client, with no dispatcher and no
+//! engine. The same 500 chats' updates are fetched with `getUpdates` (100 an answer, as the
+//! bot's long poll does), and each gets one `sendMessage` at once, an FAQ answer in HTML with
+//! two buttons, all of a round's in flight together: one update and its reply is one round
+//! trip of each kind, the most the server can serve the bot.
 
 #[path = "../tests/it/telegram/fake.rs"]
 mod fake;
@@ -31,10 +39,15 @@ use pao_bot::channels::telegram::{self, Options};
 use pao_bot::config::TelegramSettings;
 use pao_bot::conversation::Engine;
 use pao_bot::database::Database;
+use pao_bot::lang::Lang;
 use secrecy::SecretString;
+use teloxide::Bot;
+use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters};
+use teloxide::requests::{Request, Requester};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use fake::{FakeTelegram, Person};
@@ -90,15 +103,9 @@ impl Bench {
             shutdown.clone(),
         ));
         fake.wait_for_arrivals("getUpdates", 1).await;
-        let people = (1..=CHATS)
-            .map(|id| {
-                let language = if id % 2 == 0 { "ja" } else { "en" };
-                Person::new(id, &format!("Customer {id}"), Some(language))
-            })
-            .collect();
         Bench {
             fake,
-            people,
+            people: people(),
             questions,
             rounds: 0,
             expected: 0,
@@ -153,6 +160,100 @@ impl Bench {
     }
 }
 
+/// The loopback server with teloxide's client alone: the floor of the bot's rate.
+struct Server {
+    fake: FakeTelegram,
+    client: Bot,
+    people: Vec<Person>,
+    questions: Vec<String>,
+    /// An FAQ answer as the bot sends it: HTML.
+    answer: String,
+    rounds: u64,
+    /// The next update id to fetch.
+    offset: i32,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
+        let bot = Answerer::load(&faq).expect("the shipped FAQ loads");
+        let entries = bot.knowledge().entries();
+        let questions = entries
+            .iter()
+            .flat_map(|entry| [entry.question.ja.clone(), entry.question.en.clone()])
+            .collect();
+        let answer = bot
+            .entry_text(&entries[0], Lang::Ja)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let fake = FakeTelegram::start().await;
+        fake.stop_recording();
+        let url = fake.url().parse().expect("the server's URL");
+        Server {
+            client: Bot::new(fake::TOKEN).set_api_url(url),
+            people: people(),
+            questions,
+            answer,
+            rounds: 0,
+            offset: 0,
+            fake,
+        }
+    }
+
+    /// Queues one update from every chat, fetches them and replies to each; returns the time
+    /// from the first update queued to the last reply.
+    async fn round(&mut self) -> Duration {
+        let round = self.rounds;
+        self.rounds += 1;
+        let started = Instant::now();
+        for (n, person) in self.people.iter().enumerate() {
+            let pick = ((round + n as u64) as usize * 7 + n * 13) % self.questions.len();
+            self.fake.say(person, &self.questions[pick]);
+        }
+        let keyboard = InlineKeyboardMarkup::new([[
+            InlineKeyboardButton::callback("👍", "fb:1:y"),
+            InlineKeyboardButton::callback("👎", "fb:1:n"),
+        ]]);
+        let mut replies = JoinSet::new();
+        let mut fetched = 0;
+        while fetched < self.people.len() {
+            let updates = self
+                .client
+                .get_updates()
+                .offset(self.offset)
+                .timeout(10)
+                .send()
+                .await
+                .expect("the updates");
+            for update in updates {
+                self.offset = update.id.0 as i32 + 1;
+                fetched += 1;
+                let chat = update.chat().expect("a message's chat").id;
+                let reply = self
+                    .client
+                    .send_message(chat, self.answer.clone())
+                    .parse_mode(ParseMode::Html)
+                    .reply_markup(keyboard.clone());
+                replies.spawn(async move { reply.send().await.map(|_| ()) });
+            }
+        }
+        for sent in replies.join_all().await {
+            sent.expect("the reply is sent");
+        }
+        started.elapsed()
+    }
+}
+
+fn people() -> Vec<Person> {
+    (1..=CHATS)
+        .map(|id| {
+            let language = if id % 2 == 0 { "ja" } else { "en" };
+            Person::new(id, &format!("Customer {id}"), Some(language))
+        })
+        .collect()
+}
+
 /// Presses that get exactly one reply: feedback, and a "did you mean" pick. (Starting a
 /// procedure would make the next questions get two: the answer, and the step asked again.)
 fn one_reply_press(data: &str) -> bool {
@@ -168,16 +269,34 @@ fn runtime() -> Runtime {
 
 fn telegram(c: &mut Criterion) {
     let runtime = runtime();
+    let mut group = c.benchmark_group("telegram");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(CHATS as u64));
+    let mut server = runtime.block_on(Server::start());
+    runtime.block_on(server.round());
+    // One iteration is one round: an update from each of the 500 chats, and its reply.
+    group.bench_function("server_round_trips", |b| {
+        b.iter_custom(|rounds| {
+            let mut total = Duration::ZERO;
+            for _ in 0..rounds {
+                total += runtime.block_on(server.round());
+            }
+            total
+        });
+    });
+    assert_eq!(
+        server.fake.count("sendMessage"),
+        server.rounds * CHATS as u64,
+        "one reply per update"
+    );
+    drop(server);
+
     let mut bench = runtime.block_on(Bench::start());
     // Warm up: every chat has its conversation row, and presses have answers to press.
     for _ in 0..PRESS_EVERY {
         runtime.block_on(bench.round());
     }
-    let mut group = c.benchmark_group("telegram");
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .throughput(Throughput::Elements(CHATS as u64));
-    // One iteration is one round: an update from each of the 500 chats, and its reply.
     group.bench_function("updates_unthrottled", |b| {
         b.iter_custom(|rounds| {
             let mut total = Duration::ZERO;

@@ -94,6 +94,16 @@ impl Engine {
         Engine::new(bot, service, db, clock)
     }
 
+    /// The engine of [`on_database`](Engine::on_database) with its conversations kept in
+    /// this process's memory instead ([`Store::in_memory`]): what the engine's own work costs
+    /// without the database's reads and writes (`benches/engine.rs`).
+    pub fn in_memory(bot: Arc<Answerer>, db: Database) -> Engine {
+        Engine {
+            store: Store::in_memory(db.clone()),
+            ..Engine::on_database(bot, db)
+        }
+    }
+
     /// The engine with the given parts; tests give it a clock of their own.
     pub fn new(
         bot: Arc<Answerer>,

@@ -10,8 +10,12 @@
 //! On SQLite a turn's read and write each go to a connection of the store's own, the write
 //! as one batch, committed together with the other turns' that are ready at the same moment
 //! ([`sqlite`]).
+//!
+//! [`Store::in_memory`] keeps the turns' reads and writes in this process's memory instead
+//! ([`memory`]), to measure what the engine costs without them.
 
 mod asked;
+mod memory;
 mod sqlite;
 mod statistics;
 
@@ -50,6 +54,8 @@ pub struct Store {
     turns: Semaphore,
     /// SQLite: the connections the turns use.
     own: Arc<sqlite::Connections>,
+    /// Turns read and write here instead of the database ([`Store::in_memory`]).
+    memory: Option<memory::Memory>,
     finished: AtomicU64,
 }
 
@@ -140,6 +146,7 @@ impl Store {
             db,
             turns: Semaphore::new(POSTGRES_TURNS),
             own: Arc::new(sqlite::Connections::new(own)),
+            memory: None,
             finished: AtomicU64::new(0),
         }
     }
@@ -147,6 +154,16 @@ impl Store {
     /// The database the store is kept in, which the help desk's tickets share.
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// A store whose turns read and write this process's memory, not `db`: what the engine
+    /// costs without the database's reads and writes (`benches/engine.rs`). The statistics
+    /// and [`lang_of`](Store::lang_of) still read `db`.
+    pub fn in_memory(db: Database) -> Store {
+        Store {
+            memory: Some(memory::Memory::default()),
+            ..Store::new(db)
+        }
     }
 
     /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
@@ -164,19 +181,22 @@ impl Store {
             held: None,
             writes: Vec::new(),
         };
-        let query = sqlx::query_as::<_, LoadRow>(LOAD)
-            .bind(chat)
-            .bind(person)
-            .bind(message_id.unwrap_or(""));
-        let row = match self.db.backend() {
-            Backend::Sqlite => {
+        let query = || {
+            sqlx::query_as::<_, LoadRow>(LOAD)
+                .bind(chat)
+                .bind(person)
+                .bind(message_id.unwrap_or(""))
+        };
+        let row = match (&self.memory, self.db.backend()) {
+            (Some(memory), _) => memory.load(chat, person, message_id),
+            (None, Backend::Sqlite) => {
                 self.own
                     .lend(&self.db)
                     .await?
-                    .run(|conn| query.fetch_one(conn))
+                    .run(|conn| query().fetch_one(conn))
                     .await?
             }
-            Backend::Postgres => {
+            (None, Backend::Postgres) => {
                 let permit = self
                     .turns
                     .acquire()
@@ -187,7 +207,7 @@ impl Store {
                     .bind(lock_key(chat, person))
                     .execute(&mut *tx)
                     .await?;
-                let row = query.fetch_one(&mut *tx).await?;
+                let row = query().fetch_one(&mut *tx).await?;
                 turn.held = Some((tx, permit));
                 row
             }
@@ -271,6 +291,10 @@ impl Turn<'_> {
             held,
             writes,
         } = self;
+        if let Some(memory) = &store.memory {
+            memory.save(&chat, &person, state, message_id, writes, now);
+            return Ok(());
+        }
         let statements = statements(&chat, &person, state, message_id, &writes, now);
         match held {
             Some((mut tx, _permit)) => {
@@ -557,6 +581,43 @@ mod tests {
         }
         let stats = store.entry_stats(Period::ALL).await.unwrap();
         assert_eq!(stats[0].answered, 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_in_memory_store_remembers_turns_and_leaves_the_database_alone() {
+        let (on_disk, _dir) = sqlite().await;
+        let store = Store::in_memory(on_disk.db.clone());
+        assert!(!loaded(&store, "m1").await.handled);
+        let (mut first, _) = store.begin(CHAT, CHAT, Some("m1")).await.unwrap();
+        let answer = first.answer("lockout", Lang::En, None);
+        first.prefer(Lang::En);
+        let state = ChatState {
+            lang: Some(Lang::En),
+            ..ChatState::default()
+        };
+        first.finish(&state, Some("m1"), at(1)).await.unwrap();
+
+        let again = loaded(&store, "m1").await;
+        assert!(again.handled);
+        assert_eq!(again.state.lang, Some(Lang::En));
+        assert_eq!(again.state.preference, Some(Lang::En));
+        assert_eq!(again.state.updated_at, Some(at(1)));
+        turn(
+            &store,
+            "m2",
+            Lang::En,
+            vec![Change::Feedback {
+                answer: answer.0,
+                helped: true,
+            }],
+            at(2),
+        )
+        .await
+        .unwrap();
+        assert!(loaded(&store, "m2").await.handled);
+        // Nothing went to the database.
+        assert!(!loaded(&on_disk, "m1").await.handled);
+        assert!(on_disk.entry_stats(Period::ALL).await.unwrap().is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,109 @@
+//! The store's conversations kept in this process's memory instead of the database, in the
+//! shapes the database keeps them (the language's code, the flow as JSON): what the engine
+//! costs without a database, which `benches/engine.rs` measures beside the database's floor.
+//! Only turns read and write it; the statistics and the outbox's languages read the
+//! database.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{Change, LoadRow};
+use crate::conversation::state::{ChatState, Flow};
+use crate::domain::Timestamp;
+
+/// Conversations, handled message ids, answers and preferences.
+#[derive(Debug, Default)]
+pub(super) struct Memory {
+    rows: Mutex<Rows>,
+}
+
+#[derive(Debug, Default)]
+struct Rows {
+    /// Per chat and person.
+    conversations: HashMap<(String, String), Conversation>,
+    /// Per chat, its handled message ids.
+    handled: HashSet<(String, String)>,
+    /// Per answer's id: who got it, and whether it helped.
+    answers: HashMap<i64, (String, Option<bool>)>,
+    /// Unanswered questions: the masked and folded text.
+    unanswered: Vec<(String, String)>,
+    /// Per person: the chosen language's code.
+    preferences: HashMap<String, String>,
+}
+
+/// A conversation's row.
+#[derive(Debug)]
+struct Conversation {
+    /// The language's code.
+    lang: Option<String>,
+    flow_json: Option<String>,
+    updated_at: i64,
+}
+
+impl Memory {
+    fn rows(&self) -> MutexGuard<'_, Rows> {
+        self.rows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the database's read of a turn would give.
+    pub(super) fn load(&self, chat: &str, person: &str, message_id: Option<&str>) -> LoadRow {
+        let rows = self.rows();
+        let handled =
+            message_id.is_some_and(|id| rows.handled.contains(&(chat.to_owned(), id.to_owned())));
+        let conversation = rows
+            .conversations
+            .get(&(chat.to_owned(), person.to_owned()));
+        LoadRow {
+            handled: i64::from(handled),
+            lang: conversation.and_then(|c| c.lang.clone()),
+            flow: conversation.and_then(|c| c.flow_json.clone()),
+            updated_at: conversation.map(|c| c.updated_at),
+            preference: rows.preferences.get(person).cloned(),
+        }
+    }
+
+    /// What the database's write of a turn would keep.
+    pub(super) fn save(
+        &self,
+        chat: &str,
+        person: &str,
+        state: &ChatState,
+        message_id: Option<&str>,
+        changes: Vec<Change>,
+        now: Timestamp,
+    ) {
+        let conversation = Conversation {
+            lang: state.lang.map(|l| l.code().to_owned()),
+            flow_json: state.flow.as_ref().map(Flow::to_json),
+            updated_at: now.as_millis(),
+        };
+        let mut rows = self.rows();
+        let key = (chat.to_owned(), person.to_owned());
+        rows.conversations.insert(key, conversation);
+        if let Some(id) = message_id {
+            rows.handled.insert((chat.to_owned(), id.to_owned()));
+        }
+        for change in changes {
+            match change {
+                Change::Answer { id, .. } => {
+                    rows.answers.insert(id, (person.to_owned(), None));
+                }
+                Change::Unanswered {
+                    question, folded, ..
+                } => rows.unanswered.push((question, folded)),
+                Change::Feedback { answer, helped } => {
+                    // Only the person who got the answer rates it.
+                    if let Some((by, rated)) = rows.answers.get_mut(&answer)
+                        && by == person
+                    {
+                        *rated = Some(helped);
+                    }
+                }
+                Change::Preference(lang) => {
+                    rows.preferences
+                        .insert(person.to_owned(), lang.code().to_owned());
+                }
+            }
+        }
+    }
+}
