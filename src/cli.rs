@@ -23,6 +23,7 @@ use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::learn::{self, LearnError};
+use crate::live::{LiveKnowledge, triggers};
 use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
@@ -289,9 +290,13 @@ where
         } => {
             let config = config.or(&outer_config);
             let settings = Settings::load(config.config.as_deref(), env_var)?;
-            let bot = Arc::new(load(knowledge)?);
+            let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
+            let bot = Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
+                dir: dir.clone(),
+                problems,
+            })?;
             let url = database.url_or(&outer_database);
-            runtime()?.block_on(serve(bot, &url, settings))?;
+            runtime()?.block_on(serve(Arc::new(bot), dir, &url, settings))?;
         }
         Command::Report {
             knowledge,
@@ -419,12 +424,25 @@ where
     Ok(())
 }
 
-/// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
-async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), CliError> {
+/// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM, the knowledge base of
+/// `dir` reloaded whenever it changes.
+async fn serve(
+    bot: Arc<Answerer>,
+    dir: PathBuf,
+    url: &str,
+    settings: Settings,
+) -> Result<(), CliError> {
     let db = database(url, true).await?;
-    let engine = Arc::new(Engine::on_database(bot, db.clone()));
+    let knowledge = Arc::new(LiveKnowledge::new(bot));
+    let engine = Arc::new(Engine::on_database_live(knowledge.clone(), db.clone()));
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
+    tokio::spawn(triggers::keep_current(
+        knowledge,
+        dir,
+        db.clone(),
+        shutdown.clone(),
+    ));
     let result = crate::serve::serve(engine, settings, shutdown).await;
     db.close().await;
     Ok(result?)

@@ -50,12 +50,13 @@ use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
+use crate::live::LiveKnowledge;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
-    bot: Arc<Answerer>,
+    knowledge: Arc<LiveKnowledge>,
     service: Arc<dyn AccountService>,
     store: Store,
     clock: Arc<dyn Clock>,
@@ -71,6 +72,8 @@ impl fmt::Debug for Engine {
 /// One message being handled: what came in, the person's state, and the replies so far.
 struct Ctx<'a> {
     engine: &'a Engine,
+    /// The knowledge base the whole turn answers from, whatever a reload does meanwhile.
+    bot: &'a Answerer,
     incoming: &'a Incoming,
     state: ChatState,
     /// `None` when the database could not be reached: nothing is remembered.
@@ -84,9 +87,14 @@ impl Engine {
     /// The engine as `pao-bot` runs it: the account service on `db` ([`SqlService`]) and the
     /// system's clock.
     pub fn on_database(bot: Arc<Answerer>, db: Database) -> Engine {
+        Engine::on_database_live(Arc::new(LiveKnowledge::new(bot)), db)
+    }
+
+    /// [`Engine::on_database`] answering from a knowledge base that reloads.
+    pub fn on_database_live(knowledge: Arc<LiveKnowledge>, db: Database) -> Engine {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
-        Engine::new(bot, service, db, clock)
+        Engine::live(knowledge, service, db, clock)
     }
 
     /// The engine with the given parts; tests give it a clock of their own.
@@ -96,8 +104,18 @@ impl Engine {
         db: Database,
         clock: Arc<dyn Clock>,
     ) -> Engine {
+        Engine::live(Arc::new(LiveKnowledge::new(bot)), service, db, clock)
+    }
+
+    /// [`Engine::new`] answering from a knowledge base that reloads.
+    pub fn live(
+        knowledge: Arc<LiveKnowledge>,
+        service: Arc<dyn AccountService>,
+        db: Database,
+        clock: Arc<dyn Clock>,
+    ) -> Engine {
         Engine {
-            bot,
+            knowledge,
             service,
             store: Store::new(db),
             clock,
@@ -105,8 +123,13 @@ impl Engine {
         }
     }
 
-    pub fn bot(&self) -> &Answerer {
-        &self.bot
+    /// The knowledge base in use now: a snapshot, which a later reload does not change.
+    pub fn bot(&self) -> Arc<Answerer> {
+        self.knowledge.snapshot()
+    }
+
+    pub fn knowledge(&self) -> &Arc<LiveKnowledge> {
+        &self.knowledge
     }
 
     pub fn store(&self) -> &Store {
@@ -122,6 +145,7 @@ impl Engine {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
+        let bot = self.bot();
         let message_id = incoming.message_id.as_deref();
         let (turn, state) = match self.store.begin(&chat, &person, message_id).await {
             Ok((_, loaded)) if loaded.handled => {
@@ -144,9 +168,9 @@ impl Engine {
                 .or(incoming.lang_hint)
                 .or_else(|| lang_of_start(text))
                 .unwrap_or(Lang::Ja);
-            let messages = self.bot.knowledge().messages();
+            let messages = bot.knowledge().messages();
             let text = messages.say(&messages.too_long, lang, &[]);
-            let awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
+            let awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
             return Response {
                 replies: vec![Reply::text(text)],
                 // Sent at the passcode step, it may hold one.
@@ -161,6 +185,7 @@ impl Engine {
             .unwrap_or(Lang::Ja);
         let mut ctx = Ctx {
             engine: self,
+            bot: &bot,
             incoming: &incoming,
             state,
             turn,
@@ -180,7 +205,7 @@ impl Engine {
             mut out,
             ..
         } = ctx;
-        out.awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
+        out.awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }
@@ -227,14 +252,18 @@ impl Engine {
                 Lang::Ja
             }
         };
-        let messages = self.bot.knowledge().messages();
-        Reply::text(wording::event(messages, &message.event, lang))
+        let bot = self.bot();
+        Reply::text(wording::event(
+            bot.knowledge().messages(),
+            &message.event,
+            lang,
+        ))
     }
 }
 
 impl<'a> Ctx<'a> {
     fn kb(&self) -> &'a KnowledgeBase {
-        self.engine.bot.knowledge()
+        self.bot.knowledge()
     }
 
     fn messages(&self) -> &'a Messages {

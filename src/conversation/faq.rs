@@ -12,7 +12,7 @@ use crate::text::fold;
 
 impl Ctx<'_> {
     pub(super) fn ask(&mut self, question: &str) {
-        let answer = self.engine.bot.ask(question, self.lang);
+        let answer = self.bot.ask(question, self.lang);
         // A language chosen with /lang wins until it is changed, as its reply promised.
         // Otherwise the reply follows the question, except that one Latin word ("VPN", a
         // code) says little about the language someone writes in: a conversation already
@@ -77,9 +77,9 @@ impl Ctx<'_> {
         // choice; the chat platforms list them under the answer.
         let related_buttons = self.incoming.channel == Channel::Console;
         let mut text = if related_buttons {
-            self.engine.bot.entry_body(entry, self.lang)
+            self.bot.entry_body(entry, self.lang)
         } else {
-            self.engine.bot.entry_text(entry, self.lang)
+            self.bot.entry_text(entry, self.lang)
         };
         let mut buttons = Vec::new();
         let guided = entry
@@ -118,7 +118,6 @@ impl Ctx<'_> {
             return;
         }
         let related: Vec<Button> = self
-            .engine
             .bot
             .related(entry)
             .into_iter()

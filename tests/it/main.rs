@@ -13,6 +13,7 @@ mod eval;
 mod first_run;
 mod hostile_input;
 mod learn;
+mod reload;
 mod report_period;
 mod robustness;
 mod secrets;
