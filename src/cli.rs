@@ -5,6 +5,7 @@ mod ask;
 mod options;
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ use crate::live::{LiveKnowledge, triggers};
 use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
+use crate::telemetry::http;
+use crate::telemetry::readiness::Readiness;
 
 pub use options::{ConfigOption, DatabaseOption, FaqFolder, KnowledgeOption};
 
@@ -169,6 +172,14 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(
+        "cannot listen for health and metrics on {address} (PAO_METRICS_LISTEN or metrics.listen)"
+    )]
+    MetricsListen {
+        address: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot read the report from the database")]
     Report(#[source] sqlx::Error),
     #[error("cannot clear the report's old rows in the database")]
@@ -432,11 +443,29 @@ async fn serve(
     url: &str,
     settings: Settings,
 ) -> Result<(), CliError> {
+    if !settings.any_channel() {
+        return Err(ServeError::NoChannel.into());
+    }
     let db = database(url, true).await?;
+    let address = settings.metrics.listen;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::MetricsListen { address, source })?;
     let knowledge = Arc::new(LiveKnowledge::new(bot));
     let engine = Arc::new(Engine::on_database_live(knowledge.clone(), db.clone()));
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
+    let readiness = Readiness {
+        db: db.clone(),
+        knowledge: knowledge.clone(),
+        connections: engine.connections().clone(),
+    };
+    let stop_http = shutdown.clone().cancelled_owned();
+    tokio::spawn(async move {
+        if let Err(error) = http::serve(listener, readiness, stop_http).await {
+            tracing::error!(%error, "the health and metrics server stopped");
+        }
+    });
     tokio::spawn(triggers::keep_current(
         knowledge,
         dir,

@@ -35,6 +35,7 @@ mod wording;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
@@ -53,6 +54,7 @@ use crate::lang::{Lang, Localized};
 use crate::live::LiveKnowledge;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
+use crate::telemetry::{self, readiness::ChannelStatus};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
@@ -61,6 +63,7 @@ pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
     locks: KeyedLocks,
+    connections: Arc<ChannelStatus>,
 }
 
 impl fmt::Debug for Engine {
@@ -120,6 +123,7 @@ impl Engine {
             store: Store::new(db),
             clock,
             locks: KeyedLocks::default(),
+            connections: Arc::default(),
         }
     }
 
@@ -140,14 +144,31 @@ impl Engine {
         self.service.as_ref()
     }
 
+    /// Which configured channels are connected: the channels say, `/readyz` reads.
+    pub fn connections(&self) -> &Arc<ChannelStatus> {
+        &self.connections
+    }
+
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
     pub async fn handle(&self, incoming: Incoming) -> Response {
+        let channel = incoming.channel;
+        telemetry::message_in(channel);
+        let started = Instant::now();
+        let out = self.turn(incoming).await;
+        telemetry::turn(channel, out.replies.len(), started.elapsed());
+        out
+    }
+
+    async fn turn(&self, incoming: Incoming) -> Response {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
         let bot = self.bot();
         let message_id = incoming.message_id.as_deref();
-        let (turn, state) = match self.store.begin(&chat, &person, message_id).await {
+        let reading = Instant::now();
+        let begun = self.store.begin(&chat, &person, message_id).await;
+        telemetry::database_round("read_state", reading.elapsed());
+        let (turn, state) = match begun {
             Ok((_, loaded)) if loaded.handled => {
                 tracing::info!(%chat, "message already handled: a redelivery, dropped");
                 return Response::default();
@@ -209,10 +230,13 @@ impl Engine {
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }
-        if let Some(turn) = turn
-            && let Err(error) = turn.finish(&state, message_id, now).await
-        {
-            tracing::warn!(%error, "conversation state not saved");
+        if let Some(turn) = turn {
+            let writing = Instant::now();
+            let finished = turn.finish(&state, message_id, now).await;
+            telemetry::database_round("write_state", writing.elapsed());
+            if let Err(error) = finished {
+                tracing::warn!(%error, "conversation state not saved");
+            }
         }
         out
     }

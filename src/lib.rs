@@ -25,6 +25,7 @@
 //! - [`policy`]: the numbers the service and the engine keep to (lockout, timeout, retries),
 //!   which the sentences state through placeholders.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
+//! - [`telemetry`]: the metrics, and the health and metrics HTTP server `serve` runs.
 //! - [`cli`]: the command line; [`exit`]: its exit codes; [`causes`]: an error with its
 //!   causes as the one line it is told in.
 
@@ -53,4 +54,5 @@ pub mod policy;
 pub mod report;
 pub mod serve;
 pub mod service;
+pub mod telemetry;
 pub mod text;

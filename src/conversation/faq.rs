@@ -8,6 +8,7 @@ use crate::domain::Channel;
 use crate::knowledge::{CategoryId, EntryId};
 use crate::masking::mask;
 use crate::matcher::Decision;
+use crate::telemetry;
 use crate::text::fold;
 
 impl Ctx<'_> {
@@ -26,6 +27,7 @@ impl Ctx<'_> {
         match answer.decision {
             Decision::Answer(entry) => self.answer(entry, Some(question)),
             Decision::DidYouMean(entries) => {
+                telemetry::did_you_mean();
                 let kb = self.kb();
                 let buttons = entries
                     .iter()
@@ -41,6 +43,7 @@ impl Ctx<'_> {
                 self.reply(Reply::text(text).with_buttons(buttons));
             }
             Decision::NoAnswer => {
+                telemetry::no_answer();
                 if let Some(turn) = &mut self.turn
                     && !may_be_secret(question)
                 {
@@ -73,6 +76,7 @@ impl Ctx<'_> {
     fn answer(&mut self, entry: usize, question: Option<&str>) {
         let kb = self.kb();
         let entry = &kb.entries()[entry];
+        telemetry::answered(entry.id.as_str());
         // The console offers related questions as numbered buttons, the way it offers every
         // choice; the chat platforms list them under the answer.
         let related_buttons = self.incoming.channel == Channel::Console;
@@ -135,6 +139,7 @@ impl Ctx<'_> {
     }
 
     pub(super) fn feedback(&mut self, answer: AnswerId, helped: bool) {
+        telemetry::feedback(helped);
         if let Some(turn) = &mut self.turn {
             turn.feedback(answer, helped);
         }

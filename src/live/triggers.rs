@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::database::Database;
 use crate::live::{LiveKnowledge, requests};
+use crate::telemetry;
 
 /// How long the folder must be quiet after a change before it is reloaded: an editor saving
 /// several files, or one file in several writes, makes one reload.
@@ -68,10 +69,12 @@ pub async fn reload_now(live: &Arc<LiveKnowledge>, dir: &Path, cause: &str) -> O
     match tokio::task::spawn_blocking(move || reloading.reload(&folder)).await {
         Ok(Ok(version)) => {
             tracing::info!(version, cause, "knowledge base reloaded");
+            telemetry::reload(Some(version));
             Some(version)
         }
         Ok(Err(refused)) => {
             tracing::error!(cause, "{refused}");
+            telemetry::reload(None);
             None
         }
         Err(error) => {

@@ -11,6 +11,7 @@ mod discord;
 mod engine_databases;
 mod eval;
 mod first_run;
+mod health;
 mod hostile_input;
 mod learn;
 mod reload;

@@ -281,6 +281,7 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(bot = %ready.user.name, "connected to the Discord gateway");
+        self.engine.connections().connected(Channel::Discord);
         ctx.http.set_application_id(ready.application.id);
         self.register(&ctx).await;
     }

@@ -45,6 +45,7 @@ impl Server {
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", fake.url())
             .env("RUST_LOG", "warn,pao_bot::live=info")
+            .env("PAO_METRICS_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
