@@ -428,7 +428,8 @@ fn limits(c: &mut Criterion) {
     let mut group = c.benchmark_group("limits");
     for (name, text) in [("refused_1mb", refused), ("answered_4096", answered)] {
         let first = runtime.block_on(bench.engine.handle(limit_message(&bench, &text)));
-        let too_long = &bench.engine.bot().knowledge().messages().too_long;
+        let bot = bench.engine.bot();
+        let too_long = &bot.knowledge().messages().too_long;
         let refused =
             [too_long.ja.trim(), too_long.en.trim()].contains(&first.replies[0].text.as_str());
         assert_eq!(refused, name == "refused_1mb", "{name}");

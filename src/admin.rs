@@ -15,11 +15,13 @@ use std::sync::Arc;
 use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::database::{DatabaseError, shown_url};
+use crate::database::{Database, DatabaseError, shown_url};
 use crate::domain::{
     ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, PasscodeError, Program, SiteNumber,
 };
 use crate::exit::{self, LOCKED, REFUSED};
+use crate::live::requests;
+use crate::live::triggers::POLL_EVERY;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
 use crate::service::{
     AccountService, FirstAccess, Lockout, NominationId, ServiceError, SqlService, SystemClock,
@@ -65,6 +67,8 @@ pub enum AdminCommand {
         #[arg(long)]
         site: Option<SiteNumber>,
     },
+    /// Ask every running `pao-bot serve` on this database to reload its knowledge base folder
+    Reload,
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,7 +212,8 @@ where
             database: shown_url(database_url),
             source,
         })?;
-    let code = execute(&service, &ChatIdentity::local_operator(), command, out).await;
+    let actor = ChatIdentity::local_operator();
+    let code = execute(&service, service.database(), &actor, command, out).await;
     service.close().await;
     code
 }
@@ -259,9 +264,11 @@ fn no_passcode() -> io::Error {
     )
 }
 
-/// Runs `command` against `service` as `actor`, writing results and refusals to `out`.
+/// Runs `command` against `service` (on `database`) as `actor`, writing results and refusals
+/// to `out`.
 pub async fn execute<S, W>(
     service: &S,
+    database: &Database,
     actor: &ChatIdentity,
     command: AdminCommand,
     out: &mut W,
@@ -272,6 +279,7 @@ where
 {
     let mut session = Session {
         service,
+        database,
         actor,
         out,
     };
@@ -322,6 +330,8 @@ where
     W: Write,
 {
     service: &'a S,
+    /// For what is no account action: `reload`.
+    database: &'a Database,
     actor: &'a ChatIdentity,
     out: &'a mut W,
 }
@@ -348,6 +358,7 @@ where
             AdminCommand::Nomination { command } => self.nomination(command).await?,
             AdminCommand::Agent { command } => self.agent(command).await?,
             AdminCommand::Handoff { command } => self.handoff(command).await?,
+            AdminCommand::Reload => self.reload().await?,
             AdminCommand::Unlock { site } => {
                 service.unlock(actor, &site).await?;
                 writeln!(self.out, "unlocked: site {site}")?;
@@ -368,6 +379,20 @@ where
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Moves the database's reload counter, which every running `serve` polls.
+    async fn reload(&mut self) -> Result<(), Failure> {
+        let generation = requests::request(self.database)
+            .await
+            .map_err(ServiceError::Unavailable)?;
+        writeln!(
+            self.out,
+            "reload asked (request {generation}): every running pao-bot serve on this database \
+             reloads its knowledge base within {} s",
+            POLL_EVERY.as_secs()
+        )?;
         Ok(())
     }
 

@@ -2,11 +2,13 @@
 //! language. Channels render an [`Answer`]; they never decide what to say.
 
 use std::path::Path;
+use std::time::Instant;
 
 use crate::knowledge::{Diagnostics, Entry, KnowledgeBase};
 use crate::lang::Lang;
 use crate::markup::plain_links;
 use crate::matcher::{Decision, Matcher, Ranking};
+use crate::telemetry;
 
 /// The longest message the bot reads, in characters: what one Telegram message may hold.
 /// Anything longer is refused unread, which bounds the work one message can cost.
@@ -75,8 +77,10 @@ impl Answerer {
     /// Answers `question`; `fallback` is the language to reply in when the question has no
     /// letters to tell it by (a bare site number, "?").
     pub fn ask(&self, question: &str, fallback: Lang) -> Answer {
+        let started = Instant::now();
         let ranking = self.matcher.rank(question);
         let decision = self.matcher.decide(&ranking);
+        telemetry::matched(started.elapsed());
         Answer {
             lang: ranking.lang.unwrap_or(fallback),
             decision,

@@ -5,6 +5,7 @@ mod ask;
 mod options;
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,9 +24,12 @@ use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::learn::{self, LearnError};
+use crate::live::{LiveKnowledge, triggers};
 use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
+use crate::telemetry::http;
+use crate::telemetry::readiness::Readiness;
 
 pub use options::{ConfigOption, DatabaseOption, FaqFolder, KnowledgeOption};
 
@@ -168,6 +172,14 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(
+        "cannot listen for health and metrics on {address} (PAO_METRICS_LISTEN or metrics.listen)"
+    )]
+    MetricsListen {
+        address: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot read the report from the database")]
     Report(#[source] sqlx::Error),
     #[error("cannot clear the report's old rows in the database")]
@@ -289,9 +301,13 @@ where
         } => {
             let config = config.or(&outer_config);
             let settings = Settings::load(config.config.as_deref(), env_var)?;
-            let bot = Arc::new(load(knowledge)?);
+            let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
+            let bot = Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
+                dir: dir.clone(),
+                problems,
+            })?;
             let url = database.url_or(&outer_database);
-            runtime()?.block_on(serve(bot, &url, settings))?;
+            runtime()?.block_on(serve(Arc::new(bot), dir, &url, settings))?;
         }
         Command::Report {
             knowledge,
@@ -419,13 +435,45 @@ where
     Ok(())
 }
 
-/// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM.
-async fn serve(bot: Arc<Answerer>, url: &str, settings: Settings) -> Result<(), CliError> {
+/// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM, the knowledge base of
+/// `dir` reloaded whenever it changes.
+async fn serve(
+    bot: Arc<Answerer>,
+    dir: PathBuf,
+    url: &str,
+    settings: Settings,
+) -> Result<(), CliError> {
+    if !settings.any_channel() {
+        return Err(ServeError::NoChannel.into());
+    }
     let db = database(url, true).await?;
-    let engine = Engine::on_database(bot, db.clone()).with_help_desk(settings.help_desk.clone());
+    let address = settings.metrics.listen;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::MetricsListen { address, source })?;
+    let knowledge = Arc::new(LiveKnowledge::new(bot));
+    let engine = Engine::on_database_live(knowledge.clone(), db.clone())
+        .with_help_desk(settings.help_desk.clone());
     let engine = Arc::new(engine);
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));
+    let readiness = Readiness {
+        db: db.clone(),
+        knowledge: knowledge.clone(),
+        connections: engine.connections().clone(),
+    };
+    let stop_http = shutdown.clone().cancelled_owned();
+    tokio::spawn(async move {
+        if let Err(error) = http::serve(listener, readiness, stop_http).await {
+            tracing::error!(%error, "the health and metrics server stopped");
+        }
+    });
+    tokio::spawn(triggers::keep_current(
+        knowledge,
+        dir,
+        db.clone(),
+        shutdown.clone(),
+    ));
     let result = crate::serve::serve(engine, settings, shutdown).await;
     db.close().await;
     Ok(result?)

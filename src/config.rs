@@ -18,6 +18,8 @@
 //! help_desk:                        # see help_desk.rs
 //!   hours: "09:00-17:30"
 //!   utc_offset: "+09:00"
+//! metrics:
+//!   listen: 127.0.0.1:9464          # or PAO_METRICS_LISTEN; /healthz, /readyz, /metrics
 //! ```
 //!
 //! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
@@ -37,12 +39,34 @@ pub use help_desk::{HelpDeskSettings, OpeningHours};
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "pao-bot.yaml";
 
-/// Every channel that is configured.
-#[derive(Debug, Default)]
+/// Where the health and metrics HTTP server listens unless told otherwise: Prometheus' own
+/// loopback port for exporters of this kind.
+pub const DEFAULT_METRICS_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
+
+/// Every channel that is configured, and the health and metrics server's address.
+#[derive(Debug)]
 pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     pub discord: Option<DiscordSettings>,
     pub help_desk: HelpDeskSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// The health and metrics HTTP server's settings.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// The address it binds.
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> MetricsSettings {
+        MetricsSettings {
+            listen: DEFAULT_METRICS_LISTEN,
+        }
+    }
 }
 
 /// The Telegram channel's settings.
@@ -88,6 +112,11 @@ pub enum ConfigError {
     },
     #[error("the settings file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("{variable} is not an address to listen on (such as 127.0.0.1:9464): {value:?}")]
+    Address {
+        variable: &'static str,
+        value: String,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +125,7 @@ struct File {
     telegram: Option<TelegramFile>,
     discord: Option<DiscordFile>,
     help_desk: Option<HelpDeskFile>,
+    metrics: Option<MetricsSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,7 +167,17 @@ impl Settings {
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
         let telegram = file.telegram.unwrap_or_default();
         let discord = file.discord.unwrap_or_default();
+        let metrics = match env("PAO_METRICS_LISTEN") {
+            Some(value) => MetricsSettings {
+                listen: value.trim().parse().map_err(|_| ConfigError::Address {
+                    variable: "PAO_METRICS_LISTEN",
+                    value,
+                })?,
+            },
+            None => file.metrics.unwrap_or_default(),
+        };
         Ok(Settings {
+            metrics,
             telegram: env("TELOXIDE_TOKEN")
                 .or(telegram.token)
                 .map(|token| TelegramSettings {
@@ -196,6 +236,24 @@ mod tests {
         assert_eq!(telegram.token.expose_secret(), "from-env");
         assert_eq!(telegram.api_url.as_deref(), Some("http://file"));
         assert_eq!(settings.discord.unwrap().guild, Some(42));
+    }
+
+    #[test]
+    fn the_metrics_address_is_the_default_the_file_s_or_the_environment_s() {
+        assert_eq!(
+            Settings::load(None, |_| None).unwrap().metrics.listen,
+            DEFAULT_METRICS_LISTEN
+        );
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "metrics:\n  listen: 0.0.0.0:9100").unwrap();
+        let from_file = Settings::load(Some(file.path()), |_| None).unwrap();
+        assert_eq!(from_file.metrics.listen.to_string(), "0.0.0.0:9100");
+        let env = |name: &str| (name == "PAO_METRICS_LISTEN").then(|| "127.0.0.1:0".to_owned());
+        let from_env = Settings::load(Some(file.path()), env).unwrap();
+        assert_eq!(from_env.metrics.listen.to_string(), "127.0.0.1:0");
+        let bad = |name: &str| (name == "PAO_METRICS_LISTEN").then(|| "localhost".to_owned());
+        let error = Settings::load(None, bad).unwrap_err();
+        assert!(error.to_string().contains("PAO_METRICS_LISTEN"), "{error}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod wording;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -54,17 +55,20 @@ use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
+use crate::live::LiveKnowledge;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
 use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
+use crate::telemetry::{self, readiness::ChannelStatus};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
 pub struct Engine {
-    bot: Arc<Answerer>,
+    knowledge: Arc<LiveKnowledge>,
     service: Arc<dyn AccountService>,
     store: Store,
     clock: Arc<dyn Clock>,
     locks: KeyedLocks,
     desk: HelpDeskSettings,
+    connections: Arc<ChannelStatus>,
 }
 
 impl fmt::Debug for Engine {
@@ -76,6 +80,8 @@ impl fmt::Debug for Engine {
 /// One message being handled: what came in, the person's state, and the replies so far.
 struct Ctx<'a> {
     engine: &'a Engine,
+    /// The knowledge base the whole turn answers from, whatever a reload does meanwhile.
+    bot: &'a Answerer,
     incoming: &'a Incoming,
     state: ChatState,
     /// `None` when the database could not be reached: nothing is remembered.
@@ -89,9 +95,14 @@ impl Engine {
     /// The engine as `pao-bot` runs it: the account service on `db` ([`SqlService`]) and the
     /// system's clock.
     pub fn on_database(bot: Arc<Answerer>, db: Database) -> Engine {
+        Engine::on_database_live(Arc::new(LiveKnowledge::new(bot)), db)
+    }
+
+    /// [`Engine::on_database`] answering from a knowledge base that reloads.
+    pub fn on_database_live(knowledge: Arc<LiveKnowledge>, db: Database) -> Engine {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service = Arc::new(SqlService::new(db.clone(), clock.clone()));
-        Engine::new(bot, service, db, clock)
+        Engine::live(knowledge, service, db, clock)
     }
 
     /// The engine of [`on_database`](Engine::on_database) with its conversations kept in
@@ -111,13 +122,24 @@ impl Engine {
         db: Database,
         clock: Arc<dyn Clock>,
     ) -> Engine {
+        Engine::live(Arc::new(LiveKnowledge::new(bot)), service, db, clock)
+    }
+
+    /// [`Engine::new`] answering from a knowledge base that reloads.
+    pub fn live(
+        knowledge: Arc<LiveKnowledge>,
+        service: Arc<dyn AccountService>,
+        db: Database,
+        clock: Arc<dyn Clock>,
+    ) -> Engine {
         Engine {
-            bot,
+            knowledge,
             service,
             store: Store::new(db),
             clock,
             locks: KeyedLocks::default(),
             desk: HelpDeskSettings::default(),
+            connections: Arc::default(),
         }
     }
 
@@ -137,8 +159,13 @@ impl Engine {
         self.service.purge_transcripts(self.desk.retention).await
     }
 
-    pub fn bot(&self) -> &Answerer {
-        &self.bot
+    /// The knowledge base in use now: a snapshot, which a later reload does not change.
+    pub fn bot(&self) -> Arc<Answerer> {
+        self.knowledge.snapshot()
+    }
+
+    pub fn knowledge(&self) -> &Arc<LiveKnowledge> {
+        &self.knowledge
     }
 
     pub fn store(&self) -> &Store {
@@ -155,13 +182,31 @@ impl Engine {
         self.service.outbox_written()
     }
 
+    /// Which configured channels are connected: the channels say, `/readyz` reads.
+    pub fn connections(&self) -> &Arc<ChannelStatus> {
+        &self.connections
+    }
+
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
     pub async fn handle(&self, incoming: Incoming) -> Response {
+        let channel = incoming.channel;
+        telemetry::message_in(channel);
+        let started = Instant::now();
+        let out = self.turn(incoming).await;
+        telemetry::turn(channel, out.replies.len(), started.elapsed());
+        out
+    }
+
+    async fn turn(&self, incoming: Incoming) -> Response {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
+        let bot = self.bot();
         let message_id = incoming.message_id.as_deref();
-        let (turn, state) = match self.store.begin(&chat, &person, message_id).await {
+        let reading = Instant::now();
+        let begun = self.store.begin(&chat, &person, message_id).await;
+        telemetry::database_round("read_state", reading.elapsed());
+        let (turn, state) = match begun {
             Ok((_, loaded)) if loaded.handled => {
                 tracing::info!(%chat, "message already handled: a redelivery, dropped");
                 return Response::default();
@@ -182,9 +227,9 @@ impl Engine {
                 .or(incoming.lang_hint)
                 .or_else(|| lang_of_start(text))
                 .unwrap_or(Lang::Ja);
-            let messages = self.bot.knowledge().messages();
+            let messages = bot.knowledge().messages();
             let text = messages.say(&messages.too_long, lang, &[]);
-            let awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
+            let awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
             return Response {
                 replies: vec![Reply::text(text)],
                 // Sent at the passcode step, it may hold one.
@@ -199,6 +244,7 @@ impl Engine {
             .unwrap_or(Lang::Ja);
         let mut ctx = Ctx {
             engine: self,
+            bot: &bot,
             incoming: &incoming,
             state,
             turn,
@@ -218,14 +264,17 @@ impl Engine {
             mut out,
             ..
         } = ctx;
-        out.awaiting = flow::awaited(self.bot.knowledge(), state.flow.as_ref());
+        out.awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }
-        if let Some(turn) = turn
-            && let Err(error) = turn.finish(&state, message_id, now).await
-        {
-            tracing::warn!(%error, "conversation state not saved");
+        if let Some(turn) = turn {
+            let writing = Instant::now();
+            let finished = turn.finish(&state, message_id, now).await;
+            telemetry::database_round("write_state", writing.elapsed());
+            if let Err(error) = finished {
+                tracing::warn!(%error, "conversation state not saved");
+            }
         }
         out
     }
@@ -265,15 +314,15 @@ impl Engine {
                 Lang::Ja
             }
         };
-        let messages = self.bot.knowledge().messages();
-        let buttons = handoff::notice_buttons(messages, &message.event, lang);
-        Reply::text(wording::event(&self.bot, &message.event, lang)).with_buttons(buttons)
+        let bot = self.bot();
+        let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
+        Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)
     }
 }
 
 impl<'a> Ctx<'a> {
     fn kb(&self) -> &'a KnowledgeBase {
-        self.engine.bot.knowledge()
+        self.bot.knowledge()
     }
 
     fn messages(&self) -> &'a Messages {

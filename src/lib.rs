@@ -11,7 +11,8 @@
 //!   procedures with account actions, help-desk commands, each person's state.
 //! - [`answer`]: turns a customer's question into the bot's reply ([`answer::Answerer`]).
 //! - [`matcher`]: finds the FAQ entry that answers a question, with a score.
-//! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`.
+//! - [`knowledge`]: the FAQ, procedures, vocabulary and sentences, loaded from `faq/`;
+//!   [`live`]: the one in use while serving, reloaded when its folder changes.
 //! - [`text`], [`markup`] and [`lang`]: text folding, links, and the two languages, shared by
 //!   all of the above; [`masking`]: the passcodes and e-mail addresses taken out of whatever
 //!   a person typed before it is kept or logged, and [`logging`] the log that masks them too.
@@ -24,6 +25,7 @@
 //! - [`policy`]: the numbers the service and the engine keep to (lockout, timeout, retries),
 //!   which the sentences state through placeholders.
 //! - [`database`]: the SQLite or PostgreSQL database the service and the conversations share.
+//! - [`telemetry`]: the metrics, and the health and metrics HTTP server `serve` runs.
 //! - [`cli`]: the command line; [`exit`]: its exit codes; [`causes`]: an error with its
 //!   causes as the one line it is told in.
 
@@ -43,6 +45,7 @@ pub mod exit;
 pub mod knowledge;
 pub mod lang;
 pub mod learn;
+pub mod live;
 pub mod logging;
 pub mod markup;
 pub mod masking;
@@ -51,4 +54,5 @@ pub mod policy;
 pub mod report;
 pub mod serve;
 pub mod service;
+pub mod telemetry;
 pub mod text;

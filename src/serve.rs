@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::channels::{discord, telegram};
 use crate::config::Settings;
 use crate::conversation::Engine;
+use crate::domain::Channel;
 
 /// Why serving stopped other than by a shutdown signal.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let mut channels = JoinSet::new();
     if let Some(settings) = settings.telegram {
+        engine.connections().expect(Channel::Telegram);
         let (engine, shutdown) = (engine.clone(), shutdown.clone());
         channels.spawn(async move {
             telegram::run(engine, settings, shutdown)
@@ -42,6 +44,7 @@ pub async fn serve(
         });
     }
     if let Some(settings) = settings.discord {
+        engine.connections().expect(Channel::Discord);
         let (engine, shutdown) = (engine.clone(), shutdown.clone());
         channels.spawn(async move {
             discord::run(engine, settings, shutdown)

@@ -26,6 +26,7 @@ use crate::domain::{
     Timestamp,
 };
 use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
+use crate::telemetry;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use handoff::{
@@ -507,6 +508,7 @@ where
     for message in service.pending_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
         if let Err(error) = send(message).await {
+            telemetry::delivery_failed(channel);
             if service.mark_failed(id).await? {
                 tracing::error!(message = id.0, %error, "outbox message given up after {OUTBOX_ATTEMPTS} tries");
             } else {

@@ -30,7 +30,8 @@ where
     R: BufRead,
     W: Write,
 {
-    let messages = engine.bot().knowledge().messages();
+    let bot = engine.bot();
+    let messages = bot.knowledge().messages();
     writeln!(
         output,
         "{}\n\n{}\n",

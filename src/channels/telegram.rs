@@ -126,6 +126,7 @@ pub async fn run_with(
         username = me.user.username.as_deref().unwrap_or_default(),
         "connected to Telegram"
     );
+    engine.connections().connected(Channel::Telegram);
     out.set_commands(engine.bot().knowledge().messages()).await;
     let context = Arc::new(Context { engine, out });
 

@@ -8,11 +8,12 @@ use crate::domain::Channel;
 use crate::knowledge::{CategoryId, EntryId};
 use crate::masking::mask;
 use crate::matcher::Decision;
+use crate::telemetry;
 use crate::text::fold;
 
 impl Ctx<'_> {
     pub(super) fn ask(&mut self, question: &str) {
-        let answer = self.engine.bot.ask(question, self.lang);
+        let answer = self.bot.ask(question, self.lang);
         // A language chosen with /lang wins until it is changed, as its reply promised.
         // Otherwise the reply follows the question, except that one Latin word ("VPN", a
         // code) says little about the language someone writes in: a conversation already
@@ -26,6 +27,7 @@ impl Ctx<'_> {
         match answer.decision {
             Decision::Answer(entry) => self.answer(entry, Some(question)),
             Decision::DidYouMean(entries) => {
+                telemetry::did_you_mean();
                 let kb = self.kb();
                 let buttons = entries
                     .iter()
@@ -41,6 +43,7 @@ impl Ctx<'_> {
                 self.reply(Reply::text(text).with_buttons(buttons));
             }
             Decision::NoAnswer => {
+                telemetry::no_answer();
                 if let Some(turn) = &mut self.turn
                     && !may_be_secret(question)
                 {
@@ -73,13 +76,14 @@ impl Ctx<'_> {
     fn answer(&mut self, entry: usize, question: Option<&str>) {
         let kb = self.kb();
         let entry = &kb.entries()[entry];
+        telemetry::answered(entry.id.as_str());
         // The console offers related questions as numbered buttons, the way it offers every
         // choice; the chat platforms list them under the answer.
         let related_buttons = self.incoming.channel == Channel::Console;
         let mut text = if related_buttons {
-            self.engine.bot.entry_body(entry, self.lang)
+            self.bot.entry_body(entry, self.lang)
         } else {
-            self.engine.bot.entry_text(entry, self.lang)
+            self.bot.entry_text(entry, self.lang)
         };
         let mut buttons = Vec::new();
         let guided = entry
@@ -118,7 +122,6 @@ impl Ctx<'_> {
             return;
         }
         let related: Vec<Button> = self
-            .engine
             .bot
             .related(entry)
             .into_iter()
@@ -136,6 +139,7 @@ impl Ctx<'_> {
     }
 
     pub(super) fn feedback(&mut self, answer: AnswerId, helped: bool) {
+        telemetry::feedback(helped);
         if let Some(turn) = &mut self.turn {
             turn.feedback(answer, helped);
         }

@@ -82,9 +82,14 @@ impl Ctx<'_> {
         };
         let kb = self.kb();
         let Some((procedure, slot)) = waiting_on(kb, self.state.flow.as_ref()) else {
-            // The procedure changed under a waiting conversation: start over.
+            // A reload changed the procedure under a waiting conversation: its step is gone,
+            // so it starts over, or ends when the procedure is gone too.
             self.state.flow = None;
-            return self.say(|m| &m.cancelled, &[]);
+            if kb.procedure(&id).is_none() {
+                return self.say(|m| &m.cancelled, &[]);
+            }
+            self.say(|m| &m.procedure_changed, &[]);
+            return self.start(&id);
         };
         if slot == Slot::Passcode {
             self.out.delete_incoming = true;
@@ -121,9 +126,9 @@ impl Ctx<'_> {
         let Some(next) = next else {
             // Not an answer to the step, but perhaps a question: answer it, then ask again.
             if slot != Slot::Passcode
-                && let Decision::Answer(entry) = self.engine.bot.ask(text, self.lang).decision
+                && let Decision::Answer(entry) = self.bot.ask(text, self.lang).decision
             {
-                let answer = self.engine.bot.entry_text(&kb.entries()[entry], self.lang);
+                let answer = self.bot.entry_text(&kb.entries()[entry], self.lang);
                 self.reply(Reply::text(answer));
                 return self.prompt(procedure, step, None);
             }

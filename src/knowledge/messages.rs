@@ -76,6 +76,8 @@ messages! {
     cancelled,
     nothing_to_cancel,
     timed_out [minutes],
+    /// When a reload took away the step a conversation was on: the procedure starts over.
+    procedure_changed,
     unknown_command,
     private_only,
     confirm_summary [site, ibm_id],

@@ -231,6 +231,7 @@ fn serve_at_trace(url: &str, cwd: &Path, platform: &[(&str, &str)]) -> (Killed, 
         .env_remove("DISCORD_TOKEN")
         .envs(platform.iter().copied())
         .env("RUST_LOG", "trace")
+        .env("PAO_METRICS_LISTEN", "127.0.0.1:0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

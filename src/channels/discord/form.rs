@@ -129,7 +129,8 @@ where
     F: Fn(String, usize) -> Incoming,
 {
     let mut response = engine.handle(incoming(form.command().to_string(), 0)).await;
-    let Some(procedure) = form.find(engine.bot().knowledge()) else {
+    let bot = engine.bot();
+    let Some(procedure) = form.find(bot.knowledge()) else {
         return response;
     };
     for (n, slot) in asked_slots(procedure).enumerate() {

@@ -68,7 +68,8 @@ impl Handler {
         if self.registered.swap(true, Ordering::SeqCst) {
             return;
         }
-        let messages = self.engine.bot().knowledge().messages();
+        let bot = self.engine.bot();
+        let messages = bot.knowledge().messages();
         let definitions = commands::definitions(self.guild.is_none(), messages);
         let registered = match self.guild {
             Some(guild) => guild.set_commands(&ctx.http, definitions).await,
@@ -280,6 +281,7 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(bot = %ready.user.name, "connected to the Discord gateway");
+        self.engine.connections().connected(Channel::Discord);
         ctx.http.set_application_id(ready.application.id);
         self.register(&ctx).await;
     }

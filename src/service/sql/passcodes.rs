@@ -13,6 +13,7 @@ use crate::service::sql::sites::{NewMember, insert_member};
 use crate::service::{
     Action, FirstAccess, OutboxEvent, PasscodeAccepted, PersonLockout, ServiceError,
 };
+use crate::telemetry;
 
 /// A passcode check counted, before the passcode is verified.
 struct Attempt {
@@ -196,6 +197,7 @@ impl SqlService {
         let mut locked_until = None;
         if failures >= LOCKOUT_FAILURES {
             lock_out(conn, site.as_str(), &person, until).await?;
+            telemetry::lockout("person");
             locked_until = Some(until);
         }
         let everyone = recent_failures(conn, site, now).await?;
@@ -206,6 +208,7 @@ impl SqlService {
                 .execute(&mut *conn)
                 .await?;
             tracing::warn!(%site, failures = everyone, "site's passcode checks locked for everyone");
+            telemetry::lockout("site");
             self.tell_help_desk(conn, site, everyone, until, now)
                 .await?;
             locked_until = Some(until);
