@@ -74,7 +74,7 @@ for db in sqlite postgres; do
         floor=$(service_rate "$db" "raw inserts" "$callers")
         if [ -n "$measured" ] && [ -n "$floor" ]; then
             row "service, $db, $callers caller(s): nominations/s beside raw inserts/s" \
-                "$measured" "$floor" rate 0.80
+                "$measured" "$floor" rate 0.40
         fi
     done
 done

@@ -1,10 +1,10 @@
 //! Account service throughput on SQLite and on PostgreSQL: self-nomination requests per
 //! second and passcode checks per second, with 1 and with 16 concurrent callers.
 //!
-//! Beside the nomination requests, their floor on the same database: the raw inserts of the
-//! same rows (a request's `nominations` row and its `audit_log` row, in one write transaction
-//! each, as the service writes them) without the service's checks and reads, the same
-//! number of them from as many callers.
+//! Beside the nomination requests, their floor on the same kind of database, a fresh one with
+//! the same sites: the raw inserts of the same rows (a request's `nominations` row and its
+//! `audit_log` row, in one write transaction each, as the service writes them) without the
+//! service's checks and reads, the same number of them from as many callers.
 //!
 //! Run: `cargo bench --bench service` (add `sqlite` or `postgres` to run one database:
 //! `cargo bench --bench service -- postgres`; `benches/ratios.sh` runs it with the other
@@ -74,8 +74,12 @@ async fn bench(name: &str, backend: Backend) {
         let (service, _keep) = fresh(backend).await;
         let rate = nominations(&service, callers).await;
         println!("{name:<8}  nomination requests  {callers:>2} callers  {rate:>8.0}/s");
-        let rate = raw_inserts(service.database(), callers).await;
+        // On a database of its own, so that it starts where the requests started.
+        let (floor, _keep_floor) = fresh(backend).await;
+        add_sites(&floor).await;
+        let rate = raw_inserts(floor.database(), callers).await;
         println!("{name:<8}  raw inserts          {callers:>2} callers  {rate:>8.0}/s");
+        floor.close().await;
         let rate = passcode_checks(&service, callers, checks).await;
         println!("{name:<8}  passcode checks      {callers:>2} callers  {rate:>8.1}/s");
         service.close().await;
@@ -117,8 +121,8 @@ fn site(n: usize) -> SiteNumber {
     SiteNumber::parse(&format!("{:07}", 1_000_000 + n)).expect("a site number")
 }
 
-/// Requests per second, `NOMINATIONS` of them from `callers` concurrent callers.
-async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
+/// The `SITES` sites the requests are spread over.
+async fn add_sites(service: &SqlService) {
     let operator = ChatIdentity::local_operator();
     for n in 0..SITES {
         service
@@ -126,6 +130,11 @@ async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
             .await
             .expect("a site");
     }
+}
+
+/// Requests per second, `NOMINATIONS` of them from `callers` concurrent callers.
+async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
+    add_sites(service).await;
     let per_caller = NOMINATIONS / callers;
     let started = Instant::now();
     let mut tasks = JoinSet::new();
@@ -147,7 +156,7 @@ async fn nominations(service: &Arc<SqlService>, callers: usize) -> f64 {
 }
 
 /// Transactions per second of the rows a nomination request writes, `NOMINATIONS` of them
-/// from `callers` concurrent callers, on the sites [`nominations`] added.
+/// from `callers` concurrent callers, on the sites [`add_sites`] added.
 async fn raw_inserts(db: &Database, callers: usize) -> f64 {
     let per_caller = NOMINATIONS / callers;
     let started = Instant::now();

@@ -584,43 +584,6 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_in_memory_store_remembers_turns_and_leaves_the_database_alone() {
-        let (on_disk, _dir) = sqlite().await;
-        let store = Store::in_memory(on_disk.db.clone());
-        assert!(!loaded(&store, "m1").await.handled);
-        let (mut first, _) = store.begin(CHAT, CHAT, Some("m1")).await.unwrap();
-        let answer = first.answer("lockout", Lang::En, None);
-        first.prefer(Lang::En);
-        let state = ChatState {
-            lang: Some(Lang::En),
-            ..ChatState::default()
-        };
-        first.finish(&state, Some("m1"), at(1)).await.unwrap();
-
-        let again = loaded(&store, "m1").await;
-        assert!(again.handled);
-        assert_eq!(again.state.lang, Some(Lang::En));
-        assert_eq!(again.state.preference, Some(Lang::En));
-        assert_eq!(again.state.updated_at, Some(at(1)));
-        turn(
-            &store,
-            "m2",
-            Lang::En,
-            vec![Change::Feedback {
-                answer: answer.0,
-                helped: true,
-            }],
-            at(2),
-        )
-        .await
-        .unwrap();
-        assert!(loaded(&store, "m2").await.handled);
-        // Nothing went to the database.
-        assert!(!loaded(&on_disk, "m1").await.handled);
-        assert!(on_disk.entry_stats(Period::ALL).await.unwrap().is_empty());
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_closed_database_fails_every_turn() {
         let (store, _dir) = sqlite().await;
         turn(&store, "m1", Lang::Ja, Vec::new(), at(1))

@@ -107,3 +107,58 @@ impl Memory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tempfile::TempDir;
+
+    use super::super::{Period, Store};
+    use crate::conversation::state::ChatState;
+    use crate::database::Database;
+    use crate::domain::Timestamp;
+    use crate::lang::Lang;
+
+    const CHAT: &str = "telegram:1";
+
+    /// Message `id`'s turn in `store`, with an answer when `answer`; its answer's id.
+    async fn turn(store: &Store, id: &str, answer: bool, feedback: Option<&str>) -> String {
+        let (mut turn, loaded) = store.begin(CHAT, CHAT, Some(id)).await.unwrap();
+        let answered = answer.then(|| turn.answer("lockout", Lang::En, None).to_string());
+        if let Some(answer) = feedback {
+            turn.feedback(answer.parse().unwrap(), true);
+        }
+        turn.prefer(Lang::En);
+        let state = ChatState {
+            lang: Some(Lang::En),
+            ..loaded.state
+        };
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        turn.finish(&state, Some(id), now).await.unwrap();
+        answered.unwrap_or_default()
+    }
+
+    async fn handled(store: &Store, id: &str) -> bool {
+        store.begin(CHAT, CHAT, Some(id)).await.unwrap().1.handled
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_in_memory_store_remembers_turns_and_leaves_the_database_alone() {
+        let dir = TempDir::new().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let on_disk = Store::new(Database::connect(&url).await.unwrap());
+        let store = Store::in_memory(on_disk.db.clone());
+        assert!(!handled(&store, "m1").await);
+        let answer = turn(&store, "m1", true, None).await;
+
+        let (_, again) = store.begin(CHAT, CHAT, Some("m1")).await.unwrap();
+        assert!(again.handled);
+        assert_eq!(again.state.lang, Some(Lang::En));
+        assert_eq!(again.state.preference, Some(Lang::En));
+        assert!(again.state.updated_at.is_some());
+        turn(&store, "m2", false, Some(&answer)).await;
+        assert!(handled(&store, "m2").await);
+        // Nothing went to the database.
+        assert!(!handled(&on_disk, "m1").await);
+        assert!(on_disk.entry_stats(Period::ALL).await.unwrap().is_empty());
+    }
+}
