@@ -13,6 +13,7 @@ mod eval;
 mod first_run;
 mod health;
 mod hostile_input;
+mod json_logs;
 mod learn;
 mod reload;
 mod report_period;
