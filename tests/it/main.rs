@@ -20,6 +20,7 @@ mod report_period;
 mod robustness;
 mod secrets;
 mod service;
+mod single_serve;
 mod source;
 mod subjects;
 mod support;
