@@ -18,7 +18,8 @@ use crate::answer::Answerer;
 use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Period, Store};
-use crate::database::{Database, DatabaseError, shown_url};
+use crate::database::serving::{self, ServingError};
+use crate::database::{Backend, Database, DatabaseError, shown_url};
 use crate::domain::{ChatIdentity, Day, Program, SiteNumber};
 use crate::eval::{self, EvalError};
 use crate::exit;
@@ -172,6 +173,8 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Serving(#[from] ServingError),
     #[error(
         "cannot listen for health and metrics on {address} (PAO_METRICS_LISTEN or metrics.listen)"
     )]
@@ -447,6 +450,11 @@ async fn serve(
         return Err(ServeError::NoChannel.into());
     }
     let db = database(url, true).await?;
+    // Held until serving ends.
+    let _alone = match db.backend() {
+        Backend::Sqlite => serving::serve_alone(url)?,
+        Backend::Postgres => None,
+    };
     let address = settings.metrics.listen;
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -36,9 +36,11 @@ mod wording;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
 pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
@@ -192,7 +194,15 @@ impl Engine {
         let channel = incoming.channel;
         telemetry::message_in(channel);
         let started = Instant::now();
-        let out = self.turn(incoming).await;
+        let span = tracing::info_span!("turn", id = %turn_id(), %channel);
+        let out = async {
+            tracing::info!(chat = %incoming.chat, message = incoming.message_id.as_deref(), "message in");
+            let out = self.turn(incoming).await;
+            tracing::info!(replies = out.replies.len(), "replies out");
+            out
+        }
+        .instrument(span)
+        .await;
         telemetry::turn(channel, out.replies.len(), started.elapsed());
         out
     }
@@ -318,6 +328,17 @@ impl Engine {
         let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
         Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)
     }
+}
+
+/// An id for a turn's log events, unique among the processes of one host: the process id and
+/// a count.
+fn turn_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl<'a> Ctx<'a> {

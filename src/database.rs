@@ -16,6 +16,7 @@
 mod breaker;
 mod key_lock;
 mod migrations;
+pub mod serving;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -2,12 +2,54 @@
 //! ([`masking::mask_passcodes`]), so that no level of any crate's logging shows one, not
 //! even at trace, where serenity prints whole gateway events and HTTP requests (a message a
 //! customer typed, a reply carrying a reissued passcode).
+//!
+//! Lines of text by default; one JSON object a line with `PAO_LOG_FORMAT=json`, for log
+//! collectors. Either way each event of a message's turn carries the turn's id (the `turn`
+//! span the engine opens), which ties the message to its replies.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::masking;
+
+/// Warnings and errors, except serenity's websocket layer, which prints the raw text of a
+/// frame it cannot read: a form's passcode could be in it.
+const DEFAULT_LOG: &str = "warn,serenity::gateway::ws=error";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Format {
+    /// The format `PAO_LOG_FORMAT` names: `json`, else text.
+    pub fn from_env() -> Format {
+        match std::env::var("PAO_LOG_FORMAT") {
+            Ok(value) if value.trim().eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// Installs the program's log on standard error, filtered by `RUST_LOG`, in `format`.
+pub fn install(format: Format) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(Masked(io::stderr))
+        // A log line that cannot be written (standard error closed) is dropped, not reported
+        // on standard error, which would panic.
+        .log_internal_errors(false);
+    match format {
+        Format::Json => builder.json().init(),
+        // Colour codes glued to a value would hide a passcode from the masking.
+        Format::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
+    }
+}
 
 /// A [`MakeWriter`] whose writers mask passcodes before handing the text to `M`'s.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! `pao-bot admin reload` reaching a running server through either database. The whole of it
 //! under a running `pao-bot serve` is in [`serve`].
 
-mod serve;
+pub mod serve;
 
 use std::path::Path;
 use std::sync::Arc;

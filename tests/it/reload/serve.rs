@@ -21,8 +21,8 @@ const OTHER_NEW_QUESTION: &str = "will the conference room smartboard show the p
 const ASKED_ALL_ALONG: &str = "which browsers does PAO support";
 
 /// The running `pao-bot serve`, killed when dropped, and its log's lines as they come.
-struct Server {
-    child: Child,
+pub struct Server {
+    pub child: Child,
     log: mpsc::UnboundedReceiver<String>,
 }
 
@@ -34,7 +34,9 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(fake: &FakeTelegram, faq: &std::path::Path, cwd: &std::path::Path) -> Server {
+    /// `pao-bot serve` on `fake`, with the knowledge base `faq` and the SQLite database
+    /// `pao-bot.db` of `cwd`.
+    pub fn start(fake: &FakeTelegram, faq: &std::path::Path, cwd: &std::path::Path) -> Server {
         let url = format!("sqlite://{}", cwd.join("pao-bot.db").display());
         let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
             .args(["--database-url", &url, "serve", "--faq"])
