@@ -266,7 +266,10 @@ mod tests {
                 );
             }
         }
-        let approve = &registered[6];
+        let approve = registered
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == "approve"))
+            .expect("/approve is registered");
         assert_eq!(approve["name_localizations"]["ja"], "承認");
         assert_eq!(approve["options"][0]["name"], "id");
         assert_eq!(approve["options"][1]["choices"][1]["value"], "secondary");
