@@ -101,6 +101,7 @@ fn synthetic_faq(entries: usize) -> (TempDir, Vec<String>) {
         "vocabulary.yaml",
         "messages.yaml",
         "out-of-scope.yaml",
+        "handoff.yaml",
     ] {
         fs::copy(shipped_faq().join(file), dir.path().join(file)).expect("file copied");
     }

@@ -250,10 +250,8 @@ where
             }
         }
     };
-    let load = |knowledge: KnowledgeOption| {
-        let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
-        Answerer::load(&dir).map_err(|problems| CliError::Knowledge { dir, problems })
-    };
+    let load =
+        |knowledge: KnowledgeOption| answerer_in(&knowledge_dir(&knowledge.or(&outer_knowledge))?);
     match command {
         Command::Check { knowledge } => {
             let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
@@ -305,10 +303,7 @@ where
             let config = config.or(&outer_config);
             let settings = Settings::load(config.config.as_deref(), env_var)?;
             let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
-            let bot = Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
-                dir: dir.clone(),
-                problems,
-            })?;
+            let bot = answerer_in(&dir)?;
             let url = database.url_or(&outer_database);
             runtime()?.block_on(serve(Arc::new(bot), dir, &url, settings))?;
         }
@@ -334,10 +329,7 @@ where
             database,
         } => {
             let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
-            let bot = Answerer::load(&dir).map_err(|problems| CliError::Knowledge {
-                dir: dir.clone(),
-                problems,
-            })?;
+            let bot = answerer_in(&dir)?;
             let url = database.url_or(&outer_database);
             let report = runtime()?.block_on(read_report(&bot, &url))?;
             // The unanswered questions first, then those whose answer did not help.
@@ -362,6 +354,14 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 /// The knowledge base folder `knowledge` names, else the default one, when it holds one.
+/// The knowledge base of `dir`, loaded and indexed.
+fn answerer_in(dir: &Path) -> Result<Answerer, CliError> {
+    Answerer::load(dir).map_err(|problems| CliError::Knowledge {
+        dir: dir.to_owned(),
+        problems,
+    })
+}
+
 fn knowledge_dir(knowledge: &KnowledgeOption) -> Result<PathBuf, CliError> {
     let (dir, how) = knowledge.folder();
     if !options::holds_knowledge(&dir) {
