@@ -4,10 +4,10 @@
 //! where the behaviour is promised on both; those about several processes at once run on
 //! PostgreSQL, the database for several processes.
 
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
 use crate::service::{ibm, identity, new_site, operator, site};
+use crate::support::relay::Relay;
 
 on_both_databases!(
     a_restart_loses_no_conversation,
@@ -787,76 +788,11 @@ async fn answered_and_refused(engine: &Engine, customer: &Person, local: &Person
     );
 }
 
-/// A TCP relay to the test's PostgreSQL server that can be cut: then its connections break
-/// and new ones are refused, as when the server goes down or the network fails.
-struct Relay {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    streams: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Relay {
-    fn to(target: SocketAddr) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
-        let port = listener.local_addr().expect("the relay's address").port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let streams = Arc::new(Mutex::new(Vec::new()));
-        let (stop, open) = (cut.clone(), streams.clone());
-        std::thread::spawn(move || {
-            // Dropping the listener when cut refuses every later connection.
-            while !stop.load(Ordering::SeqCst) {
-                let Ok((client, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
-                };
-                client.set_nonblocking(false).expect("a blocking stream");
-                let server = TcpStream::connect(target).expect("the server accepts");
-                let mut open = open.lock().unwrap();
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(Shutdown::Both);
-                    });
-                }
-                open.extend([client, server]);
-            }
-        });
-        Relay { port, cut, streams }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for stream in self.streams.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        // The accept loop notices within a few milliseconds.
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.cut();
-    }
-}
-
 /// The database server goes away under a running bot (no `close()`: its connections break and
 /// new ones are refused). Questions are still answered, and soon: a customer does not wait
 /// for the pool to give up on the database for the length of a chat platform's patience.
 async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
-    let (server, rest) = db
-        .url
-        .strip_prefix("postgres://postgres@")
-        .and_then(|rest| rest.split_once('/'))
-        .expect("a test database URL of postgres://postgres@HOST:PORT/NAME");
-    let relay = Relay::to(server.parse().expect("HOST:PORT"));
-    let url = format!("postgres://postgres@127.0.0.1:{}/{rest}", relay.port);
+    let (relay, url) = Relay::in_front_of(&db.url);
     let service = Arc::new(
         SqlService::connect(&url, db.clock.clone())
             .await
@@ -874,13 +810,10 @@ async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
         "{before}"
     );
 
-    relay.cut();
+    relay.stop();
     answered_and_refused(&engine, &customer, &local, Lang::Ja).await;
 }
 
-/// `report` on what customers could not get answered: questions worded alike form one group
-/// (counted together, the most asked wording first), each group with the entry it comes
-/// closest to, "new entry" when none is near, or the cue that already takes it elsewhere.
 /// The payload of the button of `response` whose payload ends with `end` (a feedback
 /// button's `:y` or `:n`).
 fn payload_ending(response: &Response, end: &str) -> String {
@@ -934,6 +867,9 @@ async fn the_report_groups_questions_whose_answer_did_not_help_and_suggests_anot
     );
 }
 
+/// `report` on what customers could not get answered: questions worded alike form one group
+/// (counted together, the most asked wording first), each group with the entry it comes
+/// closest to, "new entry" when none is near, or the cue that already takes it elsewhere.
 async fn the_report_groups_unanswered_questions_worded_alike_with_a_suggestion(db: TestDb) {
     let engine = engine(&db);
     let customer = Person::telegram("950");

@@ -2,9 +2,9 @@
 //! while the database is out of reach or a configured channel is not connected, and 200 again
 //! once they are back; `/metrics` counts a message handled, in Prometheus' text format.
 
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pao_bot::answer::Answerer;
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::databases::{TestDb, on_both_databases};
 use crate::support::faq_dir;
+use crate::support::relay::Relay;
 
 on_both_databases!(
     readyz_names_a_channel_not_connected,
@@ -177,69 +178,8 @@ async fn metrics_count_a_message_and_its_answer(db: TestDb) {
     assert!(after.contains("pao_knowledge_version 1"), "{after}");
 }
 
-/// A TCP relay to the test's PostgreSQL server that can be stopped (its connections broken,
-/// new ones closed at once, as a server going down does) and started again.
-struct Switch {
-    port: u16,
-    down: Arc<AtomicBool>,
-    streams: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Switch {
-    fn to(target: SocketAddr) -> Switch {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let port = listener.local_addr().expect("the relay's address").port();
-        let down = Arc::new(AtomicBool::new(false));
-        let streams = Arc::new(Mutex::new(Vec::new()));
-        let (stopped, open) = (down.clone(), streams.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if stopped.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let server = TcpStream::connect(target).expect("the server accepts");
-                let mut open = open.lock().unwrap();
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(Shutdown::Both);
-                    });
-                }
-                open.extend([client, server]);
-            }
-        });
-        Switch {
-            port,
-            down,
-            streams,
-        }
-    }
-
-    fn stop(&self) {
-        self.down.store(true, Ordering::SeqCst);
-        for stream in self.streams.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn start(&self) {
-        self.down.store(false, Ordering::SeqCst);
-    }
-}
-
 async fn readyz_follows_the_database_server_going_away_and_back(db: TestDb) {
-    let (server, name) = db
-        .url
-        .strip_prefix("postgres://postgres@")
-        .and_then(|rest| rest.split_once('/'))
-        .expect("a test database URL of postgres://postgres@HOST:PORT/NAME");
-    let switch = Switch::to(server.parse().expect("HOST:PORT"));
-    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", switch.port);
+    let (relay, url) = Relay::in_front_of(&db.url);
     let database = Database::connect(&url)
         .await
         .expect("the database opens through the relay");
@@ -247,14 +187,14 @@ async fn readyz_follows_the_database_server_going_away_and_back(db: TestDb) {
     let (status, body) = get(running.address, "/readyz").await;
     assert_eq!(status, 200, "{body}");
 
-    switch.stop();
+    relay.stop();
     let (status, body) = get(running.address, "/readyz").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("the database"), "{body}");
     // Still alive, only not ready.
     assert_eq!(get(running.address, "/healthz").await.0, 200);
 
-    switch.start();
+    relay.start();
     tokio::time::timeout(HANG, database.reachable())
         .await
         .expect("a retry in the background reaches the server");

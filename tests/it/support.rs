@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: running the binary, and copies of the shipped
 //! knowledge base to break on purpose.
 
+pub mod relay;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
