@@ -221,7 +221,8 @@ impl CliError {
 pub fn execute<R, W>(cli: Cli, input: R, mut output: W) -> Result<ExitCode, CliError>
 where
     R: BufRead + IsTerminal,
-    W: Write,
+    // Sent to the console's session thread, which prints what arrives while a line is read.
+    W: Write + Send,
 {
     let Cli {
         knowledge: outer_knowledge,
@@ -293,7 +294,7 @@ where
             let url = database.url_or(&outer_database);
             let terminal = input.is_terminal();
             let demo = demo.then_some(Demo { reset });
-            runtime()?.block_on(chat(bot, &url, agent, demo, input, &mut output, terminal))?;
+            chat(bot, &url, agent, demo, input, &mut output, terminal)?;
         }
         Command::Serve {
             knowledge,
@@ -411,8 +412,9 @@ struct Demo {
     reset: bool,
 }
 
-/// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`.
-async fn chat<R, W>(
+/// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`, who is
+/// then registered as an agent, so that new tickets are announced here.
+fn chat<R, W>(
     bot: Arc<Answerer>,
     url: &str,
     agent: bool,
@@ -423,18 +425,35 @@ async fn chat<R, W>(
 ) -> Result<(), CliError>
 where
     R: BufRead,
-    W: Write,
+    W: Write + Send,
 {
-    let engine = Engine::on_database(bot, database(url, true).await?);
-    if let Some(demo) = demo {
-        demo_site(engine.service(), demo, output).await?;
-    }
+    let runtime = runtime()?;
     let identity = if agent {
         ChatIdentity::local_operator()
     } else {
         ChatIdentity::parse("console:guest").expect("a valid console identity")
     };
-    console::run(&engine, &identity, input, output, terminal).await?;
+    let engine = runtime.block_on(async {
+        let engine = Engine::on_database(bot, database(url, true).await?);
+        if let Some(demo) = demo {
+            demo_site(engine.service(), demo, output).await?;
+        }
+        if agent {
+            match engine.service().add_agent(&identity, &identity).await {
+                Ok(()) | Err(ServiceError::AlreadyAgent { .. }) => {}
+                Err(error) => return Err(AdminError::Service(error).into()),
+            }
+        }
+        Ok::<_, CliError>(engine)
+    })?;
+    console::run(
+        runtime.handle(),
+        &engine,
+        &identity,
+        input,
+        output,
+        terminal,
+    )?;
     Ok(())
 }
 

@@ -438,7 +438,8 @@ pub trait AccountService: HelpDesk + Send + Sync {
     ) -> Result<(), ServiceError>;
 
     /// The registered help-desk agents, in the order they were added (agents only). The local
-    /// operator is an agent without being registered, and is not listed.
+    /// operator is an agent without being registered, and is listed only once registered (as
+    /// `pao-bot chat --agent` does, to be announced new tickets).
     async fn list_agents(&self, actor: &ChatIdentity)
     -> Result<Vec<RegisteredAgent>, ServiceError>;
 
