@@ -186,6 +186,7 @@ async fn session<W: Write>(
                 lang_hint: None,
                 content,
                 message_id: None,
+                replied_to: None,
             })
             .await;
         if !terminal {
