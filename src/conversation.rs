@@ -266,6 +266,8 @@ impl Engine {
             let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
             ctx.say(|m| &m.timed_out, &[("minutes", &minutes)]);
         }
+        let secret_awaited =
+            flow::awaited(bot.knowledge(), ctx.state.flow.as_ref()) == Some(Slot::Passcode);
         ctx.dispatch().await;
         let Ctx {
             mut state,
@@ -274,6 +276,15 @@ impl Engine {
             mut out,
             ..
         } = ctx;
+        // What a ticket shows the agents: texts, not commands, and nothing that may be a
+        // passcode beyond the masking.
+        if let Content::Text(text) = &incoming.content
+            && !text.trim_start().starts_with('/')
+            && !out.delete_incoming
+            && !secret_awaited
+        {
+            state.remember(text);
+        }
         out.awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);

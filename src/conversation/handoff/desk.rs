@@ -1,8 +1,8 @@
 //! The live handoff, the agents' side: `/inbox`, `/take` (or the Take button), what an agent
-//! types going to the customer of the ticket they hold (`#ID` first, or a reply to the
-//! relayed message, when they hold several),
-//! `/faq ENTRY_ID`, `/note`, `/transfer` and `/close`. The service decides who may (registered
-//! agents, the ticket's holder) and audits; this reads the commands and words the outcomes.
+//! types going to the customer of the ticket they hold (`#ID` first, or a reply to the relayed
+//! message, when they hold several), `/faq ENTRY_ID`, `/note`, `/transfer` and `/close`. The
+//! service decides who may (registered agents, the ticket's holder) and audits; this reads the
+//! commands and words the outcomes.
 
 use crate::commands::SlashCommand;
 use crate::conversation::payload::Payload;

@@ -28,9 +28,18 @@ fn tried() -> Vec<String> {
     vec!["forgot-ibm-id".to_owned()]
 }
 
+/// The customer's last messages before asking, as the engine keeps them (masked).
+fn recent() -> Vec<String> {
+    vec![
+        "IBM ID を忘れました".to_owned(),
+        "パスコードは ****".to_owned(),
+    ]
+}
+
 async fn queue(db: &TestDb, customer: &str) -> TicketId {
     let customer = identity(customer);
     let tried = tried();
+    let recent = recent();
     let queued = db
         .service
         .open_ticket(NewTicket {
@@ -39,6 +48,7 @@ async fn queue(db: &TestDb, customer: &str) -> TicketId {
             lang: Lang::Ja,
             question: Some("人と話したい"),
             tried: &tried,
+            recent: &recent,
         })
         .await
         .expect("the ticket is queued");
@@ -77,6 +87,7 @@ async fn a_ticket_is_queued_once_per_chat_and_announced_to_every_agent(db: TestD
             lang: Lang::En,
             question: None,
             tried: &[],
+            recent: &[],
         })
         .await
         .unwrap();
@@ -91,9 +102,11 @@ async fn a_ticket_is_queued_once_per_chat_and_announced_to_every_agent(db: TestD
                     ticket,
                     question,
                     tried: entries,
+                    recent: messages,
                     ..
                 } => {
                     assert_eq!(entries, tried());
+                    assert_eq!(messages, recent());
                     assert_eq!(question.as_deref(), Some("人と話したい"));
                     Some(ticket)
                 }
@@ -315,6 +328,10 @@ async fn closed_transcripts_older_than_the_retention_are_deleted(db: TestDb) {
     assert_eq!(db.service.purge_transcripts(days(90)).await.unwrap(), 1);
     let (_, lines) = db.service.transcript(&operator(), open).await.unwrap();
     assert_eq!(lines.len(), 1, "an open ticket's transcript stays");
+    let (closed, _) = db.service.transcript(&operator(), ticket).await.unwrap();
+    assert!(closed.recent.is_empty(), "{:?}", closed.recent);
+    let (still_open, _) = db.service.transcript(&operator(), open).await.unwrap();
+    assert_eq!(still_open.recent, recent());
     assert_eq!(
         drain(&db, "telegram:900")
             .await
