@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{IbmId, SiteNumber, Timestamp};
 use crate::knowledge::ProcedureId;
 use crate::lang::Lang;
-use crate::masking::mask_passcodes;
+use crate::masking::mask;
 use crate::policy::CONVERSATION_TIMEOUT;
 use crate::service::NominationId;
 
@@ -46,9 +46,10 @@ pub enum Flow {
 }
 
 impl ChatState {
-    /// Keeps `text`, its passcode-shaped tokens masked, among the last messages.
+    /// Keeps `text` among the last messages, masked as the questions kept are (passcode-shaped
+    /// tokens and e-mail addresses).
     pub fn remember(&mut self, text: &str) {
-        let masked = mask_passcodes(text.trim());
+        let masked = mask(text.trim());
         if masked.is_empty() {
             return;
         }
