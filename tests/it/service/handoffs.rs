@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use pao_bot::domain::Channel;
 use pao_bot::lang::Lang;
 use pao_bot::service::{
     AccountService, Author, HelpDesk, NewTicket, OutboxEvent, Rating, ServiceError, TicketId,
@@ -22,6 +23,7 @@ on_both_databases!(
     the_waiting_limit_reminds_the_customer_once_and_the_agents,
     closed_transcripts_older_than_the_retention_are_deleted,
     a_queued_ticket_wakes_the_delivery_loops_at_once,
+    a_round_marks_the_messages_it_sent_delivered_in_one_write,
 );
 
 fn tried() -> Vec<String> {
@@ -352,4 +354,30 @@ async fn a_queued_ticket_wakes_the_delivery_loops_at_once(db: TestDb) {
     tokio::time::timeout(Duration::from_secs(5), woken)
         .await
         .expect("the write woke the delivery loops");
+}
+
+async fn a_round_marks_the_messages_it_sent_delivered_in_one_write(db: TestDb) {
+    registered_agent(&db, "telegram:900").await;
+    for customer in ["telegram:100", "telegram:101", "telegram:102"] {
+        queue(&db, customer).await;
+    }
+    let pending = db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = pending.iter().map(|message| message.id).collect();
+    assert_eq!(ids.len(), 3, "{pending:?}");
+    db.service.mark_all_delivered(&ids[..2]).await.unwrap();
+    // Marking again changes nothing.
+    db.service.mark_all_delivered(&ids[..1]).await.unwrap();
+    let left = db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|message| message.id).collect::<Vec<_>>(),
+        [ids[2]]
+    );
 }
