@@ -188,6 +188,7 @@ impl Bench {
             lang_hint: None,
             content,
             message_id: Some(n.to_string()),
+            replied_to: None,
         }
     }
 
@@ -451,6 +452,7 @@ fn limit_message(bench: &Bench, text: &str) -> Incoming {
         lang_hint: None,
         content: Content::Text(text.to_owned()),
         message_id: Some(format!("limit-{n}")),
+        replied_to: None,
     }
 }
 

@@ -47,6 +47,7 @@ fn incoming(customer: u64, text: String) -> Incoming {
         lang_hint: None,
         content: Content::Text(text),
         message_id: None,
+        replied_to: None,
     }
 }
 

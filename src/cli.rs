@@ -2,6 +2,7 @@
 //! each writing to a given output so that tests and the binary run the same code.
 
 mod ask;
+mod chat;
 mod options;
 
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -15,12 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminCommand, AdminError};
 use crate::answer::Answerer;
-use crate::channels::console;
 use crate::config::{ConfigError, Settings};
 use crate::conversation::{Engine, Period, Store};
 use crate::database::serving::{self, ServingError};
 use crate::database::{Backend, Database, DatabaseError, shown_url};
-use crate::domain::{ChatIdentity, Day, Program, SiteNumber};
+use crate::domain::Day;
 use crate::eval::{self, EvalError};
 use crate::exit;
 use crate::knowledge::Diagnostics;
@@ -28,7 +28,6 @@ use crate::learn::{self, LearnError};
 use crate::live::{LiveKnowledge, triggers};
 use crate::report::Report;
 use crate::serve::ServeError;
-use crate::service::{AccountService, ServiceError};
 use crate::telemetry::http;
 use crate::telemetry::readiness::Readiness;
 
@@ -221,7 +220,8 @@ impl CliError {
 pub fn execute<R, W>(cli: Cli, input: R, mut output: W) -> Result<ExitCode, CliError>
 where
     R: BufRead + IsTerminal,
-    W: Write,
+    // Sent to the console's session thread, which prints what arrives while a line is read.
+    W: Write + Send,
 {
     let Cli {
         knowledge: outer_knowledge,
@@ -292,8 +292,8 @@ where
             let bot = Arc::new(load(knowledge)?);
             let url = database.url_or(&outer_database);
             let terminal = input.is_terminal();
-            let demo = demo.then_some(Demo { reset });
-            runtime()?.block_on(chat(bot, &url, agent, demo, input, &mut output, terminal))?;
+            let demo = demo.then_some(chat::Demo { reset });
+            chat::chat(bot, &url, agent, demo, input, &mut output, terminal)?;
         }
         Command::Serve {
             knowledge,
@@ -401,43 +401,6 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// The demo site of `chat --demo`.
-const DEMO_SITE: &str = "1234567";
-
-/// What `chat --demo` does with the demo site.
-#[derive(Debug, Clone, Copy)]
-struct Demo {
-    /// Give an existing demo site a new passcode, rather than use it as it is.
-    reset: bool,
-}
-
-/// `pao-bot chat`: the whole engine in the terminal, as the local agent with `agent`.
-async fn chat<R, W>(
-    bot: Arc<Answerer>,
-    url: &str,
-    agent: bool,
-    demo: Option<Demo>,
-    input: R,
-    output: &mut W,
-    terminal: bool,
-) -> Result<(), CliError>
-where
-    R: BufRead,
-    W: Write,
-{
-    let engine = Engine::on_database(bot, database(url, true).await?);
-    if let Some(demo) = demo {
-        demo_site(engine.service(), demo, output).await?;
-    }
-    let identity = if agent {
-        ChatIdentity::local_operator()
-    } else {
-        ChatIdentity::parse("console:guest").expect("a valid console identity")
-    };
-    console::run(&engine, &identity, input, output, terminal).await?;
-    Ok(())
-}
-
 /// `pao-bot serve`: the configured channels until Ctrl-C or SIGTERM, the knowledge base of
 /// `dir` reloaded whenever it changes.
 async fn serve(
@@ -485,42 +448,6 @@ async fn serve(
     let result = crate::serve::serve(engine, settings, shutdown).await;
     db.close().await;
     Ok(result?)
-}
-
-/// Creates the demo site and prints its passcode. An existing demo site is used as it is (its
-/// passcode, stored only as a hash, is not shown again), unless `demo.reset` asks for a new
-/// passcode.
-async fn demo_site<W>(
-    service: &dyn AccountService,
-    demo: Demo,
-    output: &mut W,
-) -> Result<(), CliError>
-where
-    W: Write,
-{
-    let operator = ChatIdentity::local_operator();
-    let site = SiteNumber::parse(DEMO_SITE).expect("a valid site number");
-    let passcode = match service.add_site(&operator, &site, Program::Pa).await {
-        Err(ServiceError::SiteExists { .. }) if demo.reset => {
-            service.reissue_passcode(&operator, &site).await
-        }
-        Err(ServiceError::SiteExists { .. }) => {
-            writeln!(
-                output,
-                "demo site {site} (PA) exists and is used as it is: its passcode was shown when \
-                 it was made (chat --demo --reset gives it a new one)\n"
-            )?;
-            return Ok(());
-        }
-        other => other,
-    }
-    .map_err(AdminError::Service)?;
-    writeln!(
-        output,
-        "demo site {site} (PA), temporary passcode: {}\n",
-        passcode.expose_secret()
-    )?;
-    Ok(())
 }
 
 async fn report<W: Write>(

@@ -33,6 +33,7 @@ mod state;
 mod store;
 mod wording;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -266,6 +267,8 @@ impl Engine {
             let minutes = policy::minutes(CONVERSATION_TIMEOUT).to_string();
             ctx.say(|m| &m.timed_out, &[("minutes", &minutes)]);
         }
+        let secret_awaited =
+            flow::awaited(bot.knowledge(), ctx.state.flow.as_ref()) == Some(Slot::Passcode);
         ctx.dispatch().await;
         let Ctx {
             mut state,
@@ -274,6 +277,15 @@ impl Engine {
             mut out,
             ..
         } = ctx;
+        // What a ticket shows the agents: texts, not commands, and nothing that may be a
+        // passcode beyond the masking.
+        if let Content::Text(text) = &incoming.content
+            && !text.trim_start().starts_with('/')
+            && !out.delete_incoming
+            && !secret_awaited
+        {
+            state.remember(text);
+        }
         out.awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
@@ -303,11 +315,28 @@ impl Engine {
         Fut: Future<Output = Result<(), E>>,
         E: fmt::Display,
     {
+        // Each recipient's language is read once a round: a round holds many messages for
+        // few agents, and each read waited behind the turns' queries.
+        let langs: std::sync::Mutex<HashMap<ChatIdentity, Lang>> = Default::default();
         crate::service::deliver_once(
             self.service.as_ref(),
             channel,
             |message: OutboxMessage| async {
-                let reply = self.outbox_reply(&message).await;
+                let known = langs
+                    .lock()
+                    .ok()
+                    .and_then(|l| l.get(&message.recipient).copied());
+                let lang = match known {
+                    Some(lang) => lang,
+                    None => {
+                        let lang = self.recipient_lang(&message.recipient).await;
+                        if let Ok(mut langs) = langs.lock() {
+                            langs.insert(message.recipient.clone(), lang);
+                        }
+                        lang
+                    }
+                };
+                let reply = self.reply_in(&message, lang);
                 send(message.recipient, reply).await
             },
         )
@@ -316,14 +345,22 @@ impl Engine {
 
     /// What an outbox message says to its recipient, in their language.
     pub async fn outbox_reply(&self, message: &OutboxMessage) -> Reply {
-        let person = message.recipient.to_string();
-        let lang = match self.store.lang_of(&person).await {
+        let lang = self.recipient_lang(&message.recipient).await;
+        self.reply_in(message, lang)
+    }
+
+    /// The language to tell `recipient` things in: theirs, else Japanese.
+    async fn recipient_lang(&self, recipient: &ChatIdentity) -> Lang {
+        match self.store.lang_of(&recipient.to_string()).await {
             Ok(lang) => lang.unwrap_or(Lang::Ja),
             Err(error) => {
                 tracing::warn!(%error, "language of an outbox recipient unknown");
                 Lang::Ja
             }
-        };
+        }
+    }
+
+    fn reply_in(&self, message: &OutboxMessage, lang: Lang) -> Reply {
         let bot = self.bot();
         let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
         Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)

@@ -12,7 +12,7 @@ use pao_bot::logging::{self, Format};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::install(Format::from_env());
-    let error = match cli::execute(cli, io::stdin().lock(), io::stdout().lock()) {
+    let error = match cli::execute(cli, io::stdin().lock(), io::stdout()) {
         Ok(code) => return code,
         Err(error) => error,
     };

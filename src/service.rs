@@ -438,7 +438,8 @@ pub trait AccountService: HelpDesk + Send + Sync {
     ) -> Result<(), ServiceError>;
 
     /// The registered help-desk agents, in the order they were added (agents only). The local
-    /// operator is an agent without being registered, and is not listed.
+    /// operator is an agent without being registered, and is listed only once registered (as
+    /// `pao-bot chat --agent` does, to be announced new tickets).
     async fn list_agents(&self, actor: &ChatIdentity)
     -> Result<Vec<RegisteredAgent>, ServiceError>;
 
@@ -477,6 +478,9 @@ pub trait AccountService: HelpDesk + Send + Sync {
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError>;
 
+    /// Marks a round's sent messages delivered, in one write.
+    async fn mark_all_delivered(&self, ids: &[MessageId]) -> Result<(), ServiceError>;
+
     /// Records a failed delivery: the message is tried again later, less and less often, and
     /// given up after [`OUTBOX_ATTEMPTS`](crate::policy::OUTBOX_ATTEMPTS) tries. Returns whether it was given up.
     async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError>;
@@ -490,9 +494,12 @@ pub trait AccountService: HelpDesk + Send + Sync {
 const DELIVERY_BATCH: u32 = 100;
 
 /// One delivery round for `channel`: hands each message that is due to `send` and marks those
-/// it accepted as delivered. A message `send` fails is tried again in a later round, after a
-/// wait that grows with each failure (see [`AccountService::mark_failed`]). Returns how
-/// many were delivered; a channel calls this in its loop, tests call it to drain the outbox.
+/// it accepted as delivered, together once the round has sent them (one write, not one per
+/// message: the writes held up the round's later messages and the turns writing beside it).
+/// A crash before the mark sends them again, as the outbox may. A message `send` fails is
+/// tried again in a later round, after a wait that grows with each failure (see
+/// [`AccountService::mark_failed`]). Returns how many were delivered; a channel calls this in
+/// its loop, tests call it to drain the outbox.
 pub async fn deliver_once<S, F, Fut, E>(
     service: &S,
     channel: Channel,
@@ -504,20 +511,31 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: fmt::Display,
 {
-    let mut delivered = 0;
+    let mut sent = Vec::new();
+    let mut failed = Ok(());
     for message in service.pending_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
-        if let Err(error) = send(message).await {
-            telemetry::delivery_failed(channel);
-            if service.mark_failed(id).await? {
+        let Err(error) = send(message).await else {
+            sent.push(id);
+            continue;
+        };
+        telemetry::delivery_failed(channel);
+        match service.mark_failed(id).await {
+            Ok(true) => {
                 tracing::error!(message = id.0, %error, "outbox message given up after {OUTBOX_ATTEMPTS} tries");
-            } else {
+            }
+            Ok(false) => {
                 tracing::warn!(message = id.0, %error, "outbox message not delivered; tried again later");
             }
-            continue;
+            Err(unmarked) => {
+                // What was sent is still marked, so that it is not sent again.
+                failed = Err(unmarked);
+                break;
+            }
         }
-        service.mark_delivered(id).await?;
-        delivered += 1;
     }
-    Ok(delivered)
+    if !sent.is_empty() {
+        service.mark_all_delivered(&sent).await?;
+    }
+    failed.map(|()| sent.len())
 }

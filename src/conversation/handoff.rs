@@ -94,6 +94,7 @@ impl Ctx<'_> {
             lang: self.lang,
             question: asked.question.as_deref(),
             tried: &asked.tried,
+            recent: &self.state.recent,
         };
         let queued = match self.engine.service.open_ticket(new).await {
             Ok(queued) => queued,

@@ -19,6 +19,9 @@ pub struct Incoming {
     pub content: Content,
     /// The platform's id of this message or update: a redelivered one is handled once.
     pub message_id: Option<String>,
+    /// The text of the bot's message this one replies to, when the platform says: an agent
+    /// replying to a relayed message addresses that message's ticket.
+    pub replied_to: Option<String>,
 }
 
 /// What the sender sent.

@@ -121,20 +121,21 @@ struct LoadRow {
     handled: i64,
     lang: Option<String>,
     flow: Option<String>,
+    recent: Option<String>,
     updated_at: Option<i64>,
     preference: Option<String>,
 }
 
 const LOAD: &str = "SELECT \
     (SELECT count(*) FROM handled_messages WHERE chat = $1 AND message_id = $3) AS handled, \
-    c.lang AS lang, c.flow AS flow, c.updated_at AS updated_at, p.lang AS preference \
+    c.lang AS lang, c.flow AS flow, c.recent AS recent, c.updated_at AS updated_at, p.lang AS preference \
     FROM (SELECT 1 AS one) AS base \
     LEFT JOIN conversations c ON c.chat = $1 AND c.person = $2 \
     LEFT JOIN preferences p ON p.person = $2";
 
-const SAVE: &str = "INSERT INTO conversations (chat, person, lang, flow, updated_at) \
-    VALUES ($1, $2, $3, $4, $5) \
-    ON CONFLICT (chat, person) DO UPDATE SET lang = $3, flow = $4, updated_at = $5";
+const SAVE: &str = "INSERT INTO conversations (chat, person, lang, flow, updated_at, recent) \
+    VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT (chat, person) DO UPDATE SET lang = $3, flow = $4, updated_at = $5, recent = $6";
 
 impl Store {
     pub fn new(db: Database) -> Store {
@@ -218,6 +219,7 @@ impl Store {
                 lang: row.lang.as_deref().and_then(|l| l.parse().ok()),
                 preference: row.preference.as_deref().and_then(|l| l.parse().ok()),
                 flow: row.flow.as_deref().and_then(Flow::from_json),
+                recent: ChatState::recent_from_json(row.recent.as_deref()),
                 updated_at: row.updated_at.map(Timestamp::from_millis),
             },
         };
@@ -381,6 +383,7 @@ fn statements(
             Text(state.lang.map(|l| l.code().to_owned())),
             Text(state.flow.as_ref().map(Flow::to_json)),
             Int(now),
+            Text(state.recent_json()),
         ],
     )];
     if let Some(id) = message_id {

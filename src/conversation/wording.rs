@@ -242,6 +242,7 @@ pub fn event(bot: &Answerer, event: &OutboxEvent, lang: Lang) -> String {
             lang: customer_lang,
             question,
             tried,
+            recent,
         } => say(
             &messages.ticket_announce,
             &[
@@ -250,6 +251,7 @@ pub fn event(bot: &Answerer, event: &OutboxEvent, lang: Lang) -> String {
                 ("lang", customer_lang.code()),
                 ("question", question.as_deref().unwrap_or("-")),
                 ("tried", &listed(tried)),
+                ("recent", &quoted(recent)),
             ],
         ),
         OutboxEvent::TicketTaken { .. } => say(&messages.handoff_taken, &[]),
@@ -294,6 +296,18 @@ pub fn listed(ids: &[String]) -> String {
         true => "-".to_owned(),
         false => ids.join(", "),
     }
+}
+
+/// A customer's messages, one a line each after `> `; `-` for none.
+fn quoted(texts: &[String]) -> String {
+    if texts.is_empty() {
+        return "-".to_owned();
+    }
+    let lines: Vec<String> = texts
+        .iter()
+        .map(|text| format!("> {}", text.replace('\n', " ")))
+        .collect();
+    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ messages! {
     rating_question,
     rating_thanks [rating],
     /// The live handoff, agents' side.
-    ticket_announce [ticket, customer, lang, question, tried],
+    ticket_announce [ticket, customer, lang, question, tried, recent],
     ticket_take_button [ticket],
     ticket_from_customer [ticket, text],
     ticket_customer_ended [ticket],

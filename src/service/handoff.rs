@@ -174,6 +174,8 @@ pub struct Ticket {
     pub question: Option<String>,
     /// The FAQ entries the bot tried.
     pub tried: Vec<String>,
+    /// The customer's last messages before the handoff, oldest first, masked.
+    pub recent: Vec<String>,
     pub created_at: Timestamp,
     pub taken_at: Option<Timestamp>,
     pub first_reply_at: Option<Timestamp>,
@@ -201,6 +203,8 @@ pub struct NewTicket<'a> {
     /// The question that led here, masked.
     pub question: Option<&'a str>,
     pub tried: &'a [String],
+    /// The customer's last messages before asking, oldest first, masked.
+    pub recent: &'a [String],
 }
 
 /// A customer's place in the queue.

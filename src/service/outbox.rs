@@ -48,6 +48,10 @@ pub enum OutboxEvent {
         lang: Lang,
         question: Option<String>,
         tried: Vec<String>,
+        /// The customer's last messages before the handoff, masked; none in events queued
+        /// before they were kept.
+        #[serde(default)]
+        recent: Vec<String>,
     },
     /// For the customer: an agent took their ticket.
     TicketTaken { ticket: TicketId },
@@ -99,4 +103,19 @@ pub struct OutboxMessage {
     pub recipient: ChatIdentity,
     pub created_at: Timestamp,
     pub event: OutboxEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_announcement_queued_before_the_last_messages_were_kept_still_reads() {
+        let stored = r#"{"kind":"ticket_queued","ticket":3,"customer":"telegram:100","lang":"ja","question":null,"tried":[]}"#;
+        let event: OutboxEvent = serde_json::from_str(stored).expect("an older announcement");
+        assert!(
+            matches!(event, OutboxEvent::TicketQueued { ref recent, .. } if recent.is_empty()),
+            "{event:?}"
+        );
+    }
 }

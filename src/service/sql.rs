@@ -259,7 +259,11 @@ impl AccountService for SqlService {
     }
 
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError> {
-        self.delivered(id).await
+        self.delivered(&[id]).await
+    }
+
+    async fn mark_all_delivered(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        self.delivered(ids).await
     }
 
     fn outbox_written(&self) -> &Notify {

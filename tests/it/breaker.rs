@@ -63,6 +63,7 @@ fn says(sender: &ChatIdentity, text: &str) -> Incoming {
         lang_hint: Some(Lang::En),
         content: Content::Text(text.to_owned()),
         message_id: Some(format!("b{}", NEXT.fetch_add(1, Ordering::SeqCst))),
+        replied_to: None,
     }
 }
 

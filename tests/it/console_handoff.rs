@@ -1,6 +1,6 @@
 //! The handoff between two console processes on one SQLite file: `pao-bot chat` as the
 //! customer (`console:guest`), `pao-bot chat --agent` as the help desk (`console:local`), each
-//! typing in turn and seeing what the other wrote.
+//! seeing what the other wrote, as it arrives or after typing.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -50,20 +50,35 @@ impl Console {
         let from = self.printed.lock().unwrap().len();
         writeln!(self.stdin, "{line}").expect("the line is typed");
         self.stdin.flush().expect("the line is sent");
+        self.sees_from(from, expected, line);
+    }
+
+    /// Waits, typing nothing, until `expected` is printed, and returns where the output was
+    /// then, to wait from.
+    fn sees(&self, expected: &str) -> usize {
+        self.sees_from(0, expected, "nothing typed")
+    }
+
+    fn sees_from(&self, from: usize, expected: &str, after: &str) -> usize {
         // Only a bound against a hang.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let printed = self.printed.lock().unwrap().clone();
-            if printed[from..].contains(expected) {
-                return;
+            if let Some(at) = printed[from..].find(expected) {
+                return from + at + expected.len();
             }
             assert!(
                 Instant::now() < deadline,
-                "{expected:?} not printed after {line:?}:\n{}",
+                "{expected:?} not printed after {after:?}:\n{}",
                 &printed[from..]
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits, typing nothing, until `expected` is printed after what was printed by `from`.
+    fn sees_after(&self, from: usize, expected: &str) -> usize {
+        self.sees_from(from, expected, "nothing typed")
     }
 
     fn quit(mut self) {
@@ -90,6 +105,30 @@ fn a_customer_and_an_agent_in_two_console_processes_see_each_others_messages() {
     customer.say("/help", "ヘルプデスク: 承知しました");
     agent.say("/close", "#1 を終了しました");
     customer.say("/help", "1(不満)から5(満足)");
+    customer.quit();
+    agent.quit();
+}
+
+#[test]
+fn the_console_agent_is_told_of_new_tickets_and_both_sides_see_messages_as_they_arrive() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let db = format!("sqlite://{}", dir.path().join("pao-bot.db").display());
+    let mut agent = Console::start(&db, true);
+    // Registered as an agent before the greeting.
+    agent.sees("(PAO)");
+    let mut customer = Console::start(&db, false);
+    customer.say("請求書の宛名を変更したい", "> 請求書の宛名を変更したい");
+    customer.say("/human", "受付番号 #1");
+    let announced = agent.sees("新しいチケット #1: console:guest(ja)");
+    agent.sees_after(announced, "質問: 請求書の宛名を変更したい");
+    agent.say("/take 1", "請求書の宛名を変更したい");
+    let taken = customer.sees("担当者が参加しました");
+    customer.say("宛名の変更をお願いします", "> 宛名の変更をお願いします");
+    agent.sees("#1 お客様: 宛名の変更をお願いします");
+    agent.say("承知しました", "> 承知しました");
+    customer.sees_after(taken, "ヘルプデスク: 承知しました");
+    agent.say("/close", "#1 を終了しました");
+    customer.sees_after(taken, "1(不満)から5(満足)");
     customer.quit();
     agent.quit();
 }

@@ -317,6 +317,7 @@ impl Run {
                         lang_hint: None,
                         content,
                         message_id: Some(id),
+                        replied_to: None,
                     };
                     let response = self.engine.handle(incoming).await;
                     if !response.replies.is_empty() {

@@ -141,6 +141,7 @@ impl Person {
             lang_hint: self.lang_hint,
             content,
             message_id: Some(format!("m{}", NEXT.fetch_add(1, Ordering::SeqCst))),
+            replied_to: None,
         }
     }
 }

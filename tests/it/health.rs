@@ -151,6 +151,7 @@ async fn metrics_count_a_message_and_its_answer(db: TestDb) {
             lang_hint: Some(Lang::En),
             content: Content::Text("I forgot my password".to_owned()),
             message_id: Some(format!("h{}", NEXT.fetch_add(1, Ordering::SeqCst))),
+            replied_to: None,
         })
         .await;
 

@@ -39,6 +39,7 @@ fn message(n: usize, text: String, lang_hint: Option<Lang>) -> Incoming {
         lang_hint,
         content: Content::Text(text),
         message_id: Some(format!("m{n}")),
+        replied_to: None,
     }
 }
 

@@ -113,6 +113,7 @@ fn says(person: &str, text: &str) -> Incoming {
         lang_hint: Some(Lang::En),
         content: Content::Text(text.to_owned()),
         message_id: Some(format!("r{}", NEXT.fetch_add(1, Ordering::SeqCst))),
+        replied_to: None,
     }
 }
 

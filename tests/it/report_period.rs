@@ -172,6 +172,7 @@ async fn the_report_counts_handoffs_waits_durations_ratings_and_questions(db: Te
                 lang: Lang::En,
                 question: Some(question),
                 tried: &[],
+                recent: &[],
             })
             .await
             .unwrap();

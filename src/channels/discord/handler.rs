@@ -228,9 +228,15 @@ impl Handler {
             user: &message.author,
             locale: None,
         };
-        let Some(incoming) = incoming(&origin, Content::Text(text), message.id.to_string()) else {
+        let Some(mut incoming) = incoming(&origin, Content::Text(text), message.id.to_string())
+        else {
             return;
         };
+        incoming.replied_to = message
+            .referenced_message
+            .as_ref()
+            .filter(|replied| replied.author.id == self.me)
+            .map(|replied| replied.content.clone());
         let response = self.engine.handle(incoming).await;
         self.kick.notify_one();
         if response.delete_incoming {
@@ -366,6 +372,7 @@ fn incoming(origin: &Origin<'_>, content: Content, message_id: String) -> Option
         lang_hint: origin.locale.and_then(lang_hint),
         content,
         message_id: Some(message_id),
+        replied_to: None,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Telegram updates as the engine's [`Incoming`]: whether a message is for the bot at all,
-//! who sent it, in which language, and its id for recognising a redelivery.
+//! who sent it, in which language, its id for recognising a redelivery, and the text of the
+//! bot's message it replies to.
 
 use teloxide::types::{CallbackQuery, Me, Message, UpdateId, User};
 
@@ -17,10 +18,10 @@ pub(super) fn from_message(message: &Message, update: UpdateId, me: &Me) -> Opti
         return None;
     };
     let private = message.chat.is_private();
-    let replies_to_bot = message
+    let replied_to_bot = message
         .reply_to_message()
-        .and_then(|replied| replied.from.as_ref())
-        .is_some_and(|author| author.id == me.user.id);
+        .filter(|replied| replied.from.as_ref().is_some_and(|a| a.id == me.user.id));
+    let replies_to_bot = replied_to_bot.is_some();
     let username = me.user.username.as_deref().unwrap_or_default();
     let Some(text) = for_bot(text, private, replies_to_bot, username) else {
         tracing::debug!(update = update.0, "a group message not for the bot ignored");
@@ -34,6 +35,7 @@ pub(super) fn from_message(message: &Message, update: UpdateId, me: &Me) -> Opti
         lang_hint: lang_hint(from.language_code.as_deref()),
         content: Content::Text(text),
         message_id: Some(update.0.to_string()),
+        replied_to: replied_to_bot.and_then(Message::text).map(str::to_owned),
     })
 }
 
@@ -50,6 +52,7 @@ pub(super) fn from_callback(query: &CallbackQuery, update: UpdateId) -> Option<I
         lang_hint: lang_hint(query.from.language_code.as_deref()),
         content: Content::Button(data.clone()),
         message_id: Some(update.0.to_string()),
+        replied_to: None,
     })
 }
 

@@ -1,7 +1,8 @@
 //! The live handoff, the agents' side: `/inbox`, `/take` (or the Take button), what an agent
-//! types going to the customer of the ticket they hold (`#ID` first when they hold several),
-//! `/faq ENTRY_ID`, `/note`, `/transfer` and `/close`. The service decides who may (registered
-//! agents, the ticket's holder) and audits; this reads the commands and words the outcomes.
+//! types going to the customer of the ticket they hold (`#ID` first, or a reply to the relayed
+//! message, when they hold several), `/faq ENTRY_ID`, `/note`, `/transfer` and `/close`. The
+//! service decides who may (registered agents, the ticket's holder) and audits; this reads the
+//! commands and words the outcomes.
 
 use crate::commands::SlashCommand;
 use crate::conversation::payload::Payload;
@@ -22,23 +23,33 @@ enum Addressed<'t> {
     NotHeld(Option<TicketId>),
 }
 
-/// `#12 text` names ticket 12; with one ticket held, an unprefixed text is for it.
-fn addressed<'t>(held: &[TicketId], text: &'t str) -> Addressed<'t> {
+/// `#12 text` names ticket 12; otherwise a reply to a relayed message (`replied`, which
+/// starts with its ticket's `#ID`) is for that message's ticket; otherwise, with one ticket
+/// held, a text is for it.
+fn addressed<'t>(held: &[TicketId], text: &'t str, replied: Option<&str>) -> Addressed<'t> {
     let text = text.trim();
-    if let Some(rest) = text.strip_prefix('#') {
-        let (id, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        if let Ok(id) = id.parse::<TicketId>() {
-            return match held.contains(&id) {
-                true => Addressed::To(id, body.trim()),
-                false => Addressed::NotHeld(Some(id)),
-            };
-        }
+    let named = |id: TicketId, body: &'t str| match held.contains(&id) {
+        true => Addressed::To(id, body),
+        false => Addressed::NotHeld(Some(id)),
+    };
+    if let Some((id, body)) = marked(text) {
+        return named(id, body);
+    }
+    if let Some((id, _)) = replied.and_then(marked) {
+        return named(id, text);
     }
     match held {
         [only] => Addressed::To(*only, text),
         [] => Addressed::NotHeld(None),
         _ => Addressed::Ambiguous,
     }
+}
+
+/// The ticket a text's leading `#ID` names, and the text after it.
+fn marked(text: &str) -> Option<(TicketId, &str)> {
+    let rest = text.trim().strip_prefix('#')?;
+    let (id, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    Some((id.parse::<TicketId>().ok()?, body.trim()))
 }
 
 impl Ctx<'_> {
@@ -56,7 +67,7 @@ impl Ctx<'_> {
     /// The ticket `text` is for, or `None` once the agent was told what is wrong.
     async fn ticket_for<'t>(&mut self, text: &'t str) -> Option<(TicketId, &'t str)> {
         let held = self.held().await;
-        match addressed(&held, text) {
+        match addressed(&held, text, self.incoming.replied_to.as_deref()) {
             Addressed::To(ticket, body) => Some((ticket, body)),
             Addressed::Ambiguous => {
                 self.which(&held);
@@ -80,7 +91,7 @@ impl Ctx<'_> {
     }
 
     pub(super) async fn relay_from_agent(&mut self, held: &[TicketId], text: &str) {
-        let (ticket, body) = match addressed(held, text) {
+        let (ticket, body) = match addressed(held, text, self.incoming.replied_to.as_deref()) {
             Addressed::To(ticket, body) => (ticket, body),
             Addressed::Ambiguous | Addressed::NotHeld(None) => return self.which(held),
             Addressed::NotHeld(Some(ticket)) => {
@@ -197,7 +208,7 @@ impl Ctx<'_> {
         if held.is_empty() || !self.incoming.private {
             return false;
         }
-        let (ticket, entry) = match addressed(&held, args) {
+        let (ticket, entry) = match addressed(&held, args, self.incoming.replied_to.as_deref()) {
             Addressed::To(ticket, entry) => (ticket, entry),
             _ => return false,
         };
@@ -304,14 +315,43 @@ mod tests {
     #[test]
     fn a_message_is_for_the_one_ticket_held_or_the_one_it_names() {
         let (one, two) = (TicketId(1), TicketId(2));
-        assert_eq!(addressed(&[one], "hello"), Addressed::To(one, "hello"));
-        assert_eq!(addressed(&[one, two], "#2 hi"), Addressed::To(two, "hi"));
-        assert_eq!(addressed(&[one, two], "hello"), Addressed::Ambiguous);
         assert_eq!(
-            addressed(&[one], "#3 hi"),
+            addressed(&[one], "hello", None),
+            Addressed::To(one, "hello")
+        );
+        assert_eq!(
+            addressed(&[one, two], "#2 hi", None),
+            Addressed::To(two, "hi")
+        );
+        assert_eq!(addressed(&[one, two], "hello", None), Addressed::Ambiguous);
+        assert_eq!(
+            addressed(&[one], "#3 hi", None),
             Addressed::NotHeld(Some(TicketId(3)))
         );
-        assert_eq!(addressed(&[], "hi"), Addressed::NotHeld(None));
-        assert_eq!(addressed(&[one, two], "#hashtag"), Addressed::Ambiguous);
+        assert_eq!(addressed(&[], "hi", None), Addressed::NotHeld(None));
+        assert_eq!(
+            addressed(&[one, two], "#hashtag", None),
+            Addressed::Ambiguous
+        );
+    }
+
+    #[test]
+    fn a_reply_to_a_relayed_message_is_for_its_ticket_unless_another_is_named() {
+        let (one, two) = (TicketId(1), TicketId(2));
+        let relayed = Some("#2 customer: my invoice");
+        assert_eq!(
+            addressed(&[one, two], "hi", relayed),
+            Addressed::To(two, "hi")
+        );
+        assert_eq!(
+            addressed(&[one, two], "#1 hi", relayed),
+            Addressed::To(one, "hi")
+        );
+        assert_eq!(
+            addressed(&[one], "hi", relayed),
+            Addressed::NotHeld(Some(two))
+        );
+        let unmarked = Some("New ticket #2: telegram:100 (ja)");
+        assert_eq!(addressed(&[one, two], "hi", unmarked), Addressed::Ambiguous);
     }
 }

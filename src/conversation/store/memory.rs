@@ -37,6 +37,7 @@ struct Conversation {
     /// The language's code.
     lang: Option<String>,
     flow_json: Option<String>,
+    recent_json: Option<String>,
     updated_at: i64,
 }
 
@@ -57,6 +58,7 @@ impl Memory {
             handled: i64::from(handled),
             lang: conversation.and_then(|c| c.lang.clone()),
             flow: conversation.and_then(|c| c.flow_json.clone()),
+            recent: conversation.and_then(|c| c.recent_json.clone()),
             updated_at: conversation.map(|c| c.updated_at),
             preference: rows.preferences.get(person).cloned(),
         }
@@ -75,6 +77,7 @@ impl Memory {
         let conversation = Conversation {
             lang: state.lang.map(|l| l.code().to_owned()),
             flow_json: state.flow.as_ref().map(Flow::to_json),
+            recent_json: state.recent_json(),
             updated_at: now.as_millis(),
         };
         let mut rows = self.rows();

@@ -18,7 +18,7 @@ impl SqlService {
         self.transaction(async |conn| {
             self.authorise(conn, actor, Action::AgentAdd, None, Allowed::AgentsOnly)
                 .await?;
-            if self.is_agent(conn, agent).await? {
+            if self.is_registered(conn, agent).await? {
                 return Err(ServiceError::AlreadyAgent {
                     identity: agent.clone(),
                 });

@@ -26,9 +26,19 @@ impl SqlService {
         if actor.is_local_operator() {
             return Ok(true);
         }
+        self.is_registered(conn, actor).await
+    }
+
+    /// Whether `identity` is in the agents' table, which the local operator need not be to
+    /// act as an agent, but must be to be announced new tickets.
+    pub(super) async fn is_registered(
+        &self,
+        conn: &mut AnyConnection,
+        identity: &ChatIdentity,
+    ) -> Result<bool, ServiceError> {
         let found: Option<String> =
             sqlx::query_scalar("SELECT identity FROM agents WHERE identity = $1")
-                .bind(actor.to_string())
+                .bind(identity.to_string())
                 .fetch_optional(conn)
                 .await?;
         Ok(found.is_some())

@@ -100,6 +100,7 @@ impl SqlService {
             lang: ticket.lang,
             question: ticket.question.clone(),
             tried: ticket.tried.clone(),
+            recent: ticket.recent.clone(),
         }
     }
 
@@ -145,8 +146,9 @@ impl SqlService {
                 });
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO handoffs (state, customer, chat, lang, question, tried, created_at) \
-                 VALUES ('queued', $1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO handoffs \
+                 (state, customer, chat, lang, question, tried, created_at, recent) \
+                 VALUES ('queued', $1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(new.customer.to_string())
             .bind(new.chat)
@@ -154,6 +156,7 @@ impl SqlService {
             .bind(new.question)
             .bind(new.tried.join(","))
             .bind(now.as_millis())
+            .bind(rows::recent_json(new.recent))
             .fetch_one(&mut *conn)
             .await?;
             let ticket = self.ticket_row(conn, TicketId(id)).await?;

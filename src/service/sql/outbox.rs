@@ -104,13 +104,20 @@ impl SqlService {
         Ok(abandoned)
     }
 
-    pub(super) async fn delivered(&self, id: MessageId) -> Result<(), ServiceError> {
+    /// Marks `ids` delivered in one statement (a round's: at most its batch, well under either
+    /// database's limit on parameters).
+    pub(super) async fn delivered(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        let listed: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE outbox SET delivered_at = $1 WHERE delivered_at IS NULL AND id IN ({})",
+            listed.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(self.clock.now().as_millis());
+        for id in ids {
+            query = query.bind(id.0);
+        }
         let _turn = self.db.writer_turn().await;
-        sqlx::query("UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL")
-            .bind(id.0)
-            .bind(self.clock.now().as_millis())
-            .execute(&mut *self.db.acquire().await?)
-            .await?;
+        query.execute(&mut *self.db.acquire().await?).await?;
         Ok(())
     }
 }

@@ -269,7 +269,11 @@ impl SqlService {
         };
         let mut help_desk = vec![ChatIdentity::local_operator()];
         for agent in agents {
-            help_desk.push(stored(ChatIdentity::parse(&agent))?);
+            let agent = stored(ChatIdentity::parse(&agent))?;
+            // A registered console agent is the local operator, told once.
+            if !agent.is_local_operator() {
+                help_desk.push(agent);
+            }
         }
         for recipient in &help_desk {
             self.send(conn, recipient, &event, now).await?;

@@ -134,3 +134,15 @@ pub fn message(id: u64, person: &Person, place: Place, content: &str, mention: b
     }
     message
 }
+
+/// `person`'s reply in `place` to the bot's message `replied`, as Discord sends one: of type
+/// 19, with the reference and the message replied to.
+pub fn reply(id: u64, person: &Person, place: Place, content: &str, replied: &Value) -> Value {
+    let mut message = message(id, person, place, content, false);
+    message["type"] = json!(19);
+    message["message_reference"] = json!({
+        "type": 0, "message_id": replied["id"], "channel_id": replied["channel_id"]
+    });
+    message["referenced_message"] = replied.clone();
+    message
+}

@@ -336,6 +336,7 @@ async fn handoffs_are_listed_and_shown_from_the_command_line(db: TestDb) {
             lang: Lang::Ja,
             question: Some("請求書の宛名を変更したい"),
             tried: &["forgot-ibm-id".to_owned()],
+            recent: &[],
         })
         .await
         .unwrap();

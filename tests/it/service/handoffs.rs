@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use pao_bot::domain::Channel;
 use pao_bot::lang::Lang;
 use pao_bot::service::{
     AccountService, Author, HelpDesk, NewTicket, OutboxEvent, Rating, ServiceError, TicketId,
@@ -22,15 +23,25 @@ on_both_databases!(
     the_waiting_limit_reminds_the_customer_once_and_the_agents,
     closed_transcripts_older_than_the_retention_are_deleted,
     a_queued_ticket_wakes_the_delivery_loops_at_once,
+    a_round_marks_the_messages_it_sent_delivered_in_one_write,
 );
 
 fn tried() -> Vec<String> {
     vec!["forgot-ibm-id".to_owned()]
 }
 
+/// The customer's last messages before asking, as the engine keeps them (masked).
+fn recent() -> Vec<String> {
+    vec![
+        "IBM ID を忘れました".to_owned(),
+        "パスコードは ****".to_owned(),
+    ]
+}
+
 async fn queue(db: &TestDb, customer: &str) -> TicketId {
     let customer = identity(customer);
     let tried = tried();
+    let recent = recent();
     let queued = db
         .service
         .open_ticket(NewTicket {
@@ -39,6 +50,7 @@ async fn queue(db: &TestDb, customer: &str) -> TicketId {
             lang: Lang::Ja,
             question: Some("人と話したい"),
             tried: &tried,
+            recent: &recent,
         })
         .await
         .expect("the ticket is queued");
@@ -77,6 +89,7 @@ async fn a_ticket_is_queued_once_per_chat_and_announced_to_every_agent(db: TestD
             lang: Lang::En,
             question: None,
             tried: &[],
+            recent: &[],
         })
         .await
         .unwrap();
@@ -91,9 +104,11 @@ async fn a_ticket_is_queued_once_per_chat_and_announced_to_every_agent(db: TestD
                     ticket,
                     question,
                     tried: entries,
+                    recent: messages,
                     ..
                 } => {
                     assert_eq!(entries, tried());
+                    assert_eq!(messages, recent());
                     assert_eq!(question.as_deref(), Some("人と話したい"));
                     Some(ticket)
                 }
@@ -315,6 +330,10 @@ async fn closed_transcripts_older_than_the_retention_are_deleted(db: TestDb) {
     assert_eq!(db.service.purge_transcripts(days(90)).await.unwrap(), 1);
     let (_, lines) = db.service.transcript(&operator(), open).await.unwrap();
     assert_eq!(lines.len(), 1, "an open ticket's transcript stays");
+    let (closed, _) = db.service.transcript(&operator(), ticket).await.unwrap();
+    assert!(closed.recent.is_empty(), "{:?}", closed.recent);
+    let (still_open, _) = db.service.transcript(&operator(), open).await.unwrap();
+    assert_eq!(still_open.recent, recent());
     assert_eq!(
         drain(&db, "telegram:900")
             .await
@@ -335,4 +354,30 @@ async fn a_queued_ticket_wakes_the_delivery_loops_at_once(db: TestDb) {
     tokio::time::timeout(Duration::from_secs(5), woken)
         .await
         .expect("the write woke the delivery loops");
+}
+
+async fn a_round_marks_the_messages_it_sent_delivered_in_one_write(db: TestDb) {
+    registered_agent(&db, "telegram:900").await;
+    for customer in ["telegram:100", "telegram:101", "telegram:102"] {
+        queue(&db, customer).await;
+    }
+    let pending = db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = pending.iter().map(|message| message.id).collect();
+    assert_eq!(ids.len(), 3, "{pending:?}");
+    db.service.mark_all_delivered(&ids[..2]).await.unwrap();
+    // Marking again changes nothing.
+    db.service.mark_all_delivered(&ids[..1]).await.unwrap();
+    let left = db
+        .service
+        .pending_messages(Channel::Telegram, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|message| message.id).collect::<Vec<_>>(),
+        [ids[2]]
+    );
 }

@@ -7,8 +7,16 @@ use crate::service::sql::rows::stored;
 use crate::service::{Author, Rating, ServiceError, Ticket, TicketId, TranscriptLine};
 
 pub(super) const TICKET_COLUMNS: &str = "SELECT id, state, customer, chat, lang, agent, question, tried, \
-                              created_at, taken_at, first_reply_at, closed_at, rating \
+                              recent, created_at, taken_at, first_reply_at, closed_at, rating \
                               FROM handoffs";
+
+/// A ticket's last messages as stored: a JSON array, `None` when there are none.
+pub(super) fn recent_json(recent: &[String]) -> Option<String> {
+    if recent.is_empty() {
+        return None;
+    }
+    Some(serde_json::to_string(recent).expect("texts always serialise"))
+}
 
 #[derive(FromRow)]
 pub(super) struct TicketRow {
@@ -20,6 +28,7 @@ pub(super) struct TicketRow {
     agent: Option<String>,
     question: Option<String>,
     tried: String,
+    recent: Option<String>,
     created_at: i64,
     taken_at: Option<i64>,
     first_reply_at: Option<i64>,
@@ -56,6 +65,10 @@ impl TicketRow {
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            recent: match self.recent.as_deref() {
+                Some(json) => stored(serde_json::from_str(json))?,
+                None => Vec::new(),
+            },
             created_at: Timestamp::from_millis(self.created_at),
             taken_at: self.taken_at.map(Timestamp::from_millis),
             first_reply_at: self.first_reply_at.map(Timestamp::from_millis),

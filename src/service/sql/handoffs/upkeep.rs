@@ -57,6 +57,13 @@ impl SqlService {
             .execute(&mut *conn)
             .await?
             .rows_affected();
+            sqlx::query(
+                "UPDATE handoffs SET recent = NULL \
+                 WHERE state = 'closed' AND closed_at < $1 AND recent IS NOT NULL",
+            )
+            .bind(cutoff.as_millis())
+            .execute(&mut *conn)
+            .await?;
             Ok(deleted)
         })
         .await
