@@ -53,6 +53,22 @@ messages! {
     too_long,
     /// When a console line is not UTF-8.
     unreadable_line,
+    /// The web chat's title, in the page and on the widget's panel.
+    web_title,
+    /// The web chat's send button.
+    web_send,
+    /// The web chat's text box, empty.
+    web_placeholder,
+    /// The web chat's text box at the passcode step, a password field.
+    web_passcode_placeholder,
+    /// What the web chat shows in place of a message that held a passcode.
+    web_passcode_sent,
+    /// When a browser or an address sends more messages a minute than the web chat takes.
+    web_rate_limited [limit],
+    /// The widget's button, to open the chat.
+    web_widget_open,
+    /// The widget's button, to close the chat.
+    web_widget_close,
     /// Introduces the customers' commands in `/help`.
     help,
     /// Introduces the help-desk agents' commands in `/help`.

@@ -27,3 +27,4 @@ mod source;
 mod subjects;
 mod support;
 mod telegram;
+mod web;
