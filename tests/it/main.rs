@@ -3,6 +3,7 @@
 mod across_platforms;
 mod ask;
 mod breaker;
+mod browser;
 mod chat;
 mod check;
 mod console_handoff;

@@ -49,4 +49,9 @@ impl WebChat {
             shutdown,
         }
     }
+
+    /// The address of `path` on the web chat.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
 }
