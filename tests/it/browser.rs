@@ -131,16 +131,15 @@ async fn a_customer_completes_the_first_access_with_the_passcode_hidden(db: Test
     say(&browser, "1234567").await;
     shown(&browser, "IBM ID(メールアドレス)を入力してください").await;
     say(&browser, "taro@example.co.jp").await;
-    shown(&browser, "テンポラリー・パスコード").await;
-    let field = browser
+    // The passcode step: the text box becomes a password field.
+    browser
         .client
-        .find(Locator::Css("#text"))
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("#text[type='password']"))
         .await
-        .expect("the text box");
-    assert_eq!(
-        field.attr("type").await.expect("its type").as_deref(),
-        Some("password")
-    );
+        .expect("the text box became a password field");
+    shown(&browser, "認証画面で「テンポラリー・パスコード」を入力").await;
     say(&browser, &passcode).await;
     shown(&browser, "プライマリー・メンバーになりました").await;
     browser.screenshot("web_chat_first_access").await;

@@ -76,6 +76,23 @@ async fn a_question_is_answered_with_its_buttons_and_the_security_headers(db: Te
     let page = english.get("/chat").await;
     assert!(page.body.contains("<html lang=\"en\""));
     assert!(page.body.contains("PAO support chat"));
+
+    // The widget's script, its labels filled in both languages; the page's own assets.
+    let widget = browser.get("/widget.js").await;
+    assert_eq!(widget.status, 200);
+    assert!(
+        widget
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/javascript"))
+    );
+    assert!(
+        widget.body.contains("サポートチャットを開く")
+            && widget.body.contains("Open the support chat")
+    );
+    assert!(!widget.body.contains("/*LABELS*/"));
+    for asset in ["/assets/chat.js", "/assets/chat.css"] {
+        assert_eq!(browser.get(asset).await.status, 200, "{asset}");
+    }
 }
 
 async fn the_cookie_continues_the_conversation_after_a_reload(db: TestDb) {
