@@ -466,7 +466,8 @@ async fn serve(
         .map_err(|source| CliError::MetricsListen { address, source })?;
     let knowledge = Arc::new(LiveKnowledge::new(bot));
     let engine = Engine::on_database_live(knowledge.clone(), db.clone())
-        .with_help_desk(settings.help_desk.clone());
+        .with_help_desk(settings.help_desk.clone())
+        .with_web_url(settings.web.as_ref().map(|web| web.url()));
     let engine = Arc::new(engine);
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));

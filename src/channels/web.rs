@@ -8,11 +8,16 @@
 //! `web` channel, known by a random secret in a cookie (`identity`); its conversation is kept
 //! in this process's memory (`history`), with a passcode never among it.
 //!
-//! The parts: `routes` (the handlers), `pages` (the HTML, by maud), `assets` (the CSS and
+//! `/desk` is the help desk's page, which agents sign in to by a one-time link (`desk`).
+//!
+//! The parts: `routes` (the chat's handlers), `desk` (the desk's), `pages` and `desk_pages`
+//! (the HTML, by maud), `assets` (the CSS and
 //! scripts), `identity` (the cookie), `language` (Accept-Language), `history`, `rate_limit`
 //! and `headers` (the security headers every response carries).
 
 mod assets;
+mod desk;
+mod desk_pages;
 mod headers;
 mod history;
 mod identity;

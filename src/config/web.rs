@@ -39,6 +39,14 @@ impl WebSettings {
         }
     }
 
+    /// The address browsers reach it by: the public URL, else the listening address.
+    pub fn url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     /// Whether browsers reach it over HTTPS: then its cookies are marked Secure.
     pub fn secure(&self) -> bool {
         self.public_url

@@ -69,6 +69,23 @@ messages! {
     web_widget_open,
     /// The widget's button, to close the chat.
     web_widget_close,
+    /// The help desk's web page's title.
+    desk_title,
+    /// The page a sign-in link opens, above its button.
+    desk_sign_in_intro,
+    desk_sign_in_button,
+    /// When a sign-in link is unknown, used or expired.
+    desk_link_refused [minutes],
+    /// When someone not signed in as an agent opens the desk.
+    desk_forbidden,
+    desk_signed_in_as [agent],
+    desk_sign_out,
+    desk_signed_out,
+    /// `/web`'s reply: the one-time sign-in link.
+    web_link_sent [url, minutes],
+    web_link_private_only,
+    /// `/web` when this bot serves no web page.
+    web_link_not_served,
     /// Introduces the customers' commands in `/help`.
     help,
     /// Introduces the help-desk agents' commands in `/help`.

@@ -4,6 +4,7 @@
 //! with the passcode in no table and no page, and `pao-bot serve --web` with no platform.
 
 pub mod client;
+mod desk;
 pub mod server;
 
 use std::time::Duration;

@@ -24,7 +24,7 @@ use crate::answer::too_long;
 use crate::channels::web::history::{Line, Pages};
 use crate::channels::web::identity::{self, Browser};
 use crate::channels::web::rate_limit::{MessageLimit, PER_MINUTE};
-use crate::channels::web::{assets, headers, language, pages};
+use crate::channels::web::{assets, desk, headers, language, pages};
 use crate::conversation::{Content, Engine, Incoming, Reply};
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::Slot;
@@ -64,7 +64,7 @@ struct Posted {
 /// The web chat's routes on `engine`.
 pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationToken) -> Router {
     let web = Arc::new(Web {
-        engine,
+        engine: engine.clone(),
         secure,
         pages: Pages::default(),
         limit: MessageLimit::default(),
@@ -78,9 +78,10 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationTo
         .route("/assets/chat.css", get(|| async { assets::chat_css() }))
         .route("/assets/chat.js", get(|| async { assets::chat_js() }))
         .route("/widget.js", get(widget))
+        .with_state(web)
+        .merge(desk::router(engine, secure))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(headers::secured))
-        .with_state(web)
 }
 
 async fn page(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {

@@ -55,17 +55,17 @@ impl Client {
 
     /// Posts `fields` to `/chat` as the page's script does (JSON back) or as a plain form.
     pub async fn post(&mut self, fields: &[(&str, &str)], script: bool) -> Answer {
-        let body = fields
-            .iter()
-            .map(|(name, value)| format!("{}={}", encoded(name), encoded(value)))
-            .collect::<Vec<_>>()
-            .join("&");
         let accept = if script {
             "application/json"
         } else {
             "text/html"
         };
-        self.request("POST", "/chat", &body, accept).await
+        self.request("POST", "/chat", &form(fields), accept).await
+    }
+
+    /// Posts `fields` to `path` as a plain form.
+    pub async fn post_to(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.request("POST", path, &form(fields), "text/html").await
     }
 
     /// Says `text` through the page's script, and returns the lines added, as HTML.
@@ -124,6 +124,14 @@ impl Client {
         }
         answer
     }
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encoded(name), encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn encoded(text: &str) -> String {

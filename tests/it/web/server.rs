@@ -27,18 +27,15 @@ impl Drop for WebChat {
 
 impl WebChat {
     pub async fn start(db: &TestDb) -> WebChat {
-        let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
-        let database = db.service.database().clone();
-        let engine = Arc::new(Engine::new(
-            bot,
-            db.service.clone(),
-            database,
-            db.clock.clone(),
-        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let address = listener.local_addr().expect("the bound address");
+        let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
+        let database = db.service.database().clone();
+        let engine = Engine::new(bot, db.service.clone(), database, db.clock.clone())
+            .with_web_url(Some(format!("http://{address}")));
+        let engine = Arc::new(engine);
         let shutdown = CancellationToken::new();
         let settings = WebSettings::on(address);
         let (serving, stop) = (engine.clone(), shutdown.clone());
