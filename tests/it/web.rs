@@ -1,7 +1,9 @@
 //! The web chat over HTTP, on `127.0.0.1:0` with the engine on a real database (both kinds):
 //! a question answered with its buttons, the cookie that continues a conversation, the rate
 //! limit and the size limit answered in the customer's language, the first-access procedure
-//! with the passcode in no table and no page, and `pao-bot serve --web` with no platform.
+//! with the passcode in no table and no page, a decision on a nomination shown when the page
+//! next opens or pushed to an open one by server-sent events, and `pao-bot serve --web` with
+//! no platform.
 
 pub mod client;
 mod desk;
@@ -9,9 +11,10 @@ pub mod server;
 
 use std::time::Duration;
 
-use pao_bot::conversation::{Content, Incoming};
+use pao_bot::conversation::{Content, Incoming, Response};
 use pao_bot::domain::{Channel, ChatIdentity, Program, SiteNumber};
 use pao_bot::service::AccountService;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use crate::databases::{TestDb, on_both_databases};
@@ -26,6 +29,7 @@ on_both_databases!(
     a_message_over_4096_characters_is_refused_and_not_shown,
     the_first_access_passcode_is_in_no_table_and_no_page,
     a_decision_on_a_nomination_is_on_the_page_when_it_next_opens,
+    a_decision_reaches_an_open_page_by_server_sent_events,
 );
 
 const JA: &str = "ja-JP,ja;q=0.9,en;q=0.8";
@@ -221,18 +225,7 @@ async fn a_decision_on_a_nomination_is_on_the_page_when_it_next_opens(db: TestDb
     let sent = browser.say("はい").await;
     assert!(sent.contains("リクエスト(番号 1)を送信しました"), "{sent}");
 
-    let approved = chat
-        .engine
-        .handle(Incoming {
-            channel: Channel::Console,
-            chat: operator.id().to_owned(),
-            private: true,
-            sender: operator.clone(),
-            lang_hint: None,
-            content: Content::Text("/approve 1".to_owned()),
-            message_id: None,
-        })
-        .await;
+    let approved = approve_as_operator(&chat, &operator).await;
     assert!(
         approved.replies[0].text.contains("approved") || approved.replies[0].text.contains("承認")
     );
@@ -246,6 +239,72 @@ async fn a_decision_on_a_nomination_is_on_the_page_when_it_next_opens(db: TestDb
     // Delivered once: the next look finds nothing new in the outbox.
     let again = browser.get("/chat").await;
     assert_eq!(again.body.matches("が承認されました").count(), 1);
+}
+
+async fn a_decision_reaches_an_open_page_by_server_sent_events(db: TestDb) {
+    let site = SiteNumber::parse("1234567").expect("a site number");
+    let operator = ChatIdentity::local_operator();
+    db.service
+        .add_site(&operator, &site, Program::Pa)
+        .await
+        .expect("the site is made");
+    let chat = WebChat::start(&db).await;
+    let mut browser = Client::new(chat.address, JA);
+    browser.get("/chat").await;
+    for text in ["/nominate", "1234567", "jiro@example.co.jp", "はい"] {
+        browser.say(text).await;
+    }
+    // The page's event stream, open before the decision.
+    let mut events = tokio::net::TcpStream::connect(chat.address)
+        .await
+        .expect("the web chat accepts");
+    let cookie = browser.cookie.clone().expect("the browser's cookie");
+    let request = format!(
+        "GET /chat/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
+        chat.address
+    );
+    events
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head = events.read(&mut chunk).await.expect("the stream's head");
+    seen.extend_from_slice(&chunk[..head]);
+    assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+
+    approve_as_operator(&chat, &operator).await;
+    let decided = async {
+        loop {
+            let n = events.read(&mut chunk).await.expect("the stream read");
+            assert!(n > 0, "the stream ended");
+            seen.extend_from_slice(&chunk[..n]);
+            if String::from_utf8_lossy(&seen).contains("が承認されました") {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), decided)
+        .await
+        .expect("the decision came on the stream");
+    // Delivered once: the page, reloaded, shows it without taking it again.
+    let page = browser.get("/chat").await;
+    assert_eq!(page.body.matches("が承認されました").count(), 1);
+}
+
+/// `/approve 1` from the local operator's console.
+async fn approve_as_operator(chat: &WebChat, operator: &ChatIdentity) -> Response {
+    chat.engine
+        .handle(Incoming {
+            channel: Channel::Console,
+            chat: operator.id().to_owned(),
+            private: true,
+            sender: operator.clone(),
+            lang_hint: None,
+            content: Content::Text("/approve 1".to_owned()),
+            message_id: None,
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
