@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::exit::{self, LOCKED, REFUSED};
 use crate::live::requests;
 use crate::live::triggers::POLL_EVERY;
-use crate::policy::{LOCKOUT_WINDOW, minutes};
+use crate::policy::{LOCKOUT_WINDOW, WEB_LINK_VALIDITY, minutes};
 use crate::service::{
     AccountService, FirstAccess, Lockout, NominationId, ServiceError, SqlService, SystemClock,
 };
@@ -69,6 +69,14 @@ pub enum AdminCommand {
     },
     /// Ask every running `pao-bot serve` on this database to reload its knowledge base folder
     Reload,
+    /// Print a one-time link for a registered agent to sign in to the help desk's web page
+    WebLogin {
+        /// The agent, as CHANNEL:ID (telegram:123456, discord:987654321)
+        agent: ChatIdentity,
+        /// The address the web page is reached at (its public URL)
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -359,6 +367,16 @@ where
             AdminCommand::Agent { command } => self.agent(command).await?,
             AdminCommand::Handoff { command } => self.handoff(command).await?,
             AdminCommand::Reload => self.reload().await?,
+            AdminCommand::WebLogin { agent, url } => {
+                let link = service.web_link(actor, &agent).await?;
+                writeln!(
+                    self.out,
+                    "sign-in link for {agent}, to be used once within {} minutes:\n{}/desk/login/{}",
+                    minutes(WEB_LINK_VALIDITY),
+                    url.trim_end_matches('/'),
+                    link.secret.expose_secret()
+                )?;
+            }
             AdminCommand::Unlock { site } => {
                 service.unlock(actor, &site).await?;
                 writeln!(self.out, "unlocked: site {site}")?;

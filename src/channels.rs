@@ -5,6 +5,7 @@
 pub mod console;
 pub mod discord;
 pub mod telegram;
+pub mod web;
 
 /// `text` in pieces of at most `max`, as `len` measures a character (platforms count in
 /// characters or in UTF-16 units), each cut after a line where one ends in reach: a reply too

@@ -80,7 +80,7 @@ pub enum Command {
         #[command(flatten)]
         knowledge: KnowledgeOption,
     },
-    /// Run the bot on Telegram and/or Discord, as configured (the default when a token is set)
+    /// Run on Telegram, Discord and/or the web chat, as configured (the default when a token is set)
     Serve {
         #[command(flatten)]
         knowledge: KnowledgeOption,
@@ -88,6 +88,9 @@ pub enum Command {
         database: DatabaseOption,
         #[command(flatten)]
         config: ConfigOption,
+        /// Serve the web chat (/chat) on this address, such as 127.0.0.1:8080
+        #[arg(long, value_name = "ADDRESS")]
+        web: Option<SocketAddr>,
     },
     /// Talk to the bot in the terminal (the default otherwise), with account actions
     Chat {
@@ -239,6 +242,7 @@ where
                     knowledge,
                     database,
                     config: ConfigOption::default(),
+                    web: None,
                 },
                 false => Command::Chat {
                     knowledge,
@@ -299,9 +303,10 @@ where
             knowledge,
             database,
             config,
+            web,
         } => {
             let config = config.or(&outer_config);
-            let settings = Settings::load(config.config.as_deref(), env_var)?;
+            let settings = Settings::load(config.config.as_deref(), env_var)?.web_on(web);
             let dir = knowledge_dir(&knowledge.or(&outer_knowledge))?;
             let bot = answerer_in(&dir)?;
             let url = database.url_or(&outer_database);
@@ -424,7 +429,8 @@ async fn serve(
         .map_err(|source| CliError::MetricsListen { address, source })?;
     let knowledge = Arc::new(LiveKnowledge::new(bot));
     let engine = Engine::on_database_live(knowledge.clone(), db.clone())
-        .with_help_desk(settings.help_desk.clone());
+        .with_help_desk(settings.help_desk.clone())
+        .with_web_url(settings.web.as_ref().map(|web| web.url()));
     let engine = Arc::new(engine);
     let shutdown = CancellationToken::new();
     tokio::spawn(crate::serve::cancel_on_signal(shutdown.clone()));

@@ -40,6 +40,7 @@ pub enum SlashCommand {
     Note,
     Transfer,
     Close,
+    Web,
 }
 
 /// Who a command is for.
@@ -93,7 +94,7 @@ pub struct Choice {
 }
 
 impl SlashCommand {
-    pub const ALL: [SlashCommand; 20] = [
+    pub const ALL: [SlashCommand; 21] = [
         SlashCommand::Faq,
         SlashCommand::Nominate,
         SlashCommand::Passcode,
@@ -114,6 +115,7 @@ impl SlashCommand {
         SlashCommand::Note,
         SlashCommand::Transfer,
         SlashCommand::Close,
+        SlashCommand::Web,
     ];
 
     /// The name people type, after `/`.
@@ -189,6 +191,7 @@ impl SlashCommand {
             SlashCommand::Note => ("note", "メモ", Agents, Everywhere, &[A::Text]),
             SlashCommand::Transfer => ("transfer", "差し戻し", Agents, Everywhere, &[A::Ticket]),
             SlashCommand::Close => ("close", "チケット終了", Agents, Everywhere, &[A::Ticket]),
+            SlashCommand::Web => ("web", "ウェブ", Agents, Everywhere, &[]),
         }
     }
 }

@@ -20,11 +20,14 @@
 //!   utc_offset: "+09:00"
 //! metrics:
 //!   listen: 127.0.0.1:9464          # or PAO_METRICS_LISTEN; /healthz, /readyz, /metrics
+//! web:                              # see web.rs; or PAO_WEB_LISTEN alone
+//!   listen: 127.0.0.1:8080
 //! ```
 //!
 //! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
 
 mod help_desk;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,7 @@ use serde::Deserialize;
 use crate::config::help_desk::HelpDeskFile;
 
 pub use help_desk::{HelpDeskSettings, OpeningHours};
+pub use web::{DEFAULT_WEB_LISTEN, WebSettings};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "pao-bot.yaml";
@@ -51,6 +55,8 @@ pub struct Settings {
     pub discord: Option<DiscordSettings>,
     pub help_desk: HelpDeskSettings,
     pub metrics: MetricsSettings,
+    /// The web chat, when it is served.
+    pub web: Option<WebSettings>,
 }
 
 /// The health and metrics HTTP server's settings.
@@ -126,6 +132,7 @@ struct File {
     discord: Option<DiscordFile>,
     help_desk: Option<HelpDeskFile>,
     metrics: Option<MetricsSettings>,
+    web: Option<WebSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -176,8 +183,19 @@ impl Settings {
             },
             None => file.metrics.unwrap_or_default(),
         };
+        let web = match env("PAO_WEB_LISTEN") {
+            Some(value) => Some(WebSettings {
+                listen: value.trim().parse().map_err(|_| ConfigError::Address {
+                    variable: "PAO_WEB_LISTEN",
+                    value,
+                })?,
+                public_url: file.web.and_then(|web| web.public_url),
+            }),
+            None => file.web,
+        };
         Ok(Settings {
             metrics,
+            web,
             telegram: env("TELOXIDE_TOKEN")
                 .or(telegram.token)
                 .map(|token| TelegramSettings {
@@ -197,9 +215,19 @@ impl Settings {
         })
     }
 
-    /// Whether any chat platform is configured.
+    /// These settings with the web chat on `listen` when given (`serve --web`), which wins
+    /// over the file and the environment.
+    pub fn web_on(mut self, listen: Option<SocketAddr>) -> Settings {
+        if let Some(listen) = listen {
+            let public_url = self.web.and_then(|web| web.public_url);
+            self.web = Some(WebSettings { listen, public_url });
+        }
+        self
+    }
+
+    /// Whether any channel to serve is configured: a chat platform or the web chat.
     pub fn any_channel(&self) -> bool {
-        self.telegram.is_some() || self.discord.is_some()
+        self.telegram.is_some() || self.discord.is_some() || self.web.is_some()
     }
 }
 
@@ -254,6 +282,31 @@ mod tests {
         let bad = |name: &str| (name == "PAO_METRICS_LISTEN").then(|| "localhost".to_owned());
         let error = Settings::load(None, bad).unwrap_err();
         assert!(error.to_string().contains("PAO_METRICS_LISTEN"), "{error}");
+    }
+
+    #[test]
+    fn the_web_chat_is_served_when_the_file_or_the_environment_says_where() {
+        let none = Settings::load(None, |_| None).unwrap();
+        assert_eq!(none.web, None);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "web:\n  public_url: https://help.example.com").unwrap();
+        let from_file = Settings::load(Some(file.path()), |_| None).unwrap();
+        let web = from_file.web.clone().unwrap();
+        assert_eq!(web.listen, DEFAULT_WEB_LISTEN);
+        assert!(web.secure());
+        assert!(from_file.any_channel());
+        let env = |name: &str| (name == "PAO_WEB_LISTEN").then(|| "127.0.0.1:0".to_owned());
+        let from_env = Settings::load(Some(file.path()), env).unwrap().web.unwrap();
+        assert_eq!(from_env.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(
+            from_env.public_url.as_deref(),
+            Some("https://help.example.com")
+        );
+        let alone = Settings::load(None, env).unwrap();
+        assert!(alone.any_channel() && alone.telegram.is_none() && alone.discord.is_none());
+        let bad = |name: &str| (name == "PAO_WEB_LISTEN").then(|| "localhost".to_owned());
+        let error = Settings::load(None, bad).unwrap_err();
+        assert!(error.to_string().contains("PAO_WEB_LISTEN"), "{error}");
     }
 
     #[test]

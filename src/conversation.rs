@@ -72,6 +72,8 @@ pub struct Engine {
     locks: KeyedLocks,
     desk: HelpDeskSettings,
     connections: Arc<ChannelStatus>,
+    /// The web page's address, when this bot serves it: `/web`'s links start with it.
+    web_url: Option<String>,
 }
 
 impl fmt::Debug for Engine {
@@ -143,12 +145,19 @@ impl Engine {
             locks: KeyedLocks::default(),
             desk: HelpDeskSettings::default(),
             connections: Arc::default(),
+            web_url: None,
         }
     }
 
     /// The engine with the help desk's hours, waiting limit and retention.
     pub fn with_help_desk(self, desk: HelpDeskSettings) -> Engine {
         Engine { desk, ..self }
+    }
+
+    /// The engine of a bot that serves the web page at `url` (none when `None`).
+    pub fn with_web_url(self, url: Option<String>) -> Engine {
+        let web_url = url.map(|url| url.trim_end_matches('/').to_owned());
+        Engine { web_url, ..self }
     }
 
     /// One round of the help desk's waiting limit ([`HelpDesk::remind_waiting`]); the bot
@@ -515,6 +524,7 @@ impl<'a> Ctx<'a> {
             SlashCommand::Note => self.note(args).await,
             SlashCommand::Transfer => self.transfer(args).await,
             SlashCommand::Close => self.close(args).await,
+            SlashCommand::Web => self.web_link().await,
         }
     }
 

@@ -77,7 +77,7 @@ where
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let text = String::from_utf8_lossy(bytes);
         self.0
-            .write_all(masking::mask_passcodes(&text).as_bytes())?;
+            .write_all(masking::mask_passcodes(&without_sign_in_links(&text)).as_bytes())?;
         Ok(bytes.len())
     }
 
@@ -86,9 +86,44 @@ where
     }
 }
 
+/// Where a sign-in link's secret starts: `/web`'s reply carries one, which a platform's client
+/// may log whole at its most verbose.
+const SIGN_IN_LINK: &str = "/desk/login/";
+
+/// `text` with the secret of every sign-in link to the help desk's web page masked.
+fn without_sign_in_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(SIGN_IN_LINK) {
+        let (before, link) = rest.split_at(at + SIGN_IN_LINK.len());
+        out.push_str(before);
+        let secret = link.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        if secret > 0 {
+            out.push_str("[secret]");
+        }
+        rest = &link[secret..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_link_s_secret_is_masked() {
+        let mut out = Vec::new();
+        writeln!(
+            MaskedWriter(&mut out),
+            "sendMessage text=http://h/desk/login/0a1b2c3d4e\\n and /desk/login/"
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "sendMessage text=http://h/desk/login/[secret]\\n and /desk/login/\n"
+        );
+    }
 
     #[test]
     fn a_code_in_an_event_is_masked() {

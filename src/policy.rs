@@ -19,6 +19,10 @@ pub const CONVERSATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub const HANDLED_IDS_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How many failed deliveries of an outbox message before it is given up.
 pub const OUTBOX_ATTEMPTS: u32 = 10;
+/// How long a sign-in link to the help desk's web page may be used (once).
+pub const WEB_LINK_VALIDITY: Duration = Duration::from_secs(10 * 60);
+/// How long a session of the help desk's web page lasts: a working day.
+pub const DESK_SESSION: Duration = Duration::from_secs(9 * 60 * 60);
 /// The most secondary members a site may have.
 pub const MAX_SECONDARIES: u32 = 4;
 

@@ -1,13 +1,15 @@
-//! `pao-bot serve`: the configured chat platforms side by side in one process, sharing one
-//! [`Engine`] (and so one account service and one database), until a shutdown signal.
+//! `pao-bot serve`: the configured chat platforms and the web chat side by side in one
+//! process, sharing one [`Engine`] (and so one account service and one database), until a
+//! shutdown signal.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::{discord, telegram};
+use crate::channels::{discord, telegram, web};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::domain::Channel;
@@ -17,9 +19,17 @@ use crate::domain::Channel;
 pub enum ServeError {
     #[error(
         "no chat platform is configured: set TELOXIDE_TOKEN or DISCORD_TOKEN, or give them in \
-         the settings file"
+         the settings file; or serve the web chat alone with --web ADDRESS or PAO_WEB_LISTEN"
     )]
     NoChannel,
+    #[error("cannot listen for the web chat on {address} (--web, PAO_WEB_LISTEN or web.listen)")]
+    WebListen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the web chat stopped")]
+    Web(#[source] std::io::Error),
     #[error("the Telegram channel stopped")]
     Telegram(#[source] telegram::TelegramError),
     #[error("the Discord channel stopped")]
@@ -50,6 +60,20 @@ pub async fn serve(
             discord::run(engine, settings, shutdown)
                 .await
                 .map_err(ServeError::Discord)
+        });
+    }
+    if let Some(settings) = settings.web {
+        engine.connections().expect(Channel::Web);
+        let address = settings.listen;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| ServeError::WebListen { address, source })?;
+        tracing::info!(address = %listener.local_addr().unwrap_or(address), "web chat listening");
+        let (engine, shutdown) = (engine.clone(), shutdown.clone());
+        channels.spawn(async move {
+            web::serve(engine, &settings, listener, shutdown)
+                .await
+                .map_err(ServeError::Web)
         });
     }
     if channels.is_empty() {

@@ -13,6 +13,7 @@ mod handoff;
 mod hashing;
 mod outbox;
 mod sql;
+mod web_sign_in;
 
 use std::fmt;
 use std::future::Future;
@@ -36,6 +37,7 @@ pub use handoff::{
 pub use hashing::HASH_COST;
 pub use outbox::{MessageId, OutboxEvent, OutboxMessage};
 pub use sql::SqlService;
+pub use web_sign_in::{WebSecret, WebSignIn};
 
 /// The account actions, as the audit log names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +63,8 @@ pub enum Action {
     HandoffClose,
     HandoffRate,
     HandoffRead,
+    /// A sign-in link to the help desk's web page.
+    WebLink,
 }
 
 impl Action {
@@ -87,6 +91,7 @@ impl Action {
             Action::HandoffClose => "handoff_close",
             Action::HandoffRate => "handoff_rate",
             Action::HandoffRead => "handoff_read",
+            Action::WebLink => "web_link",
         }
     }
 
@@ -113,6 +118,7 @@ impl Action {
             Action::HandoffClose => "close this ticket",
             Action::HandoffRate => "rate this ticket",
             Action::HandoffRead => "read help-desk tickets",
+            Action::WebLink => "sign in to the help desk's web page",
         }
     }
 }
@@ -361,7 +367,7 @@ impl ServiceError {
 /// The account actions. Each takes the acting chat identity first. The help desk's tickets
 /// ([`HelpDesk`]) share the database and the outbox, so every account service is one too.
 #[async_trait]
-pub trait AccountService: HelpDesk + Send + Sync {
+pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
     /// Registers a site (agents only) and returns its temporary passcode: the only time the
     /// passcode can be seen.
     async fn add_site(

@@ -1,7 +1,9 @@
 //! The help-desk agents' commands: pending nominations with approve/deny buttons, a site's
-//! members and lockout, lifting a lockout and reissuing a passcode. The service decides who
-//! may do what (and audits every refusal); this only reads the commands and words the
-//! outcomes.
+//! members and lockout, lifting a lockout, reissuing a passcode, and `/web`'s sign-in link to
+//! the help desk's web page. The service decides who may do what (and audits every refusal);
+//! this only reads the commands and words the outcomes.
+
+use secrecy::ExposeSecret;
 
 use crate::conversation::payload::Payload;
 use crate::conversation::state::Flow;
@@ -10,7 +12,7 @@ use crate::conversation::{Button, Ctx, Reply};
 use crate::domain::{DenyReason, GrantRole, SiteNumber};
 use crate::knowledge::Messages;
 use crate::lang::Localized;
-use crate::policy::{LOCKOUT_WINDOW, minutes};
+use crate::policy::{LOCKOUT_WINDOW, WEB_LINK_VALIDITY, minutes};
 use crate::service::{Approval, Lockout, NominationId};
 
 /// How many pending nominations `/pending` shows, oldest first.
@@ -230,6 +232,35 @@ impl Ctx<'_> {
                         ("site", site.as_str()),
                         ("passcode", passcode.expose_secret()),
                     ],
+                );
+                let mut reply = Reply::text(text);
+                reply.private = true;
+                self.reply(reply);
+            }
+            Err(error) => self.refused(&error),
+        }
+    }
+
+    /// `/web`: a one-time link to the help desk's web page, in the agent's private chat only.
+    pub(super) async fn web_link(&mut self) {
+        if !self.incoming.private {
+            return self.say(|m| &m.web_link_private_only, &[]);
+        }
+        let Some(base) = self.engine.web_url.clone() else {
+            return self.say(|m| &m.web_link_not_served, &[]);
+        };
+        match self
+            .engine
+            .service
+            .web_link(self.sender(), self.sender())
+            .await
+        {
+            Ok(link) => {
+                let url = format!("{base}/desk/login/{}", link.secret.expose_secret());
+                let minutes = minutes(WEB_LINK_VALIDITY).to_string();
+                let text = self.text(
+                    |m| &m.web_link_sent,
+                    &[("url", &url), ("minutes", &minutes)],
                 );
                 let mut reply = Reply::text(text);
                 reply.private = true;

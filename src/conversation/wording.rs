@@ -98,7 +98,8 @@ pub fn refusal(messages: &Messages, error: &ServiceError, lang: Lang) -> String 
             | Action::HandoffTransfer
             | Action::HandoffClose
             | Action::HandoffRate
-            | Action::HandoffRead => say(&messages.not_authorised_agents, &[]),
+            | Action::HandoffRead
+            | Action::WebLink => say(&messages.not_authorised_agents, &[]),
         },
         ServiceError::NoSuchTicket { ticket } => {
             say(&messages.ticket_unknown, &[("ticket", &ticket.to_string())])

@@ -1,5 +1,6 @@
 //! Who is talking: a chat platform and the platform's id for the person, such as
-//! `telegram:123456`, `discord:987654321` or `console:local`.
+//! `telegram:123456`, `discord:987654321`, `console:local` or `web:` and a browser's
+//! 32-hex-digit id.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,8 @@ pub enum Channel {
     Telegram,
     Discord,
     Console,
+    /// The web chat (`/chat`) and its widget.
+    Web,
 }
 
 /// A person on a chat platform: the identity every account action is done as.
@@ -30,6 +33,8 @@ pub struct ChatIdentityError;
 const MAX_NUMERIC_ID: usize = 20;
 const MAX_CONSOLE_ID: usize = 32;
 const LOCAL: &str = "local";
+/// A web chat's id: 128 bits as lowercase hex digits.
+const WEB_ID: usize = 32;
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
@@ -37,6 +42,7 @@ impl Channel {
             Channel::Telegram => "telegram",
             Channel::Discord => "discord",
             Channel::Console => "console",
+            Channel::Web => "web",
         }
     }
 
@@ -45,6 +51,7 @@ impl Channel {
             "telegram" => Some(Channel::Telegram),
             "discord" => Some(Channel::Discord),
             "console" => Some(Channel::Console),
+            "web" => Some(Channel::Web),
             _ => None,
         }
     }
@@ -63,6 +70,9 @@ impl Channel {
                     && id
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            Channel::Web => {
+                id.len() == WEB_ID && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
             }
         }
     }
@@ -138,6 +148,7 @@ mod tests {
             "discord:987654321",
             "console:local",
             "telegram:-42",
+            "web:0123456789abcdef0123456789abcdef",
         ] {
             assert_eq!(ChatIdentity::parse(text).unwrap().to_string(), text);
         }
@@ -166,6 +177,8 @@ mod tests {
             "slack:1",
             "discord:-1",
             ":1",
+            "web:local",
+            "web:0123456789ABCDEF0123456789ABCDEF",
         ] {
             assert!(ChatIdentity::parse(bad).is_err(), "{bad:?}");
         }

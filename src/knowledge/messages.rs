@@ -53,6 +53,39 @@ messages! {
     too_long,
     /// When a console line is not UTF-8.
     unreadable_line,
+    /// The web chat's title, in the page and on the widget's panel.
+    web_title,
+    /// The web chat's send button.
+    web_send,
+    /// The web chat's text box, empty.
+    web_placeholder,
+    /// The web chat's text box at the passcode step, a password field.
+    web_passcode_placeholder,
+    /// What the web chat shows in place of a message that held a passcode.
+    web_passcode_sent,
+    /// When a browser or an address sends more messages a minute than the web chat takes.
+    web_rate_limited [limit],
+    /// The widget's button, to open the chat.
+    web_widget_open,
+    /// The widget's button, to close the chat.
+    web_widget_close,
+    /// The help desk's web page's title.
+    desk_title,
+    /// The page a sign-in link opens, above its button.
+    desk_sign_in_intro,
+    desk_sign_in_button,
+    /// When a sign-in link is unknown, used or expired.
+    desk_link_refused [minutes],
+    /// When someone not signed in as an agent opens the desk.
+    desk_forbidden,
+    desk_signed_in_as [agent],
+    desk_sign_out,
+    desk_signed_out,
+    /// `/web`'s reply: the one-time sign-in link.
+    web_link_sent [url, minutes],
+    web_link_private_only,
+    /// `/web` when this bot serves no web page.
+    web_link_not_served,
     /// Introduces the customers' commands in `/help`.
     help,
     /// Introduces the help-desk agents' commands in `/help`.

@@ -24,6 +24,7 @@ mod outbox;
 mod passcodes;
 mod rows;
 mod sites;
+mod web_sign_in;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,7 +44,7 @@ use crate::service::{
     AccountService, Action, Approval, AuditEntry, Author, Clock, FirstAccess, HelpDesk, MessageId,
     NewTicket, Nomination, NominationId, OutboxEvent, OutboxMessage, PasscodeAccepted, Queued,
     Rating, RegisteredAgent, ServiceError, SiteView, Taken, Ticket, TicketId, TicketState,
-    TranscriptLine,
+    TranscriptLine, WebSecret, WebSignIn,
 };
 
 /// The account service over a SQLite or PostgreSQL database.
@@ -268,6 +269,29 @@ impl AccountService for SqlService {
 
     fn outbox_written(&self) -> &Notify {
         &self.outbox_written
+    }
+}
+
+#[async_trait::async_trait]
+impl WebSignIn for SqlService {
+    async fn web_link(
+        &self,
+        actor: &ChatIdentity,
+        agent: &ChatIdentity,
+    ) -> Result<WebSecret, ServiceError> {
+        self.insert_web_link(actor, agent).await
+    }
+
+    async fn web_sign_in(&self, link: &str) -> Result<Option<WebSecret>, ServiceError> {
+        self.use_web_link(link).await
+    }
+
+    async fn web_agent(&self, session: &str) -> Result<Option<ChatIdentity>, ServiceError> {
+        self.session_agent(session).await
+    }
+
+    async fn web_sign_out(&self, session: &str) -> Result<(), ServiceError> {
+        self.delete_session(session).await
     }
 }
 

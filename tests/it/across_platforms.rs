@@ -240,6 +240,7 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
         }),
         help_desk: HelpDeskSettings::default(),
         metrics: Default::default(),
+        web: None,
     };
     let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
     let database = db.service.database().clone();

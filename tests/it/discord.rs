@@ -255,6 +255,7 @@ mod tests {
         let expected = [
             "faq", "nominate", "passcode", "lang", "help", "human", "end", "pending", "approve",
             "deny", "site", "unlock", "reissue", "inbox", "take", "note", "transfer", "close",
+            "web",
         ];
         assert_eq!(names, expected);
         for command in registered.as_array().into_iter().flatten() {

@@ -3,6 +3,7 @@
 mod across_platforms;
 mod ask;
 mod breaker;
+mod browser;
 mod chat;
 mod check;
 mod console_handoff;
@@ -27,3 +28,4 @@ mod source;
 mod subjects;
 mod support;
 mod telegram;
+mod web;
