@@ -90,6 +90,7 @@ impl Serving {
             }),
             help_desk: HelpDeskSettings::default(),
             metrics: Default::default(),
+            web: None,
         };
         let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
         let database = db.service.database().clone();

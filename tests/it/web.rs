@@ -303,6 +303,7 @@ async fn approve_as_operator(chat: &WebChat, operator: &ChatIdentity) -> Respons
             lang_hint: None,
             content: Content::Text("/approve 1".to_owned()),
             message_id: None,
+            replied_to: None,
         })
         .await
 }

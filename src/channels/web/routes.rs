@@ -227,6 +227,7 @@ impl Web {
                 lang_hint: language::accepted(headers),
                 content,
                 message_id: None,
+                replied_to: None,
             })
             .await;
         let said = match response.delete_incoming {

@@ -33,6 +33,7 @@ async fn telegram(chat: &WebChat, sender: &ChatIdentity, text: &str, private: bo
             lang_hint: None,
             content: Content::Text(text.to_owned()),
             message_id: None,
+            replied_to: None,
         })
         .await
 }
