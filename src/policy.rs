@@ -19,6 +19,11 @@ pub const CONVERSATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub const HANDLED_IDS_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How many failed deliveries of an outbox message before it is given up.
 pub const OUTBOX_ATTEMPTS: u32 = 10;
+/// How long a replica's claim on an outbox message lasts: another replica may send the
+/// message once it has run out, so it must outlast one delivery round (Telegram's limits pace
+/// a chat's messages at one a second), and it is how long a dead replica's claims hold up
+/// their messages.
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(2 * 60);
 /// The most secondary members a site may have.
 pub const MAX_SECONDARIES: u32 = 4;
 

@@ -1,0 +1,4 @@
+//! Several replicas on one database: outbox messages claimed so that each is sent once, and
+//! a dead replica's claims taken over once their lease has run out.
+
+mod outbox;
