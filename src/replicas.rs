@@ -1,6 +1,9 @@
-//! Several `serve` processes (replicas) on one PostgreSQL database: what tells them apart.
+//! Several `serve` processes (replicas) on one PostgreSQL database: what tells them apart,
+//! and how one replica's outbox writes wake the others' delivery loops ([`wakeups`]).
 //! Outbox messages are claimed by one replica ([`crate::service`]'s delivery leases), so
 //! each replica names itself with a [`ReplicaId`] that no other process shares.
+
+pub mod wakeups;
 
 use std::fmt;
 use std::sync::Arc;

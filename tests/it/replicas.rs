@@ -1,4 +1,6 @@
 //! Several replicas on one database: outbox messages claimed so that each is sent once, and
-//! a dead replica's claims taken over once their lease has run out.
+//! a dead replica's claims taken over once their lease has run out; and the outbox writes of
+//! one waking the others.
 
 mod outbox;
+mod wakeups;

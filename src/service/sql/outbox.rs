@@ -7,6 +7,8 @@
 //! that concurrent claims take different messages rather than wait for each other. SQLite's
 //! single writer makes its claim (the same statement without the locking clause) one at a
 //! time.
+//!
+//! Queueing on PostgreSQL also notifies the other replicas ([`crate::replicas::wakeups`]).
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use sqlx::AnyConnection;
 use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity, Timestamp};
 use crate::policy::{OUTBOX_ATTEMPTS, OUTBOX_LEASE};
+use crate::replicas::wakeups::OUTBOX_WRITTEN;
 use crate::service::sql::SqlService;
 use crate::service::sql::rows::{OutboxRow, stored};
 use crate::service::{MessageId, OutboxEvent, OutboxMessage, ServiceError};
@@ -48,8 +51,16 @@ impl SqlService {
         .bind(recipient.channel().as_str())
         .bind(event.kind())
         .bind(payload)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+        if self.db.backend() == Backend::Postgres {
+            // Sent by PostgreSQL at the commit, and not at all on a rollback.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(OUTBOX_WRITTEN)
+                .bind(recipient.channel().as_str())
+                .execute(conn)
+                .await?;
+        }
         Ok(())
     }
 
