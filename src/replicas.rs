@@ -1,8 +1,10 @@
 //! Several `serve` processes (replicas) on one PostgreSQL database: what tells them apart,
-//! and how one replica's outbox writes wake the others' delivery loops ([`wakeups`]).
+//! which of them does a job only one may do ([`leases`]), and how one replica's outbox
+//! writes wake the others' delivery loops ([`wakeups`]).
 //! Outbox messages are claimed by one replica ([`crate::service`]'s delivery leases), so
 //! each replica names itself with a [`ReplicaId`] that no other process shares.
 
+pub mod leases;
 pub mod wakeups;
 
 use std::fmt;

@@ -4,7 +4,8 @@
 //!
 //! The parts, in the order an update travels:
 //!
-//! - Updates arrive by long polling (teloxide's [`Polling`]), or through teloxide's axum
+//! - Updates arrive by long polling (teloxide's [`Polling`]; on PostgreSQL by the one
+//!   replica holding the polling lease, [`leases`]), or through teloxide's axum
 //!   webhook when `settings.webhook` is set, and go to a teloxide [`Dispatcher`], which
 //!   handles one chat's updates in order and different chats side by side. An update
 //!   teloxide cannot parse is logged (its id only) and skipped (`listener`).
@@ -55,7 +56,10 @@ pub use outgoing::CallError;
 use crate::channels::telegram::outgoing::Outgoing;
 use crate::config::{TelegramSettings, Webhook};
 use crate::conversation::{Engine, Reply, Response};
+use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity};
+use crate::replicas::leases::{self, Lease};
+use crate::service::SystemClock;
 
 /// How the channel runs, beyond what the settings say. [`run`] uses the defaults.
 #[derive(Debug, Clone)]
@@ -138,7 +142,7 @@ pub async fn run_with(
         stop_outbox.clone(),
     ));
     let result = match &settings.webhook {
-        None => poll(bot, context, &options, shutdown).await,
+        None => poll_as_one_replica(bot, context, &options, shutdown).await,
         Some(webhook) => serve_webhook(bot, context, webhook, shutdown).await,
     };
     stop_outbox.cancel();
@@ -181,6 +185,28 @@ struct Context {
     engine: Arc<Engine>,
     out: Outgoing,
 }
+
+/// Long polling until `shutdown`; on PostgreSQL only while this replica holds the polling
+/// lease, since Telegram refuses a second poller of one bot (409 Conflict).
+async fn poll_as_one_replica(
+    bot: Bot,
+    context: Arc<Context>,
+    options: &Options,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    let db = context.engine.store().database().clone();
+    if db.backend() == Backend::Sqlite {
+        return poll(bot, context, options, shutdown).await;
+    }
+    let lease = Lease::new(db, POLLING_LEASE, Arc::new(SystemClock));
+    leases::run_while_held(&lease, shutdown, |holding| {
+        poll(bot.clone(), context.clone(), options, holding)
+    })
+    .await
+}
+
+/// The lease of long polling.
+const POLLING_LEASE: &str = "telegram_polling";
 
 /// Long polling until `shutdown`.
 async fn poll(
