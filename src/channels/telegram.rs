@@ -34,6 +34,7 @@ mod incoming;
 mod listener;
 mod outgoing;
 mod render;
+mod replicated;
 
 use std::convert::Infallible;
 use std::fmt::{self, Debug};
@@ -143,7 +144,7 @@ pub async fn run_with(
     ));
     let result = match &settings.webhook {
         None => poll_as_one_replica(bot, context, &options, shutdown).await,
-        Some(webhook) => serve_webhook(bot, context, webhook, shutdown).await,
+        Some(webhook) => serve_webhook(bot, context, me, webhook, shutdown).await,
     };
     stop_outbox.cancel();
     if let Err(error) = outbox.await {
@@ -235,10 +236,12 @@ async fn poll(
 }
 
 /// Webhook mode until `shutdown`: teloxide's axum listener, on a socket bound here so that an
-/// address in use is an error rather than a panic in a background task.
+/// address in use is an error rather than a panic in a background task. On PostgreSQL, as one
+/// of several replicas ([`replicated`]).
 async fn serve_webhook(
     bot: Bot,
     context: Arc<Context>,
+    me: Me,
     webhook: &Webhook,
     shutdown: CancellationToken,
 ) -> Result<(), TelegramError> {
@@ -249,6 +252,9 @@ async fn serve_webhook(
             address: webhook.listen,
             source,
         })?;
+    if context.engine.store().database().backend() == Backend::Postgres {
+        return replicated::serve(bot, context, me, webhook, socket, shutdown).await;
+    }
     // `setWebhook` is called here, retried like every other call.
     let (listener, stopped, router) = context
         .out

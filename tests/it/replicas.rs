@@ -6,3 +6,4 @@ mod leases;
 mod outbox;
 mod polling;
 mod wakeups;
+mod webhook;
