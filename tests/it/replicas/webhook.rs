@@ -124,7 +124,7 @@ async fn ask_everyone(
                 let first = usize::try_from(chat).unwrap() + nth;
                 let took = deliver(&addresses, &secret, &update, first).await;
                 // Half the time, Telegram posts it again to another replica.
-                if nth % 2 == 0 {
+                if nth.is_multiple_of(2) {
                     deliver(&addresses, &secret, &update, took + 1).await;
                 }
             }
