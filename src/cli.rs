@@ -26,7 +26,6 @@ use crate::exit;
 use crate::knowledge::Diagnostics;
 use crate::learn::{self, LearnError};
 use crate::live::{LiveKnowledge, triggers};
-use crate::replicas::wakeups;
 use crate::report::Report;
 use crate::serve::ServeError;
 use crate::service::{AccountService, ServiceError};
@@ -481,12 +480,6 @@ async fn serve(
         knowledge,
         dir,
         db.clone(),
-        shutdown.clone(),
-    ));
-    let woken = engine.clone();
-    tokio::spawn(wakeups::relay(
-        db.clone(),
-        move || woken.outbox_written().notify_waiters(),
         shutdown.clone(),
     ));
     let result = crate::serve::serve(engine, settings, shutdown).await;

@@ -6,7 +6,7 @@ ALTER TABLE outbox ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 -- Jobs only one replica may do at a time (polling Telegram): held by `holder` until
 -- `expires_at` (milliseconds), renewed by it while it lives, taken by another once expired.
 CREATE TABLE leases (
-    name TEXT PRIMARY KEY,
+    name TEXT PRIMARY KEY NOT NULL,
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
