@@ -2,7 +2,8 @@
 //! address (the test posts to them as a load balancer would): one replica sets the webhook,
 //! all accept its secret, an update posted to two replicas acts once, and a stream of
 //! updates from many chats spread over the replicas is answered exactly once and in order
-//! in each chat, also once a replica has been killed (its posts go to the others).
+//! in each chat, also once a replica has been killed (its posts go to the others); and
+//! decisions queued in the outbox meanwhile reach each requester exactly once.
 //!
 //! The replica is killed between two halves of the stream, not in the middle of a post: a
 //! replica killed after its turn's commit and before its replies went out leaves that update
@@ -13,7 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use pao_bot::domain::GrantRole;
 use pao_bot::lang::Lang;
+use pao_bot::service::AccountService;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::databases::{self, Backend, TestDb};
 use crate::reload::serve::Server;
+use crate::service::{operator, requested, site_with_primary};
 use crate::support::{faq_dir, first_line_of_answer};
 use crate::telegram::fake::{FakeTelegram, Person};
 
@@ -31,6 +35,8 @@ const REPLICAS: usize = 3;
 /// every replica keeps).
 const CHATS: i64 = 100;
 const PER_CHAT: usize = 10;
+/// The first chat id of the people whose nominations are decided.
+const REQUESTERS: i64 = 20_000;
 /// Questions with different answers, asked in turn, so that a chat's replies show their order.
 const QUESTIONS: [(&str, &str); 3] = [
     ("which browsers does PAO support", "browsers"),
@@ -165,12 +171,36 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         let probed = fake.wait_for_messages(probe.id, REPLICAS).await;
         assert!(probed.iter().all(|call| call.text().contains(&answers[0])));
 
+        // People waiting for a decision on their nomination, one per chat.
+        site_with_primary(&db, "1234567", "taro@example.jp", "telegram:1").await;
+        let mut nominations = Vec::new();
+        for n in 0..CHATS {
+            let requester = Person::new(REQUESTERS + n, "Requester", Some("en"));
+            fake.know(&requester.private_chat());
+            let chat = format!("telegram:{}", requester.id);
+            let ibm_id = format!("user{n}@example.jp");
+            nominations.push(requested(&db, &chat, "1234567", &ibm_id).await);
+        }
+
         let started = Instant::now();
         ask_everyone(&fake, &addresses, &secret, 0).await;
         let killed = &mut replicas[REPLICAS - 1].server.child;
         killed.kill().expect("SIGKILL");
         killed.wait().expect("the killed replica reaped");
+        // Decided while the replicas answer: each decision is queued for its requester.
+        let deciding = tokio::spawn({
+            let service = db.service.clone();
+            async move {
+                for id in nominations {
+                    service
+                        .approve_nomination(&operator(), id, GrantRole::User)
+                        .await
+                        .expect("the operator approves");
+                }
+            }
+        });
         ask_everyone(&fake, &addresses, &secret, 1).await;
+        deciding.await.expect("the decisions made");
 
         for chat in 0..CHATS {
             let person = 10_000 + chat;
@@ -185,6 +215,17 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
                 );
             }
         }
+        for n in 0..CHATS {
+            let requester = REQUESTERS + n;
+            let told = fake.wait_for_messages(requester, 1).await;
+            assert_eq!(told.len(), 1, "requester {requester} told once");
+        }
+        let undelivered: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
+                .fetch_one(&mut db.raw().await)
+                .await
+                .unwrap();
+        assert_eq!(undelivered, 0);
         eprintln!(
             "{} updates from {CHATS} chats over {REPLICAS} replicas (one killed half-way) answered in {:?}",
             CHATS * PER_CHAT as i64,
