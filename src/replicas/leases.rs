@@ -135,9 +135,10 @@ where
 
 /// Tries to take `lease` every [`RENEW_EVERY`] until it is held (true) or `stop` (false).
 async fn stand_by(lease: &Lease, stop: &CancellationToken) -> bool {
-    let mut said = false;
+    let (mut said, mut failing) = (false, false);
     loop {
-        match lease.hold().await {
+        let held = lease.hold().await;
+        match &held {
             Ok(true) => return true,
             Ok(false) if !said => {
                 tracing::info!(
@@ -147,10 +148,13 @@ async fn stand_by(lease: &Lease, stop: &CancellationToken) -> bool {
                 said = true;
             }
             Ok(false) => {}
-            Err(error) => {
+            // Once per outage, not every second of it.
+            Err(error) if !failing => {
                 tracing::warn!(lease = lease.name(), %error, "the lease could not be tried")
             }
+            Err(_) => {}
         }
+        failing = held.is_err();
         tokio::select! {
             () = stop.cancelled() => return false,
             () = tokio::time::sleep(RENEW_EVERY) => {}
@@ -161,17 +165,21 @@ async fn stand_by(lease: &Lease, stop: &CancellationToken) -> bool {
 /// Renews `lease` every [`RENEW_EVERY`]; returns once another replica holds it, or never
 /// until `stop` is cancelled.
 async fn keep(lease: &Lease, stop: &CancellationToken) {
+    let mut failing = false;
     loop {
         tokio::select! {
             () = stop.cancelled() => return std::future::pending().await,
             () = tokio::time::sleep(RENEW_EVERY) => {}
         }
-        match lease.hold().await {
+        let held = lease.hold().await;
+        match &held {
             Ok(true) => {}
             Ok(false) => return,
-            Err(error) => {
+            Err(error) if !failing => {
                 tracing::warn!(lease = lease.name(), %error, "the lease could not be renewed")
             }
+            Err(_) => {}
         }
+        failing = held.is_err();
     }
 }
