@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serenity::all::{GatewayIntents, GuildId};
-use serenity::client::ClientBuilder;
+use serenity::client::{Client, ClientBuilder};
 use serenity::http::{Http, HttpBuilder};
 use tokio::sync::{Notify, RwLock};
 use tokio_util::sync::CancellationToken;
@@ -53,7 +53,7 @@ use crate::channels::discord::handler::{Handler, Unreadable};
 use crate::config::DiscordSettings;
 use crate::conversation::Engine;
 
-/// How often a stopping client is asked again to shut its shard down: a shard still being
+/// How often a stopping client is asked again to shut its shards down: a shard still being
 /// started when the first request came is not stopped by it.
 const SHUTDOWN_RETRY: Duration = Duration::from_millis(500);
 
@@ -78,14 +78,15 @@ pub async fn run(
     settings: DiscordSettings,
     shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
-    let http = http(&settings)?;
+    // Each client below takes an HTTP client of its own, made the same way as this one.
+    let signing_in = http(&settings)?;
     let guild = match settings.guild {
         Some(0) => return Err(DiscordError::Guild),
         Some(id) => Some(GuildId::new(id)),
         None => None,
     };
     // Checking the token first fails fast, where the gateway client would keep reconnecting.
-    let me = http
+    let me = signing_in
         .get_current_user()
         .await
         .map_err(|error| DiscordError::SignIn(Box::new(error)))?;
@@ -95,7 +96,7 @@ pub async fn run(
     let stop = shutdown.child_token();
     let kick = Arc::new(Notify::new());
     let in_flight = Arc::new(RwLock::new(()));
-    let handler = Handler {
+    let handler = Arc::new(Handler {
         engine: engine.clone(),
         me: me.id,
         guild,
@@ -103,21 +104,70 @@ pub async fn run(
         in_flight: in_flight.clone(),
         stop: stop.clone(),
         registered: AtomicBool::new(false),
+    });
+    // Serenity starts a run of consecutive shards per client; other ids need a client each.
+    let runs = match &settings.shards {
+        Some(shards) => {
+            tracing::info!(%shards, "connecting these Discord shards");
+            shards
+                .runs()
+                .into_iter()
+                .map(|(first, last)| Some((first, last, shards.total())))
+                .collect()
+        }
+        None => vec![None],
     };
-    let mut client = ClientBuilder::new_with_http(http, intents(settings.message_content))
-        .event_handler(handler)
-        .raw_event_handler(Unreadable)
-        .await
-        .map_err(|error| DiscordError::Gateway(Box::new(error)))?;
+    let mut clients = Vec::with_capacity(runs.len());
+    for run in runs {
+        let client =
+            ClientBuilder::new_with_http(http(&settings)?, intents(settings.message_content))
+                .event_handler_arc(handler.clone())
+                .raw_event_handler(Unreadable)
+                .await
+                .map_err(|error| DiscordError::Gateway(Box::new(error)))?;
+        clients.push((client, run));
+    }
     let outbox = tokio::spawn(outbox::deliver(
         engine,
-        client.http.clone(),
+        clients[0].0.http.clone(),
         kick,
         stop.clone(),
     ));
 
+    let outcomes = futures::future::join_all(
+        clients
+            .into_iter()
+            .map(|(client, run)| connect(client, run, stop.clone())),
+    )
+    .await;
+    let outcome = outcomes.into_iter().collect::<Result<Vec<()>, _>>();
+    stop.cancel();
+    // New events are turned away from now on; the write lock waits for those being handled.
+    drop(in_flight.write().await);
+    if let Err(error) = outbox.await {
+        tracing::error!(%error, "the Discord outbox delivery stopped abnormally");
+    }
+    tracing::info!("the Discord channel has stopped");
+    outcome
+        .map(|_| ())
+        .map_err(|error| DiscordError::Gateway(Box::new(error)))
+}
+
+/// Connects `client`'s shards (`run`: the first and last id, and the total; shard 0 of 1
+/// when `None`) until they fail or `stop` is cancelled, which also stops the other clients.
+async fn connect(
+    mut client: Client,
+    run: Option<(u32, u32, u32)>,
+    stop: CancellationToken,
+) -> Result<(), serenity::Error> {
     let shards = client.shard_manager.clone();
-    let start = client.start();
+    let start = async move {
+        match run {
+            // The range's end is included (`start_connection` takes the last id).
+            Some((first, last, total)) => client.start_shard_range(first..last, total).await,
+            None => client.start().await,
+        }
+    };
     tokio::pin!(start);
     let outcome = tokio::select! {
         outcome = &mut start => outcome,
@@ -129,13 +179,7 @@ pub async fn run(
         },
     };
     stop.cancel();
-    // New events are turned away from now on; the write lock waits for those being handled.
-    drop(in_flight.write().await);
-    if let Err(error) = outbox.await {
-        tracing::error!(%error, "the Discord outbox delivery stopped abnormally");
-    }
-    tracing::info!("the Discord channel has stopped");
-    outcome.map_err(|error| DiscordError::Gateway(Box::new(error)))
+    outcome
 }
 
 /// Serenity's HTTP client, pointed at `api_url` when one is set.
