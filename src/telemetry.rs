@@ -108,8 +108,8 @@ pub fn reload(version: Option<u64>) {
 }
 
 /// Whether this replica holds the lease `name` (does the job only one replica may do).
-pub fn lease_held(name: &'static str, held: bool) {
-    gauge!("pao_lease_held", "lease" => name).set(if held { 1.0 } else { 0.0 });
+pub fn lease_held(name: &str, held: bool) {
+    gauge!("pao_lease_held", "lease" => name.to_owned()).set(if held { 1.0 } else { 0.0 });
 }
 
 /// The version of the knowledge base in use.

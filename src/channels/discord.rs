@@ -37,25 +37,20 @@ mod handler;
 mod interaction;
 mod outbox;
 mod render;
+mod shards;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serenity::all::{GatewayIntents, GuildId};
-use serenity::client::{Client, ClientBuilder};
 use serenity::http::{Http, HttpBuilder};
 use tokio::sync::{Notify, RwLock};
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::discord::handler::{Handler, Unreadable};
+use crate::channels::discord::handler::Handler;
 use crate::config::DiscordSettings;
 use crate::conversation::Engine;
-
-/// How often a stopping client is asked again to shut its shards down: a shard still being
-/// started when the first request came is not stopped by it.
-const SHUTDOWN_RETRY: Duration = Duration::from_millis(500);
 
 /// Why the Discord channel stopped.
 #[derive(Debug, thiserror::Error)]
@@ -105,42 +100,13 @@ pub async fn run(
         stop: stop.clone(),
         registered: AtomicBool::new(false),
     });
-    // Serenity starts a run of consecutive shards per client; other ids need a client each.
-    let runs = match &settings.shards {
-        Some(shards) => {
-            tracing::info!(%shards, "connecting these Discord shards");
-            shards
-                .runs()
-                .into_iter()
-                .map(|(first, last)| Some((first, last, shards.total())))
-                .collect()
-        }
-        None => vec![None],
-    };
-    let mut clients = Vec::with_capacity(runs.len());
-    for run in runs {
-        let client =
-            ClientBuilder::new_with_http(http(&settings)?, intents(settings.message_content))
-                .event_handler_arc(handler.clone())
-                .raw_event_handler(Unreadable)
-                .await
-                .map_err(|error| DiscordError::Gateway(Box::new(error)))?;
-        clients.push((client, run));
-    }
     let outbox = tokio::spawn(outbox::deliver(
-        engine,
-        clients[0].0.http.clone(),
+        engine.clone(),
+        Arc::new(signing_in),
         kick,
         stop.clone(),
     ));
-
-    let outcomes = futures::future::join_all(
-        clients
-            .into_iter()
-            .map(|(client, run)| connect(client, run, stop.clone())),
-    )
-    .await;
-    let outcome = outcomes.into_iter().collect::<Result<Vec<()>, _>>();
+    let outcome = shards::connect_all(&engine, &settings, handler, stop.clone()).await;
     stop.cancel();
     // New events are turned away from now on; the write lock waits for those being handled.
     drop(in_flight.write().await);
@@ -148,37 +114,6 @@ pub async fn run(
         tracing::error!(%error, "the Discord outbox delivery stopped abnormally");
     }
     tracing::info!("the Discord channel has stopped");
-    outcome
-        .map(|_| ())
-        .map_err(|error| DiscordError::Gateway(Box::new(error)))
-}
-
-/// Connects `client`'s shards (`run`: the first and last id, and the total; shard 0 of 1
-/// when `None`) until they fail or `stop` is cancelled, which also stops the other clients.
-async fn connect(
-    mut client: Client,
-    run: Option<(u32, u32, u32)>,
-    stop: CancellationToken,
-) -> Result<(), serenity::Error> {
-    let shards = client.shard_manager.clone();
-    let start = async move {
-        match run {
-            // The range's end is included (`start_connection` takes the last id).
-            Some((first, last, total)) => client.start_shard_range(first..last, total).await,
-            None => client.start().await,
-        }
-    };
-    tokio::pin!(start);
-    let outcome = tokio::select! {
-        outcome = &mut start => outcome,
-        () = stop.cancelled() => loop {
-            shards.shutdown_all().await;
-            if let Ok(outcome) = tokio::time::timeout(SHUTDOWN_RETRY, &mut start).await {
-                break outcome;
-            }
-        },
-    };
-    stop.cancel();
     outcome
 }
 

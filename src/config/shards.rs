@@ -6,20 +6,23 @@
 //! discord:
 //!   shards:
 //!     total: 2        # how many shards the bot has, the same on every replica
-//!     ids: [0]        # this replica's; all of them when left out
+//!     ids: [0]        # this replica's; claimed through leases when left out
 //! ```
 //!
-//! Or `DISCORD_SHARDS=0/2` (ids, a slash, the total; `DISCORD_SHARDS=2` for all of two).
+//! Or `DISCORD_SHARDS=0/2` (ids, a slash, the total; `DISCORD_SHARDS=2` to claim them).
+//! Without ids, on PostgreSQL each shard is connected by whichever replica holds its lease;
+//! on SQLite, the one process connects them all.
 
 use std::fmt;
 
 use serde::Deserialize;
 
-/// A valid choice of shards: at least one, each below the total, none twice, in order.
+/// A valid choice of shards: at least one, each below the total, none twice, in order; or
+/// none chosen, to be claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shards {
     total: u32,
-    ids: Vec<u32>,
+    ids: Option<Vec<u32>>,
 }
 
 /// The `shards:` section as written.
@@ -37,19 +40,16 @@ impl ShardsFile {
 }
 
 impl Shards {
-    /// `ids` of `total` shards, all of them when `None`.
+    /// `ids` of `total` shards; to be claimed when `None`.
     pub fn new(total: u32, ids: Option<Vec<u32>>) -> Result<Shards, String> {
         if total == 0 {
             return Err("discord.shards.total must be at least 1".to_owned());
         }
         let Some(mut ids) = ids else {
-            return Ok(Shards {
-                total,
-                ids: (0..total).collect(),
-            });
+            return Ok(Shards { total, ids: None });
         };
         if ids.is_empty() {
-            return Err("discord.shards.ids is empty: leave it out for all the shards".to_owned());
+            return Err("discord.shards.ids is empty: leave it out to claim the shards".to_owned());
         }
         if let Some(id) = ids.iter().find(|id| **id >= total) {
             return Err(format!(
@@ -61,10 +61,13 @@ impl Shards {
         if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(format!("discord.shards.ids has {} twice", pair[0]));
         }
-        Ok(Shards { total, ids })
+        Ok(Shards {
+            total,
+            ids: Some(ids),
+        })
     }
 
-    /// Reads `DISCORD_SHARDS`: `0,1/4` (shards 0 and 1 of 4) or `4` (all four).
+    /// Reads `DISCORD_SHARDS`: `0,1/4` (shards 0 and 1 of 4) or `4` (four to claim).
     pub fn parse(text: &str) -> Result<Shards, String> {
         let number = |part: &str| {
             part.trim()
@@ -85,11 +88,19 @@ impl Shards {
         self.total
     }
 
-    /// This process's shards as runs of consecutive ids, first and last included: serenity
-    /// starts a run at a time (`Client::start_shard_range`).
+    /// Whether the ids are left to be claimed.
+    pub fn claimed(&self) -> bool {
+        self.ids.is_none()
+    }
+
+    /// This process's shards (all of them when none were chosen) as runs of consecutive ids,
+    /// first and last included: serenity starts a run at a time (`Client::start_shard_range`).
     pub fn runs(&self) -> Vec<(u32, u32)> {
+        let Some(ids) = &self.ids else {
+            return vec![(0, self.total - 1)];
+        };
         let mut runs: Vec<(u32, u32)> = Vec::new();
-        for &id in &self.ids {
+        for &id in ids {
             match runs.last_mut() {
                 Some((_, last)) if *last + 1 == id => *last = id,
                 _ => runs.push((id, id)),
@@ -101,7 +112,10 @@ impl Shards {
 
 impl fmt::Display for Shards {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<String> = self.ids.iter().map(u32::to_string).collect();
+        let Some(ids) = &self.ids else {
+            return write!(f, "any of {}", self.total);
+        };
+        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
         write!(f, "{}/{}", ids.join(","), self.total)
     }
 }
@@ -133,10 +147,9 @@ mod tests {
 
     #[test]
     fn the_environment_s_form_is_ids_slash_total_or_the_total_alone() {
-        assert_eq!(
-            Shards::parse("1, 0/2").unwrap(),
-            Shards::new(2, None).unwrap()
-        );
+        let both = Shards::new(2, Some(vec![0, 1])).unwrap();
+        assert_eq!(Shards::parse("1, 0/2").unwrap(), both);
+        assert!(Shards::parse("3").unwrap().claimed());
         assert_eq!(Shards::parse("3").unwrap().runs(), vec![(0, 2)]);
         assert!(Shards::parse("0/x").unwrap_err().contains("\"x\""));
         assert!(Shards::parse("2/2").unwrap_err().contains("has 2"));

@@ -8,6 +8,7 @@
 //! Expiries are read on the replicas' clocks, which must agree to within a second or so
 //! (NTP); a lease is not a lock for correctness, only for "one poller".
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,24 +30,27 @@ pub const RENEW_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Lease {
     db: Database,
-    name: &'static str,
+    name: Cow<'static, str>,
     holder: ReplicaId,
     clock: Arc<dyn Clock>,
 }
 
 impl Lease {
     /// The lease `name` on `db`, held (when it is) under a new [`ReplicaId`].
-    pub fn new(db: Database, name: &'static str, clock: Arc<dyn Clock>) -> Lease {
+    pub fn new<N>(db: Database, name: N, clock: Arc<dyn Clock>) -> Lease
+    where
+        N: Into<Cow<'static, str>>,
+    {
         Lease {
             db,
-            name,
+            name: name.into(),
             holder: ReplicaId::new(),
             clock,
         }
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Takes the lease if it is free or expired, or renews it if this replica holds it, for
@@ -61,7 +65,7 @@ impl Lease {
                WHERE leases.holder = excluded.holder OR leases.expires_at <= $4 \
              RETURNING holder",
         )
-        .bind(self.name)
+        .bind(self.name())
         .bind(self.holder.as_str())
         .bind(now.plus(TERM).as_millis())
         .bind(now.as_millis())
@@ -74,7 +78,7 @@ impl Lease {
     pub async fn release(&self) -> Result<(), sqlx::Error> {
         let _turn = self.db.writer_turn().await;
         sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(self.name)
+            .bind(self.name())
             .bind(self.holder.as_str())
             .execute(&mut *self.db.acquire().await?)
             .await?;
