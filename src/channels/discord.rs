@@ -20,6 +20,9 @@
 //! three seconds, or deferred and filled in when the engine is done. Decisions on
 //! nominations reach their requesters by direct message from the outbox (`outbox`).
 //!
+//! The gateway's shards (`shards`): the ones the settings name, or claimed through leases,
+//! so that replicas split them and each event reaches one replica; shard 0 of 1 otherwise.
+//!
 //! Serenity does the rest: rate limits (its ratelimiter), and reconnecting and resuming the
 //! gateway session. It also skips an event it cannot read, with a warning for a frame that is
 //! not an event at all; one whose content does not fit its type comes as an unknown event,
@@ -73,7 +76,7 @@ pub async fn run(
     settings: DiscordSettings,
     shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
-    // Each client below takes an HTTP client of its own, made the same way as this one.
+    // This one signs in, then delivers the outbox; each gateway client makes its own.
     let signing_in = http(&settings)?;
     let guild = match settings.guild {
         Some(0) => return Err(DiscordError::Guild),
