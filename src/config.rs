@@ -15,6 +15,7 @@
 //!   api_url: http://127.0.0.1:9000  # or DISCORD_API_URL; replaces https://discord.com
 //!   guild: 123456789012345678       # register slash commands there (instant) instead of globally
 //!   message_content: false          # ask for the privileged Message Content intent
+//!   shards: {total: 2, ids: [0]}    # or DISCORD_SHARDS=0/2; see shards.rs
 //! help_desk:                        # see help_desk.rs
 //!   hours: "09:00-17:30"
 //!   utc_offset: "+09:00"
@@ -27,6 +28,7 @@
 //! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
 
 mod help_desk;
+mod shards;
 mod web;
 
 use std::net::SocketAddr;
@@ -36,8 +38,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::config::help_desk::HelpDeskFile;
+use crate::config::shards::ShardsFile;
 
 pub use help_desk::{HelpDeskSettings, OpeningHours};
+pub use shards::Shards;
 pub use web::{DEFAULT_WEB_LISTEN, WebSettings};
 
 /// The file read when `--config` is not given, if it exists.
@@ -105,6 +109,8 @@ pub struct DiscordSettings {
     pub guild: Option<u64>,
     /// Whether to ask for the privileged Message Content intent.
     pub message_content: bool,
+    /// The shards this process connects; shard 0 of 1 when `None`.
+    pub shards: Option<Shards>,
 }
 
 /// Why the settings cannot be used.
@@ -118,6 +124,8 @@ pub enum ConfigError {
     },
     #[error("the settings file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("DISCORD_SHARDS is not shards such as 0,1/4 (ids/total) or 4 (all): {0}")]
+    Shards(String),
     #[error("{variable} is not an address to listen on (such as 127.0.0.1:9464): {value:?}")]
     Address {
         variable: &'static str,
@@ -151,6 +159,7 @@ struct DiscordFile {
     guild: Option<u64>,
     #[serde(default)]
     message_content: bool,
+    shards: Option<ShardsFile>,
 }
 
 impl Settings {
@@ -166,14 +175,24 @@ impl Settings {
             None => File::default(),
         };
         let help_desk = match file.help_desk {
-            Some(section) => section
-                .settings()
-                .map_err(|message| ConfigError::Invalid { path, message })?,
+            Some(section) => section.settings().map_err(|message| ConfigError::Invalid {
+                path: path.clone(),
+                message,
+            })?,
             None => HelpDeskSettings::default(),
         };
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
         let telegram = file.telegram.unwrap_or_default();
-        let discord = file.discord.unwrap_or_default();
+        let mut discord = file.discord.unwrap_or_default();
+        let shards = match (env("DISCORD_SHARDS"), discord.shards.take()) {
+            (Some(value), _) => Some(Shards::parse(&value).map_err(ConfigError::Shards)?),
+            (None, Some(section)) => Some(
+                section
+                    .shards()
+                    .map_err(|message| ConfigError::Invalid { path, message })?,
+            ),
+            (None, None) => None,
+        };
         let metrics = match env("PAO_METRICS_LISTEN") {
             Some(value) => MetricsSettings {
                 listen: value.trim().parse().map_err(|_| ConfigError::Address {
@@ -210,6 +229,7 @@ impl Settings {
                     api_url: env("DISCORD_API_URL").or(discord.api_url),
                     guild: discord.guild,
                     message_content: discord.message_content,
+                    shards,
                 }),
             help_desk,
         })
@@ -307,6 +327,36 @@ mod tests {
         let bad = |name: &str| (name == "PAO_WEB_LISTEN").then(|| "localhost".to_owned());
         let error = Settings::load(None, bad).unwrap_err();
         assert!(error.to_string().contains("PAO_WEB_LISTEN"), "{error}");
+    }
+
+    #[test]
+    fn discord_shards_come_from_the_file_or_the_environment_and_bad_ones_are_refused() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "discord:\n  token: d\n  shards: {{total: 4, ids: [3, 1]}}"
+        )
+        .unwrap();
+        let shards = |settings: Settings| settings.discord.unwrap().shards.map(|s| s.to_string());
+        let from_file = Settings::load(Some(file.path()), |_| None).unwrap();
+        assert_eq!(shards(from_file).as_deref(), Some("1,3/4"));
+        let env = |name: &str| (name == "DISCORD_SHARDS").then(|| "0/2".to_owned());
+        let from_env = Settings::load(Some(file.path()), env).unwrap();
+        assert_eq!(shards(from_env).as_deref(), Some("0/2"));
+        let bad = |name: &str| (name == "DISCORD_SHARDS").then(|| "0,0/2".to_owned());
+        let error = Settings::load(Some(file.path()), bad).unwrap_err();
+        assert!(error.to_string().contains("0 twice"), "{error}");
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "discord:\n  token: d\n  shards: {{total: 2, ids: [2]}}"
+        )
+        .unwrap();
+        let error = Settings::load(Some(file.path()), |_| None).unwrap_err();
+        assert!(
+            error.to_string().contains("discord.shards.ids has 2"),
+            "{error}"
+        );
     }
 
     #[test]

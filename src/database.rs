@@ -233,6 +233,12 @@ impl Database {
         self.backend
     }
 
+    /// The URL the database was opened with, for connections of other kinds than the pool's
+    /// (a PostgreSQL listener). It may hold a password: never logged.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Waits for the lock `key`, which every process on this database shares (and every task
     /// of this one), held until the returned guard is dropped. PostgreSQL holds a connection
     /// meanwhile; SQLite none.

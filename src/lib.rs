@@ -51,6 +51,7 @@ pub mod markup;
 pub mod masking;
 pub mod matcher;
 pub mod policy;
+pub mod replicas;
 pub mod report;
 pub mod serve;
 pub mod service;

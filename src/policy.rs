@@ -23,6 +23,11 @@ pub const OUTBOX_ATTEMPTS: u32 = 10;
 pub const WEB_LINK_VALIDITY: Duration = Duration::from_secs(10 * 60);
 /// How long a session of the help desk's web page lasts: a working day.
 pub const DESK_SESSION: Duration = Duration::from_secs(9 * 60 * 60);
+/// How long a replica's claim on an outbox message lasts: another replica may send the
+/// message once it has run out, so it must outlast one delivery round (Telegram's limits pace
+/// a chat's messages at one a second), and it is how long a dead replica's claims hold up
+/// their messages.
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(2 * 60);
 /// The most secondary members a site may have.
 pub const MAX_SECONDARIES: u32 = 4;
 

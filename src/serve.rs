@@ -13,6 +13,7 @@ use crate::channels::{discord, telegram, web};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::domain::Channel;
+use crate::replicas::wakeups;
 
 /// Why serving stopped other than by a shutdown signal.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,13 @@ pub async fn serve(
         return Err(ServeError::NoChannel);
     }
     let upkeep = tokio::spawn(help_desk_upkeep(engine.clone(), shutdown.clone()));
+    // Other replicas' outbox writes wake this one's delivery too (PostgreSQL).
+    let woken = engine.clone();
+    tokio::spawn(wakeups::relay(
+        engine.store().database().clone(),
+        move || woken.outbox_written().notify_waiters(),
+        shutdown.clone(),
+    ));
     let mut outcome = Ok(());
     while let Some(joined) = channels.join_next().await {
         let result = joined.unwrap_or_else(|panic| {

@@ -482,6 +482,17 @@ pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
+    /// Claims up to `limit` of `channel`'s messages that are due, oldest first, for this
+    /// service's delivery for [`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE): no other service
+    /// on the database (another replica) is handed them meanwhile, and once the lease has
+    /// run out unmarked (the claimer died), they are due again. Each is then marked
+    /// delivered or failed.
+    async fn claim_messages(
+        &self,
+        channel: Channel,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError>;
+
     async fn mark_delivered(&self, id: MessageId) -> Result<(), ServiceError>;
 
     /// Marks a round's sent messages delivered, in one write.
@@ -499,11 +510,12 @@ pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
 /// How many messages one delivery round takes.
 const DELIVERY_BATCH: u32 = 100;
 
-/// One delivery round for `channel`: hands each message that is due to `send` and marks those
-/// it accepted as delivered, together once the round has sent them (one write, not one per
-/// message: the writes held up the round's later messages and the turns writing beside it).
-/// A crash before the mark sends them again, as the outbox may. A message `send` fails is
-/// tried again in a later round, after a wait that grows with each failure (see
+/// One delivery round for `channel`: claims the messages that are due (so that no other
+/// replica sends them too), hands each to `send` and marks those it accepted as delivered,
+/// together once the round has sent them (one write, not one per message: the writes held up
+/// the round's later messages and the turns writing beside it). A crash before the mark sends
+/// them again once the claim's lease has run out, as the outbox may. A message `send` fails
+/// is tried again in a later round, after a wait that grows with each failure (see
 /// [`AccountService::mark_failed`]). Returns how many were delivered; a channel calls this in
 /// its loop, tests call it to drain the outbox.
 pub async fn deliver_once<S, F, Fut, E>(
@@ -519,7 +531,7 @@ where
 {
     let mut sent = Vec::new();
     let mut failed = Ok(());
-    for message in service.pending_messages(channel, DELIVERY_BATCH).await? {
+    for message in service.claim_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
         let Err(error) = send(message).await else {
             sent.push(id);

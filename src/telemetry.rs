@@ -107,6 +107,11 @@ pub fn reload(version: Option<u64>) {
     }
 }
 
+/// Whether this replica holds the lease `name` (does the job only one replica may do).
+pub fn lease_held(name: &str, held: bool) {
+    gauge!("pao_lease_held", "lease" => name.to_owned()).set(if held { 1.0 } else { 0.0 });
+}
+
 /// The version of the knowledge base in use.
 pub fn knowledge_version(version: u64) {
     gauge!("pao_knowledge_version").set(version as f64);

@@ -20,6 +20,9 @@
 //! three seconds, or deferred and filled in when the engine is done. Decisions on
 //! nominations reach their requesters by direct message from the outbox (`outbox`).
 //!
+//! The gateway's shards (`shards`): the ones the settings name, or claimed through leases,
+//! so that replicas split them and each event reaches one replica; shard 0 of 1 otherwise.
+//!
 //! Serenity does the rest: rate limits (its ratelimiter), and reconnecting and resuming the
 //! gateway session. It also skips an event it cannot read, with a warning for a frame that is
 //! not an event at all; one whose content does not fit its type comes as an unknown event,
@@ -37,25 +40,20 @@ mod handler;
 mod interaction;
 mod outbox;
 mod render;
+mod shards;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serenity::all::{GatewayIntents, GuildId};
-use serenity::client::ClientBuilder;
 use serenity::http::{Http, HttpBuilder};
 use tokio::sync::{Notify, RwLock};
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::discord::handler::{Handler, Unreadable};
+use crate::channels::discord::handler::Handler;
 use crate::config::DiscordSettings;
 use crate::conversation::Engine;
-
-/// How often a stopping client is asked again to shut its shard down: a shard still being
-/// started when the first request came is not stopped by it.
-const SHUTDOWN_RETRY: Duration = Duration::from_millis(500);
 
 /// Why the Discord channel stopped.
 #[derive(Debug, thiserror::Error)]
@@ -78,14 +76,15 @@ pub async fn run(
     settings: DiscordSettings,
     shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
-    let http = http(&settings)?;
+    // This one signs in, then delivers the outbox; each gateway client makes its own.
+    let signing_in = http(&settings)?;
     let guild = match settings.guild {
         Some(0) => return Err(DiscordError::Guild),
         Some(id) => Some(GuildId::new(id)),
         None => None,
     };
     // Checking the token first fails fast, where the gateway client would keep reconnecting.
-    let me = http
+    let me = signing_in
         .get_current_user()
         .await
         .map_err(|error| DiscordError::SignIn(Box::new(error)))?;
@@ -95,7 +94,7 @@ pub async fn run(
     let stop = shutdown.child_token();
     let kick = Arc::new(Notify::new());
     let in_flight = Arc::new(RwLock::new(()));
-    let handler = Handler {
+    let handler = Arc::new(Handler {
         engine: engine.clone(),
         me: me.id,
         guild,
@@ -103,31 +102,14 @@ pub async fn run(
         in_flight: in_flight.clone(),
         stop: stop.clone(),
         registered: AtomicBool::new(false),
-    };
-    let mut client = ClientBuilder::new_with_http(http, intents(settings.message_content))
-        .event_handler(handler)
-        .raw_event_handler(Unreadable)
-        .await
-        .map_err(|error| DiscordError::Gateway(Box::new(error)))?;
+    });
     let outbox = tokio::spawn(outbox::deliver(
-        engine,
-        client.http.clone(),
+        engine.clone(),
+        Arc::new(signing_in),
         kick,
         stop.clone(),
     ));
-
-    let shards = client.shard_manager.clone();
-    let start = client.start();
-    tokio::pin!(start);
-    let outcome = tokio::select! {
-        outcome = &mut start => outcome,
-        () = stop.cancelled() => loop {
-            shards.shutdown_all().await;
-            if let Ok(outcome) = tokio::time::timeout(SHUTDOWN_RETRY, &mut start).await {
-                break outcome;
-            }
-        },
-    };
+    let outcome = shards::connect_all(&engine, &settings, handler, stop.clone()).await;
     stop.cancel();
     // New events are turned away from now on; the write lock waits for those being handled.
     drop(in_flight.write().await);
@@ -135,7 +117,7 @@ pub async fn run(
         tracing::error!(%error, "the Discord outbox delivery stopped abnormally");
     }
     tracing::info!("the Discord channel has stopped");
-    outcome.map_err(|error| DiscordError::Gateway(Box::new(error)))
+    outcome
 }
 
 /// Serenity's HTTP client, pointed at `api_url` when one is set.

@@ -4,7 +4,8 @@
 //!
 //! The parts, in the order an update travels:
 //!
-//! - Updates arrive by long polling (teloxide's [`Polling`]), or through teloxide's axum
+//! - Updates arrive by long polling (teloxide's [`Polling`]; on PostgreSQL by the one
+//!   replica holding the polling lease, [`leases`]), or through teloxide's axum
 //!   webhook when `settings.webhook` is set, and go to a teloxide [`Dispatcher`], which
 //!   handles one chat's updates in order and different chats side by side. An update
 //!   teloxide cannot parse is logged (its id only) and skipped (`listener`).
@@ -33,6 +34,7 @@ mod incoming;
 mod listener;
 mod outgoing;
 mod render;
+mod replicated;
 
 use std::convert::Infallible;
 use std::fmt::{self, Debug};
@@ -55,7 +57,10 @@ pub use outgoing::CallError;
 use crate::channels::telegram::outgoing::Outgoing;
 use crate::config::{TelegramSettings, Webhook};
 use crate::conversation::{Engine, Reply, Response};
+use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity};
+use crate::replicas::leases::{self, Lease};
+use crate::service::SystemClock;
 
 /// How the channel runs, beyond what the settings say. [`run`] uses the defaults.
 #[derive(Debug, Clone)]
@@ -138,8 +143,8 @@ pub async fn run_with(
         stop_outbox.clone(),
     ));
     let result = match &settings.webhook {
-        None => poll(bot, context, &options, shutdown).await,
-        Some(webhook) => serve_webhook(bot, context, webhook, shutdown).await,
+        None => poll_as_one_replica(bot, context, &options, shutdown).await,
+        Some(webhook) => serve_webhook(bot, context, me, webhook, shutdown).await,
     };
     stop_outbox.cancel();
     if let Err(error) = outbox.await {
@@ -182,6 +187,28 @@ struct Context {
     out: Outgoing,
 }
 
+/// Long polling until `shutdown`; on PostgreSQL only while this replica holds the polling
+/// lease, since Telegram refuses a second poller of one bot (409 Conflict).
+async fn poll_as_one_replica(
+    bot: Bot,
+    context: Arc<Context>,
+    options: &Options,
+    shutdown: CancellationToken,
+) -> Result<(), TelegramError> {
+    let db = context.engine.store().database().clone();
+    if db.backend() == Backend::Sqlite {
+        return poll(bot, context, options, shutdown).await;
+    }
+    let lease = Lease::new(db, POLLING_LEASE, Arc::new(SystemClock));
+    leases::run_while_held(&lease, shutdown, |holding| {
+        poll(bot.clone(), context.clone(), options, holding)
+    })
+    .await
+}
+
+/// The lease of long polling.
+const POLLING_LEASE: &str = "telegram_polling";
+
 /// Long polling until `shutdown`.
 async fn poll(
     bot: Bot,
@@ -209,10 +236,12 @@ async fn poll(
 }
 
 /// Webhook mode until `shutdown`: teloxide's axum listener, on a socket bound here so that an
-/// address in use is an error rather than a panic in a background task.
+/// address in use is an error rather than a panic in a background task. On PostgreSQL, as one
+/// of several replicas ([`replicated`]).
 async fn serve_webhook(
     bot: Bot,
     context: Arc<Context>,
+    me: Me,
     webhook: &Webhook,
     shutdown: CancellationToken,
 ) -> Result<(), TelegramError> {
@@ -223,6 +252,9 @@ async fn serve_webhook(
             address: webhook.listen,
             source,
         })?;
+    if context.engine.store().database().backend() == Backend::Postgres {
+        return replicated::serve(bot, context, me, webhook, socket, shutdown).await;
+    }
     // `setWebhook` is called here, retried like every other call.
     let (listener, stopped, router) = context
         .out

@@ -36,6 +36,7 @@ use crate::database::{Database, DatabaseError};
 use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber,
 };
+use crate::replicas::ReplicaId;
 use crate::service::hashing::Hasher;
 use crate::service::sql::audit::Target;
 use crate::service::sql::check_turns::CheckTurns;
@@ -55,6 +56,8 @@ pub struct SqlService {
     hasher: Hasher,
     check_turns: CheckTurns,
     outbox_written: Notify,
+    /// Who claims outbox messages for delivery through this service.
+    replica: ReplicaId,
 }
 
 impl SqlService {
@@ -72,6 +75,7 @@ impl SqlService {
             hasher: Hasher::new(),
             check_turns: CheckTurns::new(),
             outbox_written: Notify::new(),
+            replica: ReplicaId::new(),
         }
     }
 
@@ -253,6 +257,14 @@ impl AccountService for SqlService {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, ServiceError> {
         self.due_messages(channel, limit).await
+    }
+
+    async fn claim_messages(
+        &self,
+        channel: Channel,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        self.claim_due(channel, limit).await
     }
 
     async fn mark_failed(&self, id: MessageId) -> Result<bool, ServiceError> {

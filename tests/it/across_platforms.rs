@@ -238,6 +238,7 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
             api_url: Some(discord.api_url()),
             guild: Some(GUILD),
             message_content: false,
+            shards: None,
         }),
         help_desk: HelpDeskSettings::default(),
         metrics: Default::default(),

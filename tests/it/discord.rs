@@ -76,7 +76,7 @@ const AGENT: Person = Person {
 const EPHEMERAL: u64 = 1 << 6;
 
 /// The shipped knowledge base, loaded once.
-fn knowledge() -> Arc<Answerer> {
+pub(crate) fn knowledge() -> Arc<Answerer> {
     static BOT: OnceLock<Arc<Answerer>> = OnceLock::new();
     BOT.get_or_init(|| {
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
@@ -106,6 +106,7 @@ fn settings(fake: &FakeDiscord, token: &str) -> DiscordSettings {
         api_url: Some(fake.api_url()),
         guild: Some(GUILD),
         message_content: false,
+        shards: None,
     }
 }
 

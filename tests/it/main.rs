@@ -19,6 +19,7 @@ mod hostile_input;
 mod json_logs;
 mod learn;
 mod reload;
+mod replicas;
 mod report_period;
 mod robustness;
 mod secrets;

@@ -1,12 +1,23 @@
 //! The outbox: queueing an event for someone within an action's transaction, and the
-//! delivery loop's reads and marks, with a growing wait between failed tries.
+//! delivery loop's claims and marks, with a growing wait between failed tries.
+//!
+//! A claim is a lease: the claimed messages carry this replica's name and an expiry, and no
+//! claim hands out a message whose lease runs. On PostgreSQL the claim locks the rows it
+//! takes and skips those another replica's claim is locking (`FOR UPDATE SKIP LOCKED`), so
+//! that concurrent claims take different messages rather than wait for each other. SQLite's
+//! single writer makes its claim (the same statement without the locking clause) one at a
+//! time.
+//!
+//! Queueing on PostgreSQL also notifies the other replicas ([`crate::replicas::wakeups`]).
 
 use std::time::Duration;
 
 use sqlx::AnyConnection;
 
+use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity, Timestamp};
-use crate::policy::OUTBOX_ATTEMPTS;
+use crate::policy::{OUTBOX_ATTEMPTS, OUTBOX_LEASE};
+use crate::replicas::wakeups::OUTBOX_WRITTEN;
 use crate::service::sql::SqlService;
 use crate::service::sql::rows::{OutboxRow, stored};
 use crate::service::{MessageId, OutboxEvent, OutboxMessage, ServiceError};
@@ -40,8 +51,16 @@ impl SqlService {
         .bind(recipient.channel().as_str())
         .bind(event.kind())
         .bind(payload)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+        if self.db.backend() == Backend::Postgres {
+            // Sent by PostgreSQL at the commit, and not at all on a rollback.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(OUTBOX_WRITTEN)
+                .bind(recipient.channel().as_str())
+                .execute(conn)
+                .await?;
+        }
         Ok(())
     }
 
@@ -62,16 +81,41 @@ impl SqlService {
         .bind(self.clock.now().as_millis())
         .fetch_all(&mut *self.db.acquire().await?)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(OutboxMessage {
-                    id: MessageId(row.id),
-                    recipient: stored(ChatIdentity::parse(&row.recipient))?,
-                    created_at: Timestamp::from_millis(row.created_at),
-                    event: stored(serde_json::from_str(&row.payload))?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(message).collect()
+    }
+
+    /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out,
+    /// oldest first, for [`OUTBOX_LEASE`].
+    pub(super) async fn claim_due(
+        &self,
+        channel: Channel,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        let locking = match self.db.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let claim = format!(
+            "UPDATE outbox SET claimed_by = $4, lease_until = $5 WHERE id IN ( \
+               SELECT id FROM outbox \
+               WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+                 AND next_attempt_at <= $3 AND lease_until <= $3 \
+               ORDER BY id LIMIT $2 {locking}) \
+             RETURNING id, recipient, created_at, payload"
+        );
+        let now = self.clock.now();
+        let _turn = self.db.writer_turn().await;
+        let mut rows = sqlx::query_as::<_, OutboxRow>(&claim)
+            .bind(channel.as_str())
+            .bind(i64::from(limit))
+            .bind(now.as_millis())
+            .bind(self.replica.as_str())
+            .bind(now.plus(OUTBOX_LEASE).as_millis())
+            .fetch_all(&mut *self.db.acquire().await?)
+            .await?;
+        // RETURNING keeps no order.
+        rows.sort_by_key(|row| row.id);
+        rows.into_iter().map(message).collect()
     }
 
     /// Counts a failed try: the next one waits longer, and the last gives the message up.
@@ -96,9 +140,13 @@ impl SqlService {
                 .bind(id.0)
                 .bind(now.as_millis())
         } else {
-            sqlx::query("UPDATE outbox SET next_attempt_at = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(now.plus(outbox_backoff(attempts)).as_millis())
+            // Released: due again at its next try, for whichever replica claims it then.
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $2, claimed_by = NULL, lease_until = 0 \
+                 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(now.plus(outbox_backoff(attempts)).as_millis())
         };
         query.execute(&mut *conn).await?;
         Ok(abandoned)
@@ -120,4 +168,14 @@ impl SqlService {
         query.execute(&mut *self.db.acquire().await?).await?;
         Ok(())
     }
+}
+
+/// An outbox row as the message it stores.
+fn message(row: OutboxRow) -> Result<OutboxMessage, ServiceError> {
+    Ok(OutboxMessage {
+        id: MessageId(row.id),
+        recipient: stored(ChatIdentity::parse(&row.recipient))?,
+        created_at: Timestamp::from_millis(row.created_at),
+        event: stored(serde_json::from_str(&row.payload))?,
+    })
 }

@@ -4,9 +4,14 @@
 //! the events a test hands it. An event handed over while no connection is up is kept and
 //! replayed when the bot resumes, as Discord does.
 //!
+//! Sharded as Discord is: Identify says `"shard": [id, total]`, READY repeats it, and an
+//! event goes to the connection of its shard, `(guild_id >> 22) % total` for a guild's and
+//! shard 0 for the rest (direct messages); each shard has its session and sequence numbers.
+//!
 //! Tests never sleep: they wait on [`FakeDiscord::wait_for`], which looks at the record
 //! each time it changes, until a deadline.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -25,6 +30,7 @@ use tokio_tungstenite::tungstenite::Message;
 /// The bot's user id and its application's.
 pub const BOT_ID: u64 = 1_100_000_000_000_000_001;
 pub const APP_ID: u64 = 1_100_000_000_000_000_002;
+/// Shard 0's session; shard n's is this with `-shard-n` after it.
 pub const SESSION: &str = "fake-session-1";
 /// The only token the fake accepts.
 pub const TOKEN: &str = "fake-token";
@@ -39,6 +45,8 @@ pub struct Call {
     pub method: Method,
     pub path: String,
     pub body: Value,
+    /// The name in [`FakeDiscord::api_url_for`] the call came through, if any.
+    pub via: Option<String>,
 }
 
 /// What the fake saw and what it holds for the bot.
@@ -51,11 +59,43 @@ pub struct Record {
     pub heartbeats: usize,
     /// The close codes of the closing handshakes the bot started.
     pub closes: Vec<u16>,
-    /// Every dispatch with its sequence number, for replaying on resume.
-    dispatched: Vec<(u64, Value)>,
-    seq: u64,
+    /// Every dispatch with its shard and sequence number, for replaying on resume.
+    dispatched: Vec<(u64, u64, Value)>,
+    /// The last sequence number of each shard.
+    seqs: BTreeMap<u64, u64>,
+    /// How many shards the bot said it has in its last Identify.
+    total: u64,
     next_id: u64,
-    connection: Option<mpsc::UnboundedSender<Control>>,
+    /// The connection up for each shard.
+    connections: BTreeMap<u64, mpsc::UnboundedSender<Control>>,
+}
+
+impl Record {
+    /// The next sequence number of `shard`.
+    fn next_seq(&mut self, shard: u64) -> u64 {
+        let seq = self.seqs.entry(shard).or_default();
+        *seq += 1;
+        *seq
+    }
+
+    /// The shard Discord sends an event to: its guild's, or shard 0 without a guild.
+    fn shard_of(&self, d: &Value) -> u64 {
+        let guild = d["guild_id"].as_str().and_then(|id| id.parse::<u64>().ok());
+        guild.map_or(0, |guild| (guild >> 22) % self.total.max(1))
+    }
+}
+
+/// The session id the fake gives `shard`.
+fn session(shard: u64) -> String {
+    match shard {
+        0 => SESSION.to_owned(),
+        shard => format!("{SESSION}-shard-{shard}"),
+    }
+}
+
+/// A guild id on `shard` of `total`, as Discord assigns them (the `n`th of them).
+pub fn guild_on_shard(shard: u64, total: u64, n: u64) -> u64 {
+    ((1_000 + n * total + shard) << 22) | n
 }
 
 #[derive(Debug)]
@@ -132,6 +172,12 @@ impl FakeDiscord {
         self.api_url.clone()
     }
 
+    /// The same API, with calls through it told apart by `name` (in [`Call::via`]): for
+    /// several bots on one fake.
+    pub fn api_url_for(&self, name: &str) -> String {
+        format!("{}/{name}", self.api_url)
+    }
+
     /// A fresh snowflake, for interactions and messages.
     pub fn next_id(&self) -> u64 {
         let mut record = self.shared.record();
@@ -139,35 +185,36 @@ impl FakeDiscord {
         record.next_id
     }
 
-    /// Hands the bot a gateway event of type `t`; kept for replay when no connection is up.
+    /// Hands the bot a gateway event of type `t` on its shard's connection; kept for replay
+    /// when that connection is not up.
     pub fn dispatch(&self, t: &str, d: Value) {
         let mut record = self.shared.record();
-        record.seq += 1;
-        let payload = json!({"op": 0, "s": record.seq, "t": t, "d": d});
-        let seq = record.seq;
-        record.dispatched.push((seq, payload.clone()));
-        if let Some(connection) = &record.connection {
+        let shard = record.shard_of(&d);
+        let seq = record.next_seq(shard);
+        let payload = json!({"op": 0, "s": seq, "t": t, "d": d});
+        record.dispatched.push((shard, seq, payload.clone()));
+        if let Some(connection) = record.connections.get(&shard) {
             let _ = connection.send(Control::Send(payload));
         }
     }
 
-    /// Sends the bot a text frame as is, for events Discord would never send.
+    /// Sends the bot a text frame as is on shard 0, for events Discord would never send.
     pub fn send_raw(&self, payload: Value) {
-        if let Some(connection) = &self.shared.record().connection {
+        if let Some(connection) = self.shared.record().connections.get(&0) {
             let _ = connection.send(Control::Send(payload));
         }
     }
 
-    /// Drops the gateway connection as a network failure would: no closing handshake.
+    /// Drops shard 0's gateway connection as a network failure would: no closing handshake.
     pub fn drop_connection(&self) {
-        if let Some(connection) = self.shared.record().connection.take() {
+        if let Some(connection) = self.shared.record().connections.remove(&0) {
             let _ = connection.send(Control::Drop);
         }
     }
 
-    /// The last sequence number dispatched.
+    /// The last sequence number dispatched on shard 0.
     pub fn seq(&self) -> u64 {
-        self.shared.record().seq
+        self.shared.record().seqs.get(&0).copied().unwrap_or(0)
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -272,11 +319,14 @@ async fn http(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri
-        .path()
-        .strip_prefix("/api/v10")
-        .unwrap_or(uri.path())
-        .to_owned();
+    let (via, path) = match uri.path().split_once("/api/v10") {
+        Some(("", path)) => (None, path.to_owned()),
+        Some((via, path)) => (
+            Some(via.trim_start_matches('/').to_owned()),
+            path.to_owned(),
+        ),
+        None => (None, uri.path().to_owned()),
+    };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let id = {
         let mut record = shared.record();
@@ -284,6 +334,7 @@ async fn http(
             method: method.clone(),
             path: path.clone(),
             body: body.clone(),
+            via,
         });
         record.next_id += 1;
         record.next_id
@@ -385,34 +436,45 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let (control, mut controls) = mpsc::unbounded_channel();
     let opening: Vec<Value> = {
         let mut record = shared.record();
-        let opening = match first["op"].as_u64() {
+        let (shard, opening) = match first["op"].as_u64() {
             Some(2) => {
                 record.identifies.push(first["d"].clone());
-                record.seq += 1;
-                let ready = json!({"op": 0, "s": record.seq, "t": "READY", "d": {
-                    "v": 10, "user": bot_user(), "guilds": [], "session_id": SESSION,
-                    "resume_gateway_url": shared.gateway_url, "shard": [0, 1],
+                let shard = first["d"]["shard"][0].as_u64().unwrap_or(0);
+                let total = first["d"]["shard"][1].as_u64().unwrap_or(1);
+                record.total = total;
+                let seq = record.next_seq(shard);
+                let ready = json!({"op": 0, "s": seq, "t": "READY", "d": {
+                    "v": 10, "user": bot_user(), "guilds": [], "session_id": session(shard),
+                    "resume_gateway_url": shared.gateway_url, "shard": [shard, total],
                     "application": {"id": APP_ID.to_string(), "flags": 0}
                 }});
-                vec![ready]
+                (shard, vec![ready])
             }
             Some(6) => {
                 record.resumes.push(first["d"].clone());
+                let Some(shard) = record
+                    .seqs
+                    .keys()
+                    .copied()
+                    .find(|shard| first["d"]["session_id"] == session(*shard))
+                else {
+                    return;
+                };
                 let from = first["d"]["seq"].as_u64().unwrap_or(0);
                 let mut missed: Vec<Value> = record
                     .dispatched
                     .iter()
-                    .filter(|(seq, _)| *seq > from)
-                    .map(|(_, payload)| payload.clone())
+                    .filter(|(on, seq, _)| *on == shard && *seq > from)
+                    .map(|(_, _, payload)| payload.clone())
                     .collect();
-                record.seq += 1;
-                missed.push(json!({"op": 0, "s": record.seq, "t": "RESUMED", "d": {}}));
-                missed
+                let seq = record.next_seq(shard);
+                missed.push(json!({"op": 0, "s": seq, "t": "RESUMED", "d": {}}));
+                (shard, missed)
             }
             _ => return,
         };
         // Registered under the same lock as the replay, so that no event falls between.
-        record.connection = Some(control);
+        record.connections.insert(shard, control);
         opening
     };
     shared.touch();

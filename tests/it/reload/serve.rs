@@ -38,15 +38,20 @@ impl Server {
     /// `pao-bot.db` of `cwd`.
     pub fn start(fake: &FakeTelegram, faq: &std::path::Path, cwd: &std::path::Path) -> Server {
         let url = format!("sqlite://{}", cwd.join("pao-bot.db").display());
+        Server::start_on(&fake.url(), &url, faq, cwd)
+    }
+
+    /// `pao-bot serve` on the Bot API at `api` and the database at `url`.
+    pub fn start_on(api: &str, url: &str, faq: &std::path::Path, cwd: &std::path::Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pao-bot"))
-            .args(["--database-url", &url, "serve", "--faq"])
+            .args(["--database-url", url, "serve", "--faq"])
             .arg(faq)
             .current_dir(cwd)
             .env_remove("PAO_FAQ_DIR")
             .env_remove("DISCORD_TOKEN")
             .env("TELOXIDE_TOKEN", TOKEN)
-            .env("TELOXIDE_API_URL", fake.url())
-            .env("RUST_LOG", "warn,pao_bot::live=info")
+            .env("TELOXIDE_API_URL", api)
+            .env("RUST_LOG", "warn,pao_bot::live=info,pao_bot::replicas=info")
             .env("PAO_METRICS_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -67,7 +72,7 @@ impl Server {
     }
 
     /// Waits for the next log line holding `needle`, skipping the others.
-    async fn wait_for_log(&mut self, needle: &str) -> String {
+    pub async fn wait_for_log(&mut self, needle: &str) -> String {
         let found = async {
             while let Some(line) = self.log.recv().await {
                 if line.contains(needle) {

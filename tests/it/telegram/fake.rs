@@ -84,6 +84,9 @@ pub struct Call {
     /// `result` of a successful answer.
     pub result: Option<Value>,
     pub at: Instant,
+    /// The first segment of the path before `/bot<token>`, when the bot was given an address
+    /// of its own ([`FakeTelegram::url_for`]): which of several bots called.
+    pub via: Option<String>,
 }
 
 impl Call {
@@ -276,6 +279,12 @@ impl FakeTelegram {
     /// The address to give the bot as its Bot API server.
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The address to give one of several bots, whose calls are then told apart by their
+    /// [`Call::via`], `name`.
+    pub fn url_for(&self, name: &str) -> String {
+        format!("http://{}/{name}", self.address)
     }
 
     fn state(&self) -> MutexGuard<'_, Records> {
@@ -683,9 +692,12 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path();
+    let (via, path) = match uri.path().strip_prefix('/').and_then(|p| p.split_once('/')) {
+        Some((first, rest)) if !first.starts_with("bot") => (Some(first.to_owned()), rest),
+        _ => (None, uri.path().trim_start_matches('/')),
+    };
     let Some((token, method)) = path
-        .strip_prefix("/bot")
+        .strip_prefix("bot")
         .and_then(|rest| rest.split_once('/'))
     else {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
@@ -751,6 +763,7 @@ async fn api(
                 status: status.as_u16(),
                 result,
                 at: Instant::now(),
+                via,
             });
         }
     }

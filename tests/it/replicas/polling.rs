@@ -1,0 +1,64 @@
+//! Long polling with two `pao-bot serve` replicas on one PostgreSQL database and one bot:
+//! only the holder of the polling lease calls `getUpdates`; killed, it is replaced by the
+//! other within ten seconds, which answers from then on.
+
+use std::time::{Duration, Instant};
+
+use pao_bot::lang::Lang;
+use tempfile::TempDir;
+
+use crate::databases::{self, Backend, TestDb};
+use crate::reload::serve::Server;
+use crate::support::{faq_dir, first_line_of_answer};
+use crate::telegram::fake::{Call, FakeTelegram, Person};
+
+/// How soon a standby must take over from a dead holder (issue 17).
+const TAKEOVER: Duration = Duration::from_secs(10);
+
+/// `person` asks `question`; the bot's reply.
+async fn ask(fake: &FakeTelegram, person: &Person, question: &str) -> Call {
+    let before = fake.sent_to(person.id).len();
+    fake.say(person, question);
+    let sent = fake.wait_for_messages(person.id, before + 1).await;
+    sent[before].clone()
+}
+
+/// How many `getUpdates` calls the replica at `fake.url_for(name)` made.
+fn polls_by(fake: &FakeTelegram, name: &str) -> usize {
+    fake.calls_of("getUpdates")
+        .iter()
+        .filter(|call| call.via.as_deref() == Some(name))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_polls_and_the_standby_takes_over_when_it_is_killed() {
+    databases::run(Backend::Postgres, |db: TestDb| async move {
+        let fake = FakeTelegram::start().await;
+        let cwd = TempDir::new().expect("a temporary folder");
+        let mut first = Server::start_on(&fake.url_for("first"), &db.url, &faq_dir(), cwd.path());
+        first.wait_for_log("lease taken").await;
+        let mut second = Server::start_on(&fake.url_for("second"), &db.url, &faq_dir(), cwd.path());
+        second.wait_for_log("standing by").await;
+
+        let browsers = first_line_of_answer("browsers", Lang::En);
+        let customer = Person::new(200, "Alice", Some("en"));
+        let reply = ask(&fake, &customer, "which browsers does PAO support").await;
+        assert!(reply.text().contains(&browsers), "{}", reply.text());
+        assert_eq!(reply.via.as_deref(), Some("first"));
+        assert!(polls_by(&fake, "first") > 0);
+        assert_eq!(polls_by(&fake, "second"), 0, "the standby polled");
+
+        first.child.kill().expect("SIGKILL");
+        first.child.wait().expect("the killed replica reaped");
+        let killed = Instant::now();
+        second.wait_for_log("lease taken").await;
+        let took = killed.elapsed();
+        assert!(took < TAKEOVER, "took over after {took:?}");
+
+        let reply = ask(&fake, &customer, "which browsers does PAO support").await;
+        assert!(reply.text().contains(&browsers), "{}", reply.text());
+        assert_eq!(reply.via.as_deref(), Some("second"));
+    })
+    .await;
+}
