@@ -87,6 +87,7 @@ impl Serving {
                 api_url: Some(discord.api_url()),
                 guild: Some(GUILD),
                 message_content: false,
+                shards: None,
             }),
             help_desk: HelpDeskSettings::default(),
             metrics: Default::default(),
