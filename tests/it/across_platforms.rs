@@ -227,40 +227,8 @@ async fn an_agent_with_two_tickets_replies_to_a_relayed_message_to_address_its_t
 async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestDb) {
     registered_agent(&db, &DISCORD_AGENT.identity()).await;
     registered_agent(&db, "telegram:900").await;
-    let (telegram, discord) = (FakeTelegram::start().await, FakeDiscord::start().await);
-    let settings = Settings {
-        telegram: Some(TelegramSettings {
-            token: SecretString::from(telegram_fake::TOKEN),
-            api_url: Some(telegram.url()),
-            webhook: None,
-        }),
-        discord: Some(DiscordSettings {
-            token: SecretString::from(discord_fake::TOKEN),
-            api_url: Some(discord.api_url()),
-            guild: Some(GUILD),
-            message_content: false,
-            shards: None,
-        }),
-        help_desk: HelpDeskSettings::default(),
-        metrics: Default::default(),
-        web: None,
-    };
-    let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
-    let database = db.service.database().clone();
-    let engine = Arc::new(Engine::new(
-        bot,
-        db.service.clone(),
-        database,
-        db.clock.clone(),
-    ));
-    let shutdown = CancellationToken::new();
-    let serving = tokio::spawn(pao_bot::serve::serve(engine, settings, shutdown.clone()));
-    let commands = format!(
-        "/applications/{}/guilds/{GUILD}/commands",
-        discord_fake::APP_ID
-    );
-    discord.wait_call(Method::PUT, &commands, |_| true).await;
-    telegram.wait_for_arrivals("getUpdates", 1).await;
+    let serving = Serving::start(&db).await;
+    let (telegram, discord) = (&serving.telegram, &serving.discord);
 
     // A customer on Telegram, the agent on Discord.
     let taro = Person::new(100, "Taro", Some("ja"));
@@ -302,10 +270,5 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
     telegram.say(&hanako_agent, "どうされましたか");
     discord_posted(&discord, hanako_dm, "ヘルプデスク: どうされましたか").await;
 
-    shutdown.cancel();
-    let stopped = tokio::time::timeout(Duration::from_secs(15), serving)
-        .await
-        .expect("serve stops in time")
-        .expect("serve does not panic");
-    assert!(stopped.is_ok(), "{stopped:?}");
+    serving.stop().await;
 }
