@@ -234,8 +234,8 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
     let taro = Person::new(100, "Taro", Some("ja"));
     let agent_dm = dm_channel(DISCORD_AGENT.id);
     telegram.say(&taro, "/human");
-    telegram_sent(&telegram, 100, "受付番号 #1").await;
-    discord_posted(&discord, agent_dm, "新しいチケット #1: telegram:100").await;
+    telegram_sent(telegram, 100, "受付番号 #1").await;
+    discord_posted(discord, agent_dm, "新しいチケット #1: telegram:100").await;
     let id = discord.next_id();
     let options = json!([{"name": "ticket", "type": 4, "value": 1}]);
     discord.dispatch(
@@ -244,15 +244,15 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
     );
     let taken = discord.answer_to(id).await;
     assert!(taken.to_string().contains("#1 を担当しました"), "{taken:#}");
-    telegram_sent(&telegram, 100, "担当者が参加しました").await;
+    telegram_sent(telegram, 100, "担当者が参加しました").await;
     telegram.say(&taro, "請求書の宛名について");
-    discord_posted(&discord, agent_dm, "#1 お客様: 請求書の宛名について").await;
+    discord_posted(discord, agent_dm, "#1 お客様: 請求書の宛名について").await;
     let id = discord.next_id();
     discord.dispatch(
         "MESSAGE_CREATE",
         events::message(id, &DISCORD_AGENT, Place::Dm, "確認します", false),
     );
-    telegram_sent(&telegram, 100, "ヘルプデスク: 確認します").await;
+    telegram_sent(telegram, 100, "ヘルプデスク: 確認します").await;
 
     // A customer on Discord, the agent on Telegram.
     let hanako_dm = dm_channel(DISCORD_CUSTOMER.id);
@@ -261,14 +261,14 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
         "MESSAGE_CREATE",
         events::message(id, &DISCORD_CUSTOMER, Place::Dm, "人と話したい", false),
     );
-    discord_posted(&discord, hanako_dm, "受付番号 #2").await;
-    telegram_sent(&telegram, 900, "新しいチケット #2: discord:").await;
+    discord_posted(discord, hanako_dm, "受付番号 #2").await;
+    telegram_sent(telegram, 900, "新しいチケット #2: discord:").await;
     let hanako_agent = Person::new(900, "Hanako", Some("ja"));
     telegram.say(&hanako_agent, "/take 2");
-    telegram_sent(&telegram, 900, "#2 を担当しました").await;
-    discord_posted(&discord, hanako_dm, "担当者が参加しました").await;
+    telegram_sent(telegram, 900, "#2 を担当しました").await;
+    discord_posted(discord, hanako_dm, "担当者が参加しました").await;
     telegram.say(&hanako_agent, "どうされましたか");
-    discord_posted(&discord, hanako_dm, "ヘルプデスク: どうされましたか").await;
+    discord_posted(discord, hanako_dm, "ヘルプデスク: どうされましたか").await;
 
     serving.stop().await;
 }
