@@ -11,6 +11,7 @@ mod audit;
 mod csrf;
 mod frame;
 mod home;
+mod language;
 mod nominations;
 mod session;
 mod sign_in;
@@ -25,7 +26,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use maud::Markup;
 
-use crate::channels::web::language;
 use crate::conversation::Engine;
 use crate::lang::Lang;
 
@@ -50,11 +50,12 @@ pub enum DeskRoute {
     Unlock,
     Reissue,
     Audit,
+    Language,
     SignOut,
 }
 
 impl DeskRoute {
-    pub const ALL: [DeskRoute; 10] = [
+    pub const ALL: [DeskRoute; 11] = [
         DeskRoute::Home,
         DeskRoute::Nominations,
         DeskRoute::Approve,
@@ -64,6 +65,7 @@ impl DeskRoute {
         DeskRoute::Unlock,
         DeskRoute::Reissue,
         DeskRoute::Audit,
+        DeskRoute::Language,
         DeskRoute::SignOut,
     ];
 
@@ -87,6 +89,7 @@ impl DeskRoute {
             DeskRoute::Unlock => "/desk/sites/{number}/unlock",
             DeskRoute::Reissue => "/desk/sites/{number}/reissue",
             DeskRoute::Audit => "/desk/audit",
+            DeskRoute::Language => "/desk/language/{lang}",
             DeskRoute::SignOut => "/desk/sign-out",
         }
     }
@@ -102,6 +105,7 @@ impl DeskRoute {
             DeskRoute::Unlock => Handler::Post(post(site::unlock)),
             DeskRoute::Reissue => Handler::Post(post(site::reissue)),
             DeskRoute::Audit => Handler::Get(get(audit::show)),
+            DeskRoute::Language => Handler::Get(get(language::switch)),
             DeskRoute::SignOut => Handler::Post(post(sign_in::sign_out)),
         }
     }
@@ -122,9 +126,9 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool) -> Router {
     sign_in::routes(routes).with_state(Arc::new(Desk { engine, secure }))
 }
 
-/// The language of a page for `headers`: the browser's, else Japanese.
+/// The language of a page for `headers`: the switch's, else the browser's, else Japanese.
 fn lang(headers: &HeaderMap) -> Lang {
-    language::accepted(headers).unwrap_or(Lang::Ja)
+    language::of(headers)
 }
 
 /// A desk page: never cached, as each shows what only its agent may see.

@@ -31,6 +31,7 @@ fn path_of(route: DeskRoute) -> String {
         .path()
         .replace("{id}", "1")
         .replace("{number}", "1234567")
+        .replace("{lang}", "en")
 }
 
 /// `route` requested by `browser`, a form posted with `fields`.

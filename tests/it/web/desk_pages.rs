@@ -2,7 +2,7 @@
 //! nominations a page at a time, approved and denied by one form each as `/approve` and
 //! `/deny` do (the requester told through the outbox, the agent audited as the actor); a
 //! site's members, lockout and pending requests, unlocked, its passcode reissued and shown on
-//! that response only; the audit log newest first, filtered and paged.
+//! that response only; the audit log newest first, filtered and paged; the language switch.
 
 use pao_bot::domain::{Channel, ChatIdentity, IbmId, Passcode, Program, SiteNumber};
 use pao_bot::service::{AccountService, FirstAccess, OutboxEvent};
@@ -15,6 +15,7 @@ on_both_databases!(
     nominations_are_listed_by_page_and_decided_as_in_chat,
     a_site_is_shown_unlocked_and_its_passcode_reissued_once,
     the_audit_log_is_filtered_and_paged_newest_first,
+    the_language_switch_holds_on_every_desk_page,
 );
 
 fn site() -> SiteNumber {
@@ -315,4 +316,36 @@ fn ids_in(page: &str) -> Vec<i64> {
         .skip(1)
         .filter_map(|rest| rest.split('"').next()?.parse().ok())
         .collect()
+}
+
+async fn the_language_switch_holds_on_every_desk_page(db: TestDb) {
+    let chat = WebChat::start(&db).await;
+    let agent = registered_agent(&db, "telegram:900").await;
+    let (mut browser, _) = signed_in(&chat, &db, &agent).await;
+    let session = browser.cookie.clone().expect("the session's cookie");
+    let home = browser.get("/desk").await;
+    assert!(
+        home.body.contains("href=\"/desk/language/en\""),
+        "{}",
+        home.body
+    );
+
+    let switched = browser.get("/desk/language/en").await;
+    assert_eq!(switched.status, 303, "{switched:?}");
+    assert_eq!(switched.header("location"), Some("/desk"));
+    let cookie = switched.header("set-cookie").expect("the choice kept");
+    assert!(
+        cookie.starts_with("pao_desk_lang=en;") && cookie.contains("Path=/desk"),
+        "{cookie}"
+    );
+    // The client keeps one cookie; a browser keeps both.
+    browser.cookie = Some(format!("{session}; pao_desk_lang=en"));
+    let page = browser.get("/desk/nominations").await;
+    assert!(page.body.contains("<html lang=\"en\""), "{}", page.body);
+    assert!(
+        page.body.contains("No requests are waiting."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("href=\"/desk/language/ja\""));
 }

@@ -29,7 +29,7 @@ const JST_SECONDS: i32 = 9 * 60 * 60;
 
 /// The filter's form, as typed: each field may be empty.
 #[derive(Debug, Default, Deserialize)]
-pub(super) struct Asked {
+pub(super) struct AuditQuery {
     #[serde(default)]
     site: String,
     #[serde(default)]
@@ -46,7 +46,7 @@ pub(super) struct Asked {
 pub(super) async fn show(
     State(desk): State<Arc<Desk>>,
     agent: Agent,
-    Query(asked): Query<Asked>,
+    Query(asked): Query<AuditQuery>,
 ) -> Response {
     let bot = desk.engine.bot();
     let messages = bot.knowledge().messages();
@@ -99,7 +99,7 @@ pub(super) async fn show(
 }
 
 /// The filter typed, each part parsed; an unreadable part is refused rather than ignored.
-fn parse(asked: &Asked) -> Result<AuditFilter, ()> {
+fn parse(asked: &AuditQuery) -> Result<AuditFilter, ()> {
     let site = given(&asked.site)
         .map(SiteNumber::parse)
         .transpose()
@@ -145,7 +145,7 @@ fn start_of(day: &str, later: u64) -> Result<Timestamp, ()> {
     Ok(Timestamp::from_millis(start.timestamp_millis()))
 }
 
-fn filters(messages: &Messages, lang: Lang, asked: &Asked) -> Markup {
+fn filters(messages: &Messages, lang: Lang, asked: &AuditQuery) -> Markup {
     let say = |sentence| messages.say(sentence, lang, &[]);
     html! {
         h2 { (say(&messages.desk_nav_audit)) }
@@ -217,7 +217,7 @@ fn table(messages: &Messages, lang: Lang, rows: &Paged<(AuditId, AuditEntry), Au
 }
 
 /// The audit page with the same filter, from the row before `before`.
-fn link(asked: &Asked, before: Option<AuditId>) -> String {
+fn link(asked: &AuditQuery, before: Option<AuditId>) -> String {
     let mut link = format!("{}?", DeskRoute::Audit.path());
     for (name, value) in [
         ("site", &asked.site),
@@ -271,15 +271,15 @@ mod tests {
 
     #[test]
     fn the_next_page_keeps_the_filter() {
-        let asked = Asked {
+        let asked = AuditQuery {
             person: "taro@example.co.jp".to_owned(),
             action: "unlock".to_owned(),
-            ..Asked::default()
+            ..AuditQuery::default()
         };
         assert_eq!(
             link(&asked, Some(AuditId(42))),
             "/desk/audit?person=taro%40example.co.jp&action=unlock&before=42"
         );
-        assert_eq!(link(&Asked::default(), None), "/desk/audit");
+        assert_eq!(link(&AuditQuery::default(), None), "/desk/audit");
     }
 }

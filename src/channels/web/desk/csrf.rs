@@ -88,5 +88,5 @@ fn refused(desk: &Desk, agent: &Agent, status: StatusCode) -> Response {
         _ => &messages.desk_csrf_refused,
     };
     let said = messages.say(sentence, agent.lang, &[]);
-    page(status, frame::notice(messages, agent.lang, &said))
+    page(status, frame::refusal(messages, agent.lang, &said))
 }

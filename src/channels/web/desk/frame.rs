@@ -26,6 +26,10 @@ pub(super) fn signed_in(
 ) -> Markup {
     let lang = agent.lang;
     let say = |sentence| messages.say(sentence, lang, &[]);
+    let (other, other_name) = match lang {
+        Lang::Ja => (Lang::En, "English"),
+        Lang::En => (Lang::Ja, "日本語"),
+    };
     let links = [
         (DeskRoute::Home, say(&messages.desk_nav_home)),
         (DeskRoute::Nominations, say(&messages.desk_nav_nominations)),
@@ -53,6 +57,8 @@ pub(super) fn signed_in(
                             aria-label=(say(&messages.desk_site_box));
                         button type="submit" { (say(&messages.desk_site_open)) }
                     }
+                    a.switch href=(DeskRoute::Language.path().replace("{lang}", other.code()))
+                        lang=(other.code()) { (other_name) }
                     form.sign-out method="post" action=(DeskRoute::SignOut.path()) {
                         (token(agent))
                         button type="submit" title=(agent.identity.to_string()) {
@@ -86,9 +92,18 @@ pub(super) fn bare(messages: &Messages, lang: Lang, body: Markup) -> Markup {
     }
 }
 
-/// A page that says one sentence: a refusal, or that the agent signed out.
+/// A page that says one sentence: that the agent signed out.
 pub(super) fn notice(messages: &Messages, lang: Lang, sentence: &str) -> Markup {
     bare(messages, lang, html! { p.notice { (sentence) } })
+}
+
+/// A page that says why the request was refused.
+pub(super) fn refusal(messages: &Messages, lang: Lang, sentence: &str) -> Markup {
+    bare(
+        messages,
+        lang,
+        html! { p.notice.refused role="alert" { (sentence) } },
+    )
 }
 
 /// The page saying the database cannot be reached (503).
@@ -98,7 +113,7 @@ pub(super) fn unavailable(desk: &Desk, lang: Lang) -> Response {
     let unavailable = messages.say(&messages.unavailable, lang, &[]);
     page(
         StatusCode::SERVICE_UNAVAILABLE,
-        notice(messages, lang, &unavailable),
+        refusal(messages, lang, &unavailable),
     )
 }
 

@@ -25,7 +25,7 @@ pub(super) const PER_PAGE: u32 = 50;
 
 /// Where the list starts: after the nomination of this number.
 #[derive(Debug, Default, Deserialize)]
-pub(super) struct From {
+pub(super) struct Start {
     after: Option<i64>,
 }
 
@@ -62,9 +62,9 @@ impl Tokened for Deny {
 pub(super) async fn show(
     State(desk): State<Arc<Desk>>,
     agent: Agent,
-    Query(from): Query<From>,
+    Query(start): Query<Start>,
 ) -> Response {
-    let after = from.after.map(NominationId);
+    let after = start.after.map(NominationId);
     list(&desk, &agent, after, None).await
 }
 

@@ -67,6 +67,6 @@ fn forbidden(desk: &Desk, lang: Lang) -> Response {
     let forbidden = messages.say(&messages.desk_forbidden, lang, &[]);
     page(
         StatusCode::FORBIDDEN,
-        frame::notice(messages, lang, &forbidden),
+        frame::refusal(messages, lang, &forbidden),
     )
 }

@@ -94,7 +94,7 @@ async fn sign_in(
         Ok(None) => {
             let minutes = minutes(WEB_LINK_VALIDITY).to_string();
             let refused = messages.say(&messages.desk_link_refused, lang, &[("minutes", &minutes)]);
-            page(StatusCode::GONE, frame::notice(messages, lang, &refused))
+            page(StatusCode::GONE, frame::refusal(messages, lang, &refused))
         }
         Err(error) => {
             tracing::warn!(%error, "a web desk sign-in could not be checked");
