@@ -1,7 +1,8 @@
 //! The help desk's pages in a real browser, on both databases, with `serve` running the web
 //! and Telegram (against the fake Telegram): an agent signs in by a link, a form stripped of
 //! its token is refused and changes nothing, then a nomination is approved with one click and
-//! the requester gets the decision on Telegram; a non-agent and a stale link are refused.
+//! the requester gets the decision on Telegram, and the site's page shows the new member; a
+//! non-agent and a stale link are refused.
 //! Screenshots under `target/screenshots/`.
 
 use std::sync::Arc;
@@ -179,8 +180,27 @@ async fn an_agent_approves_a_nomination_and_the_requester_hears_on_telegram(db: 
     click(&browser, "#nomination-1 button.approve").await;
     shown(&browser, "を承認しました").await;
     browser.screenshot("desk_nomination_approved").await;
+    // The site's page from the box in the title bar: the new member, at a desk and on a phone.
+    let number = browser
+        .client
+        .find(Locator::Css("header input[name=number]"))
+        .await
+        .expect("the site box");
+    number.send_keys("1234567").await.expect("typed");
+    click(&browser, "header form.find button").await;
+    shown(&browser, "サイト 1234567(PA)").await;
+    shown(&browser, "jiro@example.co.jp").await;
+    browser.screenshot("desk_site").await;
+    browser
+        .client
+        .set_window_size(420, 780)
+        .await
+        .expect("a phone's window");
+    browser.screenshot("desk_site_phone").await;
     browser.close().await;
-    assert!(screenshot_path("desk_nomination_approved").is_file());
+    for name in ["desk_nomination_approved", "desk_site", "desk_site_phone"] {
+        assert!(screenshot_path(name).is_file(), "{name}");
+    }
 
     let told = serving
         .telegram
