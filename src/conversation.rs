@@ -31,7 +31,7 @@ mod message;
 mod payload;
 mod state;
 mod store;
-mod wording;
+pub(crate) mod wording;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -9,6 +9,7 @@
 //! that the channels word and deliver.
 
 mod clock;
+mod desk_views;
 mod handoff;
 mod hashing;
 mod outbox;
@@ -30,6 +31,7 @@ use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
 use crate::telemetry;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use desk_views::{AuditFilter, AuditId, DeskViews, Paged, Person};
 pub use handoff::{
     Author, HelpDesk, NewTicket, Queued, RECENT_LINES, Rating, RatingError, Taken, Ticket,
     TicketId, TicketState, TranscriptLine, UnknownTicketState,
@@ -68,6 +70,37 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 21] = [
+        Action::SiteAdd,
+        Action::SiteShow,
+        Action::PasscodeCheck,
+        Action::PasscodeReissue,
+        Action::NominationRequest,
+        Action::NominationList,
+        Action::NominationApprove,
+        Action::NominationDeny,
+        Action::AgentAdd,
+        Action::AgentList,
+        Action::AgentRemove,
+        Action::Unlock,
+        Action::AuditRead,
+        Action::PrimaryChange,
+        Action::HandoffOpen,
+        Action::HandoffTake,
+        Action::HandoffTransfer,
+        Action::HandoffClose,
+        Action::HandoffRate,
+        Action::HandoffRead,
+        Action::WebLink,
+    ];
+
+    /// The action the audit log names `name`.
+    pub fn named(name: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|action| action.as_str() == name)
+    }
+
     /// The name stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -367,7 +400,7 @@ impl ServiceError {
 /// The account actions. Each takes the acting chat identity first. The help desk's tickets
 /// ([`HelpDesk`]) share the database and the outbox, so every account service is one too.
 #[async_trait]
-pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
+pub trait AccountService: HelpDesk + WebSignIn + DeskViews + Send + Sync {
     /// Registers a site (agents only) and returns its temporary passcode: the only time the
     /// passcode can be seen.
     async fn add_site(

@@ -8,20 +8,20 @@
 //! `web` channel, known by a random secret in a cookie (`identity`); its conversation is kept
 //! in this process's memory (`history`), with a passcode never among it.
 //!
-//! `/desk` is the help desk's page, which agents sign in to by a one-time link (`desk`).
+//! `/desk` holds the help desk's pages, which agents sign in to by a one-time link (`desk`).
 //!
-//! The parts: `routes` (the chat's handlers), `desk` (the desk's), `pages` and `desk_pages`
-//! (the HTML, by maud), `assets` (the CSS and
-//! scripts), `identity` (the cookie), `language` (Accept-Language), `history`, `rate_limit`
-//! and `headers` (the security headers every response carries).
+//! The parts: `routes` (the chat's handlers), `desk` (the desk's routes and pages), `pages`
+//! (the chat's HTML, by maud), `layout` (the `<head>` every page shares), `assets` (the CSS
+//! and scripts), `identity` (the cookie), `language` (Accept-Language), `history`,
+//! `rate_limit` and `headers` (the security headers every response carries).
 
 mod assets;
 mod desk;
-mod desk_pages;
 mod headers;
 mod history;
 mod identity;
 mod language;
+mod layout;
 mod pages;
 mod rate_limit;
 mod routes;
@@ -35,6 +35,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::WebSettings;
 use crate::conversation::Engine;
 use crate::domain::Channel;
+
+pub use desk::DeskRoute;
 
 /// Serves the web chat on `listener` until `shutdown` is cancelled; the server-sent event
 /// streams end then too, so that the shutdown does not wait on them.

@@ -4,6 +4,7 @@
 //! first access with the site's passcode in a password field, which then is in no element of
 //! the page and no table. Each test saves a screenshot under `target/screenshots/`.
 
+mod desk;
 pub mod driver;
 
 use std::time::Duration;

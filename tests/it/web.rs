@@ -7,6 +7,8 @@
 
 pub mod client;
 mod desk;
+mod desk_guards;
+mod desk_pages;
 pub mod server;
 
 use std::time::Duration;

@@ -9,6 +9,7 @@ use crate::knowledge::Messages;
 use crate::lang::Lang;
 
 const CHAT_CSS: &str = include_str!("assets/chat.css");
+const DESK_CSS: &str = include_str!("assets/desk.css");
 const CHAT_JS: &str = include_str!("assets/chat.js");
 const WIDGET_JS: &str = include_str!("assets/widget.js");
 
@@ -20,6 +21,10 @@ const CACHED: &str = "public, max-age=3600";
 
 pub(super) fn chat_css() -> Response {
     asset("text/css; charset=utf-8", CHAT_CSS.to_owned())
+}
+
+pub(super) fn desk_css() -> Response {
+    asset("text/css; charset=utf-8", DESK_CSS.to_owned())
 }
 
 pub(super) fn chat_js() -> Response {

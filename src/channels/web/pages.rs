@@ -7,6 +7,7 @@ use std::fmt::Write;
 use maud::{DOCTYPE, Escaper, Markup, PreEscaped, html};
 
 use crate::channels::web::history::{Line, Page, Speaker};
+use crate::channels::web::layout::head;
 use crate::conversation::ButtonAction;
 use crate::knowledge::Messages;
 use crate::lang::Lang;
@@ -31,13 +32,7 @@ pub(super) fn chat(messages: &Messages, lang: Lang, page: &Page) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (say(&messages.web_title)) }
-                link rel="stylesheet" href="/assets/chat.css";
-                script src="/assets/chat.js" defer {}
-            }
+            (head(&say(&messages.web_title), "/assets/chat.css", Some("/assets/chat.js")))
             body {
                 header {
                     h1 { (say(&messages.web_title)) }

@@ -77,6 +77,7 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationTo
         .route("/chat/events", get(events))
         .route("/assets/chat.css", get(|| async { assets::chat_css() }))
         .route("/assets/chat.js", get(|| async { assets::chat_js() }))
+        .route("/assets/desk.css", get(|| async { assets::desk_css() }))
         .route("/widget.js", get(widget))
         .with_state(web)
         .merge(desk::router(engine, secure))

@@ -38,6 +38,28 @@ async fn telegram(chat: &WebChat, sender: &ChatIdentity, text: &str, private: bo
         .await
 }
 
+/// The form token in a desk page.
+pub fn token_in(page: &str) -> String {
+    let (_, after) = page
+        .split_once("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no form token: {page}"));
+    after.split('"').next().expect("the token's end").to_owned()
+}
+
+/// A browser signed in to the desk as `agent`, with its form token.
+pub async fn signed_in(chat: &WebChat, db: &TestDb, agent: &ChatIdentity) -> (Client, String) {
+    let link = db.service.web_link(agent, agent).await.expect("a link");
+    let mut browser = Client::new(chat.address, JA);
+    let answer = browser
+        .post_to("/desk/login", &[("secret", link.secret.expose_secret())])
+        .await;
+    assert_eq!(answer.status, 303, "{answer:?}");
+    let page = browser.get("/desk").await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let token = token_in(&page.body);
+    (browser, token)
+}
+
 /// The secret of the sign-in link in `text`.
 fn secret_in(text: &str) -> String {
     let (_, after) = text.split_once("/desk/login/").expect("a sign-in link");
@@ -119,7 +141,8 @@ async fn an_agent_signs_in_once_by_the_link_of_web_and_out_again(db: TestDb) {
     );
     assert!(dump.contains("web_link"), "the link is audited: {dump}");
 
-    let out = browser.post_to("/desk/sign-out", &[]).await;
+    let token = token_in(&page.body);
+    let out = browser.post_to("/desk/sign-out", &[("csrf", &token)]).await;
     assert_eq!(out.status, 200);
     assert!(out.body.contains("サインアウトしました"));
     let mut returning = Client::new(chat.address, JA);

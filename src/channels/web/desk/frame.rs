@@ -1,0 +1,168 @@
+//! The frame of every desk page, by maud: the head, the title bar with the signed-in agent's
+//! navigation (home, nominations, the audit log, a box that opens a site, sign-out), and the
+//! pages that say one sentence.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{DOCTYPE, Markup, html};
+
+use crate::channels::web::desk::session::Agent;
+use crate::channels::web::desk::{Desk, DeskRoute, csrf, page};
+use crate::channels::web::layout::head;
+use crate::conversation::wording;
+use crate::knowledge::Messages;
+use crate::lang::Lang;
+use crate::service::ServiceError;
+
+/// The desk's stylesheet.
+pub(super) const STYLESHEET: &str = "/assets/desk.css";
+
+/// A page of the desk for `agent`, with the navigation; `current` is the page's own route.
+pub(super) fn signed_in(
+    messages: &Messages,
+    agent: &Agent,
+    current: DeskRoute,
+    body: Markup,
+) -> Markup {
+    let lang = agent.lang;
+    let say = |sentence| messages.say(sentence, lang, &[]);
+    let (other, other_name) = match lang {
+        Lang::Ja => (Lang::En, "English"),
+        Lang::En => (Lang::Ja, "日本語"),
+    };
+    let links = [
+        (DeskRoute::Home, say(&messages.desk_nav_home)),
+        (DeskRoute::Nominations, say(&messages.desk_nav_nominations)),
+        (DeskRoute::Audit, say(&messages.desk_nav_audit)),
+    ];
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(&say(&messages.desk_title), STYLESHEET, None))
+            body {
+                header {
+                    h1 { (say(&messages.desk_title)) }
+                    nav {
+                        @for (route, label) in &links {
+                            @if *route == current {
+                                a href=(route.path()) aria-current="page" { (label) }
+                            } @else {
+                                a href=(route.path()) { (label) }
+                            }
+                        }
+                    }
+                    form.find method="get" action=(DeskRoute::FindSite.path()) {
+                        input name="number" inputmode="numeric" required
+                            placeholder=(say(&messages.desk_site_box))
+                            aria-label=(say(&messages.desk_site_box));
+                        button type="submit" { (say(&messages.desk_site_open)) }
+                    }
+                    a.switch href=(DeskRoute::Language.path().replace("{lang}", other.code()))
+                        lang=(other.code()) { (other_name) }
+                    form.sign-out method="post" action=(DeskRoute::SignOut.path()) {
+                        (token(agent))
+                        button type="submit" title=(agent.identity.to_string()) {
+                            (say(&messages.desk_sign_out))
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The hidden field that carries `agent`'s form token.
+pub(super) fn token(agent: &Agent) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(agent.csrf); }
+}
+
+/// A page, without navigation, for someone not (or no longer) signed in.
+pub(super) fn bare(messages: &Messages, lang: Lang, body: Markup) -> Markup {
+    let title = messages.say(&messages.desk_title, lang, &[]);
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(&title, STYLESHEET, None))
+            body {
+                header { h1 { (title) } }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page that says one sentence: that the agent signed out.
+pub(super) fn notice(messages: &Messages, lang: Lang, sentence: &str) -> Markup {
+    bare(messages, lang, html! { p.notice { (sentence) } })
+}
+
+/// A page that says why the request was refused.
+pub(super) fn refusal(messages: &Messages, lang: Lang, sentence: &str) -> Markup {
+    bare(
+        messages,
+        lang,
+        html! { p.notice.refused role="alert" { (sentence) } },
+    )
+}
+
+/// The page saying the database cannot be reached (503).
+pub(super) fn unavailable(desk: &Desk, lang: Lang) -> Response {
+    let bot = desk.engine.bot();
+    let messages = bot.knowledge().messages();
+    let unavailable = messages.say(&messages.unavailable, lang, &[]);
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        refusal(messages, lang, &unavailable),
+    )
+}
+
+/// What an action did, said at the top of the page that follows it.
+pub(super) struct Outcome {
+    pub(super) status: StatusCode,
+    sentence: String,
+    refused: bool,
+}
+
+impl Outcome {
+    pub(super) fn done(sentence: String) -> Outcome {
+        Outcome {
+            status: StatusCode::OK,
+            sentence,
+            refused: false,
+        }
+    }
+
+    pub(super) fn refused(status: StatusCode, sentence: String) -> Outcome {
+        Outcome {
+            status,
+            sentence,
+            refused: true,
+        }
+    }
+
+    /// A refusal of the service's, worded as the chat words it.
+    pub(super) fn of_error(messages: &Messages, lang: Lang, error: &ServiceError) -> Outcome {
+        let status = match error {
+            ServiceError::NotAuthorised { .. } => StatusCode::FORBIDDEN,
+            ServiceError::NoSuchSite { .. } | ServiceError::NoSuchNomination { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            ServiceError::Unavailable(_) | ServiceError::Corrupt(_) | ServiceError::Hashing => {
+                tracing::warn!(%error, "a desk page could not be served");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::CONFLICT,
+        };
+        Outcome::refused(status, wording::refusal(messages, error, lang))
+    }
+
+    pub(super) fn markup(&self) -> Markup {
+        let class = if self.refused {
+            "notice refused"
+        } else {
+            "notice"
+        };
+        html! { p class=(class) role="status" { (self.sentence) } }
+    }
+}
