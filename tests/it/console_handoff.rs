@@ -60,8 +60,9 @@ impl Console {
     }
 
     fn sees_from(&self, from: usize, expected: &str, after: &str) -> usize {
-        // Only a bound against a hang.
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Only a bound against a hang: generous, since two debug-built processes start and
+        // the other process's writes are seen on the 2-second round, on a busy machine.
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let printed = self.printed.lock().unwrap().clone();
             if let Some(at) = printed[from..].find(expected) {
