@@ -35,6 +35,8 @@ use crate::database::{Backend, Database};
 use crate::domain::Timestamp;
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
+use crate::replicas::wakeups::OUTBOX_WRITTEN;
+use crate::service::{OutboxEvent, TicketId};
 
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
@@ -106,6 +108,11 @@ enum Change {
         helped: bool,
     },
     Preference(Lang),
+    /// A handed-over customer's message (masked) for their ticket.
+    Relay {
+        ticket: TicketId,
+        text: String,
+    },
 }
 
 /// What a turn starts from.
@@ -114,6 +121,18 @@ pub struct Loaded {
     pub state: ChatState,
     /// The message was handled before: a redelivery.
     pub handled: bool,
+    /// Where the sender stands with the help desk as the turn begins.
+    pub handoff: InHandoff,
+}
+
+/// The sender's part in the help desk's tickets, read with the conversation so that a turn
+/// in none costs no read of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InHandoff {
+    /// The open ticket of this chat, the sender its customer.
+    pub ticket: Option<TicketId>,
+    /// The sender holds taken tickets, as an agent.
+    pub holds: bool,
 }
 
 #[derive(FromRow)]
@@ -124,11 +143,17 @@ struct LoadRow {
     recent: Option<String>,
     updated_at: Option<i64>,
     preference: Option<String>,
+    ticket: Option<i64>,
+    holds: i64,
 }
 
+/// The turn's one read. The handoff's two lookups go by the partial indexes of open and
+/// taken tickets; `$4` is the chat as the platform names it, as tickets keep it.
 const LOAD: &str = "SELECT \
     (SELECT count(*) FROM handled_messages WHERE chat = $1 AND message_id = $3) AS handled, \
-    c.lang AS lang, c.flow AS flow, c.recent AS recent, c.updated_at AS updated_at, p.lang AS preference \
+    c.lang AS lang, c.flow AS flow, c.recent AS recent, c.updated_at AS updated_at, p.lang AS preference, \
+    (SELECT id FROM handoffs WHERE customer = $2 AND chat = $4 AND state <> 'closed') AS ticket, \
+    (SELECT count(*) FROM handoffs WHERE agent = $2 AND state = 'taken') AS holds \
     FROM (SELECT 1 AS one) AS base \
     LEFT JOIN conversations c ON c.chat = $1 AND c.person = $2 \
     LEFT JOIN preferences p ON p.person = $2";
@@ -168,10 +193,12 @@ impl Store {
     }
 
     /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
-    /// the messages already handled.
+    /// the messages already handled. `platform_chat` is `chat` as its platform names it, which
+    /// the help desk's tickets keep.
     pub async fn begin(
         &self,
         chat: &str,
+        platform_chat: &str,
         person: &str,
         message_id: Option<&str>,
     ) -> Result<(Turn<'_>, Loaded), sqlx::Error> {
@@ -187,6 +214,7 @@ impl Store {
                 .bind(chat)
                 .bind(person)
                 .bind(message_id.unwrap_or(""))
+                .bind(platform_chat)
         };
         let row = match (&self.memory, self.db.backend()) {
             (Some(memory), _) => memory.load(chat, person, message_id),
@@ -221,6 +249,10 @@ impl Store {
                 flow: row.flow.as_deref().and_then(Flow::from_json),
                 recent: ChatState::recent_from_json(row.recent.as_deref()),
                 updated_at: row.updated_at.map(Timestamp::from_millis),
+            },
+            handoff: InHandoff {
+                ticket: row.ticket.map(TicketId),
+                holds: row.holds > 0,
             },
         };
         Ok((turn, loaded))
@@ -279,6 +311,27 @@ impl Turn<'_> {
         self.writes.push(Change::Preference(lang));
     }
 
+    /// Relays a handed-over customer's `text` (masked) on `ticket` with the turn's write, as
+    /// [`HelpDesk::customer_message`](crate::service::HelpDesk::customer_message) does in a
+    /// transaction of its own: the transcript's line while the ticket is this customer's and
+    /// open, and the outbox's message for the agent while it is taken, both decided by the
+    /// ticket's row as the write finds it. One write per turn rather than two: on SQLite each
+    /// write waits for the one writer, and the turns' writes are committed together.
+    pub fn relay(&mut self, ticket: TicketId, text: &str) {
+        self.writes.push(Change::Relay {
+            ticket,
+            text: text.to_owned(),
+        });
+    }
+
+    /// Whether the turn relays a message when it finishes: the outbox's delivery loops are
+    /// woken after its write.
+    pub fn relays(&self) -> bool {
+        self.writes
+            .iter()
+            .any(|change| matches!(change, Change::Relay { .. }))
+    }
+
     /// Writes the state and everything the message changed, and marks `message_id` handled.
     pub async fn finish(
         self,
@@ -297,7 +350,15 @@ impl Turn<'_> {
             memory.save(&chat, &person, state, message_id, writes, now);
             return Ok(());
         }
-        let statements = statements(&chat, &person, state, message_id, &writes, now);
+        let statements = statements(
+            store.db.backend(),
+            &chat,
+            &person,
+            state,
+            message_id,
+            &writes,
+            now,
+        );
         match held {
             Some((mut tx, _permit)) => {
                 write_each(&mut tx, &statements).await?;
@@ -363,8 +424,39 @@ where
         })
 }
 
+/// A relayed message's line in its ticket's transcript: `$1` the ticket, `$2` the time, `$3`
+/// the customer, `$4` the text.
+const RELAY_LINE: &str = "INSERT INTO handoff_messages (handoff_id, at, author, sender, text) \
+    SELECT id, $2, 'customer', $3, $4 FROM handoffs \
+    WHERE id = $1 AND customer = $3 AND state <> 'closed'";
+
+/// A relayed message for the agent holding the ticket, in the outbox as the service queues
+/// it (its channel is the agent identity's, before the colon): `$1` to `$3` as
+/// [`RELAY_LINE`], `$4` the event's kind, `$5` its payload.
+fn relay_outbox(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "INSERT INTO outbox (created_at, recipient, channel, kind, payload) \
+             SELECT $2, agent, substr(agent, 1, instr(agent, ':') - 1), $4, $5 FROM handoffs \
+             WHERE id = $1 AND customer = $3 AND state = 'taken'"
+        }
+        Backend::Postgres => {
+            "INSERT INTO outbox (created_at, recipient, channel, kind, payload) \
+             SELECT $2, agent, split_part(agent, ':', 1), $4, $5 FROM handoffs \
+             WHERE id = $1 AND customer = $3 AND state = 'taken'"
+        }
+    }
+}
+
+/// PostgreSQL: the other replicas told of the relayed message at the commit, as the service
+/// tells them of what it queues: `$1` the ticket, `$2` the customer, `$3` the notification's
+/// channel.
+const RELAY_NOTIFY: &str = "SELECT pg_notify($3, split_part(agent, ':', 1)) FROM handoffs \
+    WHERE id = $1 AND customer = $2 AND state = 'taken'";
+
 /// The statements of a turn's write: the state, the handled message id, then the changes.
 fn statements(
+    backend: Backend,
     chat: &str,
     person: &str,
     state: &ChatState,
@@ -394,7 +486,7 @@ fn statements(
         ));
     }
     for change in writes {
-        statements.push(match change {
+        let statement = match change {
             Change::Answer {
                 id,
                 entry,
@@ -437,7 +529,53 @@ fn statements(
                  ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
                 vec![text(person), text(lang.code()), Int(now)],
             ),
-        });
+            Change::Relay { ticket, text: said } => {
+                statements.extend(relay(backend, person, *ticket, said, now));
+                continue;
+            }
+        };
+        statements.push(statement);
+    }
+    statements
+}
+
+/// A relayed message's statements: its transcript line, its outbox message and, on
+/// PostgreSQL, the other replicas' wake-up.
+fn relay(
+    backend: Backend,
+    customer: &str,
+    ticket: TicketId,
+    said: &str,
+    now: i64,
+) -> Vec<Statement> {
+    use Value::Int;
+    let text = Value::text;
+    let event = OutboxEvent::FromCustomer {
+        ticket,
+        text: said.to_owned(),
+    };
+    let payload = serde_json::to_string(&event).expect("an event always serialises");
+    let mut statements = vec![
+        (
+            RELAY_LINE,
+            vec![Int(ticket.0), Int(now), text(customer), text(said)],
+        ),
+        (
+            relay_outbox(backend),
+            vec![
+                Int(ticket.0),
+                Int(now),
+                text(customer),
+                text(event.kind()),
+                text(&payload),
+            ],
+        ),
+    ];
+    if backend == Backend::Postgres {
+        statements.push((
+            RELAY_NOTIFY,
+            vec![Int(ticket.0), text(customer), text(OUTBOX_WRITTEN)],
+        ));
     }
     statements
 }
@@ -481,7 +619,7 @@ mod tests {
         changes: Vec<Change>,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
-        let (mut turn, loaded) = store.begin(CHAT, CHAT, Some(id)).await?;
+        let (mut turn, loaded) = store.begin(CHAT, "1", CHAT, Some(id)).await?;
         turn.writes = changes;
         let state = ChatState {
             lang: Some(lang),
@@ -491,7 +629,7 @@ mod tests {
     }
 
     async fn loaded(store: &Store, id: &str) -> Loaded {
-        store.begin(CHAT, CHAT, Some(id)).await.unwrap().1
+        store.begin(CHAT, "1", CHAT, Some(id)).await.unwrap().1
     }
 
     fn answer(id: i64) -> Change {
@@ -593,6 +731,6 @@ mod tests {
             .await
             .unwrap();
         store.db.close().await;
-        assert!(store.begin(CHAT, CHAT, Some("m2")).await.is_err());
+        assert!(store.begin(CHAT, "1", CHAT, Some("m2")).await.is_err());
     }
 }
