@@ -1,9 +1,10 @@
 //! The engine's memory in the [`Database`]: conversation state, handled message ids, answers
 //! with their feedback, unanswered questions and language preferences.
 //!
-//! A [`Turn`] is one message's visit: it reads everything the engine needs in one query, buffers
-//! what the message changes, and writes it all in one transaction at the end, so a message is
-//! either fully remembered (state, handled id, answer) or not at all. On PostgreSQL the turn
+//! A [`Turn`] is one message's visit: it reads everything the engine needs in one query (with
+//! the sender's part in the help desk's tickets), buffers what the message changes, and writes
+//! it all in one transaction at the end, so a message is either fully remembered (state,
+//! handled id, answer, a relayed message) or not at all. On PostgreSQL the turn
 //! also holds a transaction-scoped advisory lock on the conversation from the first read to
 //! the commit, so two bot processes never interleave one person's messages.
 //!
