@@ -231,7 +231,7 @@ impl Bench {
         let message_id = incoming.message_id.as_deref();
         let store = self.engine.store();
         let (mut turn, loaded) = store
-            .begin(&chat, &person, message_id)
+            .begin(&chat, &incoming.chat, &person, message_id)
             .await
             .expect("the conversation is read");
         assert!(!loaded.handled, "every message id is new");

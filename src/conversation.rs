@@ -53,7 +53,7 @@ use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
 use crate::conversation::state::{ChatState, Flow};
-use crate::conversation::store::Turn;
+use crate::conversation::store::{InHandoff, Turn};
 use crate::database::Database;
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
@@ -91,6 +91,8 @@ struct Ctx<'a> {
     state: ChatState,
     /// `None` when the database could not be reached: nothing is remembered.
     turn: Option<Turn<'a>>,
+    /// The sender's part in the help desk's tickets as the turn began; `None` when unknown.
+    handoff: Option<InHandoff>,
     /// The language to reply in.
     lang: Lang,
     out: Response,
@@ -224,17 +226,20 @@ impl Engine {
         let bot = self.bot();
         let message_id = incoming.message_id.as_deref();
         let reading = Instant::now();
-        let begun = self.store.begin(&chat, &person, message_id).await;
+        let begun = self
+            .store
+            .begin(&chat, &incoming.chat, &person, message_id)
+            .await;
         telemetry::database_round("read_state", reading.elapsed());
-        let (turn, state) = match begun {
+        let (turn, state, handoff) = match begun {
             Ok((_, loaded)) if loaded.handled => {
                 tracing::info!(%chat, "message already handled: a redelivery, dropped");
                 return Response::default();
             }
-            Ok((turn, loaded)) => (Some(turn), loaded.state),
+            Ok((turn, loaded)) => (Some(turn), loaded.state, Some(loaded.handoff)),
             Err(error) => {
                 tracing::warn!(%error, "conversation state unavailable; answering without it");
-                (None, ChatState::default())
+                (None, ChatState::default(), None)
             }
         };
         if let Content::Text(text) = &incoming.content
@@ -268,6 +273,7 @@ impl Engine {
             incoming: &incoming,
             state,
             turn,
+            handoff,
             lang,
             out: Response::default(),
         };
@@ -300,11 +306,23 @@ impl Engine {
             state.lang = Some(lang);
         }
         if let Some(turn) = turn {
+            let relays = turn.relays();
             let writing = Instant::now();
             let finished = turn.finish(&state, message_id, now).await;
             telemetry::database_round("write_state", writing.elapsed());
-            if let Err(error) = finished {
-                tracing::warn!(%error, "conversation state not saved");
+            match finished {
+                Ok(()) if relays => {
+                    self.outbox_written().notify_waiters();
+                }
+                Ok(()) => {}
+                // The relayed message went nowhere: the customer is told, as when the help
+                // desk cannot be reached.
+                Err(error) if relays => {
+                    tracing::warn!(%error, "relayed message not saved");
+                    let messages = bot.knowledge().messages();
+                    out.replies = vec![Reply::text(messages.say(&messages.unavailable, lang, &[]))];
+                }
+                Err(error) => tracing::warn!(%error, "conversation state not saved"),
             }
         }
         out

@@ -10,12 +10,15 @@
 mod desk;
 mod notice;
 
+use std::time::Instant;
+
 use crate::conversation::payload::Payload;
 use crate::conversation::{Button, Ctx, Reply};
 use crate::lang::Lang;
 use crate::masking::{mask_passcodes, passcodes_in};
 use crate::policy::CONVERSATION_TIMEOUT;
 use crate::service::{NewTicket, Rating, Ticket, TicketId, TicketState};
+use crate::telemetry;
 
 pub use notice::notice_buttons;
 
@@ -24,12 +27,14 @@ impl Ctx<'_> {
     /// the database cannot say, so that the FAQ still answers.
     pub(super) async fn open_tickets(&mut self) -> Vec<Ticket> {
         let chat = &self.incoming.chat;
-        match self
+        let reading = Instant::now();
+        let tickets = self
             .engine
             .service
             .open_tickets_of(self.sender(), chat)
-            .await
-        {
+            .await;
+        telemetry::database_round("read_tickets", reading.elapsed());
+        match tickets {
             Ok(tickets) => tickets,
             Err(error) => {
                 tracing::warn!(%error, "open tickets unknown; answering as the bot");
@@ -38,25 +43,45 @@ impl Ctx<'_> {
         }
     }
 
-    /// A text that is not a command, looked at for the handoff first: relayed while handed
-    /// over (either way), or a request for a person. Returns whether it was taken care of.
-    pub(super) async fn handoff_text(&mut self, text: &str) -> bool {
+    /// The sender's open ticket in this chat as its customer, and the tickets they hold as an
+    /// agent, when the agent's text may be relayed (in a private chat). The turn's read says
+    /// whether there are any, so that a turn in no handoff asks nothing more; when it could
+    /// not say, the tickets are asked for.
+    async fn tickets_now(&mut self) -> (Option<TicketId>, Vec<TicketId>) {
+        let private = self.incoming.private;
+        let known = self.handoff;
+        if let Some(known) = known
+            && !(known.holds && private)
+        {
+            return (known.ticket, Vec::new());
+        }
         let tickets = self.open_tickets().await;
         let sender = self.sender();
-        if let Some(ticket) = tickets.iter().find(|t| &t.customer == sender) {
-            if self.kb().handoff().ends(text) {
-                self.end_handoff(ticket.id).await;
-            } else {
-                self.relay_from_customer(ticket.id, text).await;
-            }
-            return true;
-        }
-        let held: Vec<TicketId> = tickets
+        let own = match known {
+            Some(known) => known.ticket,
+            None => tickets.iter().find(|t| &t.customer == sender).map(|t| t.id),
+        };
+        let held = tickets
             .iter()
             .filter(|t| t.state == TicketState::Taken && t.agent.as_ref() == Some(sender))
             .map(|t| t.id)
             .collect();
-        if !held.is_empty() && self.incoming.private {
+        (own, if private { held } else { Vec::new() })
+    }
+
+    /// A text that is not a command, looked at for the handoff first: relayed while handed
+    /// over (either way), or a request for a person. Returns whether it was taken care of.
+    pub(super) async fn handoff_text(&mut self, text: &str) -> bool {
+        let (own, held) = self.tickets_now().await;
+        if let Some(ticket) = own {
+            if self.kb().handoff().ends(text) {
+                self.end_handoff(ticket).await;
+            } else {
+                self.relay_from_customer(ticket, text).await;
+            }
+            return true;
+        }
+        if !held.is_empty() {
             self.relay_from_agent(&held, text).await;
             return true;
         }
@@ -127,6 +152,10 @@ impl Ctx<'_> {
             return self.say(|m| &m.handoff_secret_withheld, &[]);
         }
         let masked = mask_passcodes(text);
+        // With the turn's one write, when the turn has one.
+        if let Some(turn) = &mut self.turn {
+            return turn.relay(ticket, masked.trim());
+        }
         let relayed = self
             .engine
             .service

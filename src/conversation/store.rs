@@ -1,9 +1,10 @@
 //! The engine's memory in the [`Database`]: conversation state, handled message ids, answers
 //! with their feedback, unanswered questions and language preferences.
 //!
-//! A [`Turn`] is one message's visit: it reads everything the engine needs in one query, buffers
-//! what the message changes, and writes it all in one transaction at the end, so a message is
-//! either fully remembered (state, handled id, answer) or not at all. On PostgreSQL the turn
+//! A [`Turn`] is one message's visit: it reads everything the engine needs in one query (with
+//! the sender's part in the help desk's tickets), buffers what the message changes, and writes
+//! it all in one transaction at the end, so a message is either fully remembered (state,
+//! handled id, answer, a relayed message) or not at all. On PostgreSQL the turn
 //! also holds a transaction-scoped advisory lock on the conversation from the first read to
 //! the commit, so two bot processes never interleave one person's messages.
 //!
@@ -18,6 +19,7 @@ mod asked;
 mod memory;
 mod sqlite;
 mod statistics;
+mod writes;
 
 use std::fmt;
 use std::num::ParseIntError;
@@ -25,9 +27,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, FromRow, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::conversation::state::{ChatState, Flow};
@@ -35,8 +35,11 @@ use crate::database::{Backend, Database};
 use crate::domain::Timestamp;
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
+use crate::service::TicketId;
 
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
+
+use writes::{statements, write_each};
 
 /// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
@@ -106,6 +109,11 @@ enum Change {
         helped: bool,
     },
     Preference(Lang),
+    /// A handed-over customer's message (masked) for their ticket.
+    Relay {
+        ticket: TicketId,
+        text: String,
+    },
 }
 
 /// What a turn starts from.
@@ -114,6 +122,18 @@ pub struct Loaded {
     pub state: ChatState,
     /// The message was handled before: a redelivery.
     pub handled: bool,
+    /// Where the sender stands with the help desk as the turn begins.
+    pub handoff: InHandoff,
+}
+
+/// The sender's part in the help desk's tickets, read with the conversation so that a turn
+/// in none costs no read of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InHandoff {
+    /// The open ticket of this chat, the sender its customer.
+    pub ticket: Option<TicketId>,
+    /// The sender holds taken tickets, as an agent.
+    pub holds: bool,
 }
 
 #[derive(FromRow)]
@@ -124,11 +144,17 @@ struct LoadRow {
     recent: Option<String>,
     updated_at: Option<i64>,
     preference: Option<String>,
+    ticket: Option<i64>,
+    holds: i64,
 }
 
+/// The turn's one read. The handoff's two lookups go by the partial indexes of open and
+/// taken tickets; `$4` is the chat as the platform names it, as tickets keep it.
 const LOAD: &str = "SELECT \
     (SELECT count(*) FROM handled_messages WHERE chat = $1 AND message_id = $3) AS handled, \
-    c.lang AS lang, c.flow AS flow, c.recent AS recent, c.updated_at AS updated_at, p.lang AS preference \
+    c.lang AS lang, c.flow AS flow, c.recent AS recent, c.updated_at AS updated_at, p.lang AS preference, \
+    (SELECT id FROM handoffs WHERE customer = $2 AND chat = $4 AND state <> 'closed') AS ticket, \
+    (SELECT count(*) FROM handoffs WHERE agent = $2 AND state = 'taken') AS holds \
     FROM (SELECT 1 AS one) AS base \
     LEFT JOIN conversations c ON c.chat = $1 AND c.person = $2 \
     LEFT JOIN preferences p ON p.person = $2";
@@ -168,10 +194,12 @@ impl Store {
     }
 
     /// Starts `person`'s turn in `chat` and reads its state; `message_id` is checked against
-    /// the messages already handled.
+    /// the messages already handled. `platform_chat` is `chat` as its platform names it, which
+    /// the help desk's tickets keep.
     pub async fn begin(
         &self,
         chat: &str,
+        platform_chat: &str,
         person: &str,
         message_id: Option<&str>,
     ) -> Result<(Turn<'_>, Loaded), sqlx::Error> {
@@ -187,6 +215,7 @@ impl Store {
                 .bind(chat)
                 .bind(person)
                 .bind(message_id.unwrap_or(""))
+                .bind(platform_chat)
         };
         let row = match (&self.memory, self.db.backend()) {
             (Some(memory), _) => memory.load(chat, person, message_id),
@@ -221,6 +250,10 @@ impl Store {
                 flow: row.flow.as_deref().and_then(Flow::from_json),
                 recent: ChatState::recent_from_json(row.recent.as_deref()),
                 updated_at: row.updated_at.map(Timestamp::from_millis),
+            },
+            handoff: InHandoff {
+                ticket: row.ticket.map(TicketId),
+                holds: row.holds > 0,
             },
         };
         Ok((turn, loaded))
@@ -279,6 +312,27 @@ impl Turn<'_> {
         self.writes.push(Change::Preference(lang));
     }
 
+    /// Relays a handed-over customer's `text` (masked) on `ticket` with the turn's write, as
+    /// [`HelpDesk::customer_message`](crate::service::HelpDesk::customer_message) does in a
+    /// transaction of its own: the transcript's line while the ticket is this customer's and
+    /// open, and the outbox's message for the agent while it is taken, both decided by the
+    /// ticket's row as the write finds it. One write per turn rather than two: on SQLite each
+    /// write waits for the one writer, and the turns' writes are committed together.
+    pub fn relay(&mut self, ticket: TicketId, text: &str) {
+        self.writes.push(Change::Relay {
+            ticket,
+            text: text.to_owned(),
+        });
+    }
+
+    /// Whether the turn relays a message when it finishes: the outbox's delivery loops are
+    /// woken after its write.
+    pub fn relays(&self) -> bool {
+        self.writes
+            .iter()
+            .any(|change| matches!(change, Change::Relay { .. }))
+    }
+
     /// Writes the state and everything the message changed, and marks `message_id` handled.
     pub async fn finish(
         self,
@@ -297,7 +351,15 @@ impl Turn<'_> {
             memory.save(&chat, &person, state, message_id, writes, now);
             return Ok(());
         }
-        let statements = statements(&chat, &person, state, message_id, &writes, now);
+        let statements = statements(
+            store.db.backend(),
+            &chat,
+            &person,
+            state,
+            message_id,
+            &writes,
+            now,
+        );
         match held {
             Some((mut tx, _permit)) => {
                 write_each(&mut tx, &statements).await?;
@@ -322,124 +384,6 @@ impl Store {
             .map(|_| ());
         write.finish(result).await
     }
-}
-
-/// PostgreSQL: writes `statements` one at a time in `tx` (a query with parameters holds one
-/// statement there).
-async fn write_each(tx: &mut AnyConnection, statements: &[Statement]) -> Result<(), sqlx::Error> {
-    for (statement, params) in statements {
-        bind_all(statement, params).execute(&mut *tx).await?;
-    }
-    Ok(())
-}
-
-/// A write statement, its parameters numbered `$1`, `$2`... and their values.
-type Statement = (&'static str, Vec<Value>);
-
-/// A parameter of a write statement. Owned, so that a turn's write can wait in a queue for
-/// a group commit ([`sqlite::Writer`]).
-#[derive(Debug)]
-enum Value {
-    Text(Option<String>),
-    Int(i64),
-}
-
-impl Value {
-    fn text(text: &str) -> Value {
-        Value::Text(Some(text.to_owned()))
-    }
-}
-
-/// `sql` with `values` bound to its parameters in order.
-fn bind_all<'q, I>(sql: &'q str, values: I) -> Query<'q, Any, AnyArguments<'q>>
-where
-    I: IntoIterator<Item = &'q Value>,
-{
-    values
-        .into_iter()
-        .fold(sqlx::query(sql), |query, value| match value {
-            Value::Text(text) => query.bind(text.as_deref()),
-            Value::Int(int) => query.bind(*int),
-        })
-}
-
-/// The statements of a turn's write: the state, the handled message id, then the changes.
-fn statements(
-    chat: &str,
-    person: &str,
-    state: &ChatState,
-    message_id: Option<&str>,
-    writes: &[Change],
-    now: Timestamp,
-) -> Vec<Statement> {
-    use Value::{Int, Text};
-    let text = Value::text;
-    let now = now.as_millis();
-    let mut statements = vec![(
-        SAVE,
-        vec![
-            text(chat),
-            text(person),
-            Text(state.lang.map(|l| l.code().to_owned())),
-            Text(state.flow.as_ref().map(Flow::to_json)),
-            Int(now),
-            Text(state.recent_json()),
-        ],
-    )];
-    if let Some(id) = message_id {
-        statements.push((
-            "INSERT INTO handled_messages (chat, message_id, handled_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (chat, message_id) DO NOTHING",
-            vec![text(chat), text(id), Int(now)],
-        ));
-    }
-    for change in writes {
-        statements.push(match change {
-            Change::Answer {
-                id,
-                entry,
-                lang,
-                question,
-            } => (
-                "INSERT INTO answers (id, entry_id, lang, person, answered_at, question) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                vec![
-                    Int(*id),
-                    text(entry),
-                    text(lang.code()),
-                    text(person),
-                    Int(now),
-                    Value::Text(question.clone()),
-                ],
-            ),
-            Change::Unanswered {
-                question,
-                folded,
-                lang,
-            } => (
-                "INSERT INTO unanswered (question, folded, lang, asked_at, person) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                vec![
-                    text(question),
-                    text(folded),
-                    text(lang.code()),
-                    Int(now),
-                    text(person),
-                ],
-            ),
-            // Only the person who got the answer rates it.
-            Change::Feedback { answer, helped } => (
-                "UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3",
-                vec![Int(i64::from(*helped)), Int(*answer), text(person)],
-            ),
-            Change::Preference(lang) => (
-                "INSERT INTO preferences (person, lang, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
-                vec![text(person), text(lang.code()), Int(now)],
-            ),
-        });
-    }
-    statements
 }
 
 /// The advisory lock's key for a conversation: a fixed hash (FNV-1a), so that every process
@@ -481,7 +425,7 @@ mod tests {
         changes: Vec<Change>,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
-        let (mut turn, loaded) = store.begin(CHAT, CHAT, Some(id)).await?;
+        let (mut turn, loaded) = store.begin(CHAT, "1", CHAT, Some(id)).await?;
         turn.writes = changes;
         let state = ChatState {
             lang: Some(lang),
@@ -491,7 +435,7 @@ mod tests {
     }
 
     async fn loaded(store: &Store, id: &str) -> Loaded {
-        store.begin(CHAT, CHAT, Some(id)).await.unwrap().1
+        store.begin(CHAT, "1", CHAT, Some(id)).await.unwrap().1
     }
 
     fn answer(id: i64) -> Change {
@@ -593,6 +537,6 @@ mod tests {
             .await
             .unwrap();
         store.db.close().await;
-        assert!(store.begin(CHAT, CHAT, Some("m2")).await.is_err());
+        assert!(store.begin(CHAT, "1", CHAT, Some("m2")).await.is_err());
     }
 }

@@ -14,6 +14,7 @@ mod discord;
 mod engine_databases;
 mod eval;
 mod first_run;
+mod handoff_turns;
 mod health;
 mod hostile_input;
 mod json_logs;

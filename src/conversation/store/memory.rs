@@ -2,7 +2,7 @@
 //! shapes the database keeps them (the language's code, the flow as JSON): what the engine
 //! costs without a database, which `benches/engine.rs` measures beside the database's floor.
 //! Only turns read and write it; the statistics and the outbox's languages read the
-//! database.
+//! database. It keeps no tickets: a turn on it is in no handoff.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -61,6 +61,9 @@ impl Memory {
             recent: conversation.and_then(|c| c.recent_json.clone()),
             updated_at: conversation.map(|c| c.updated_at),
             preference: rows.preferences.get(person).cloned(),
+            // The tickets are the database's: a turn here is in no handoff.
+            ticket: None,
+            holds: 0,
         }
     }
 
@@ -106,6 +109,8 @@ impl Memory {
                     rows.preferences
                         .insert(person.to_owned(), lang.code().to_owned());
                 }
+                // The tickets are the database's, and a turn here is in no handoff.
+                Change::Relay { .. } => {}
             }
         }
     }
@@ -125,7 +130,7 @@ mod tests {
 
     /// Message `id`'s turn in `store`, with an answer when `answer`; its answer's id.
     async fn turn(store: &Store, id: &str, answer: bool, feedback: Option<&str>) -> String {
-        let (mut turn, loaded) = store.begin(CHAT, CHAT, Some(id)).await.unwrap();
+        let (mut turn, loaded) = store.begin(CHAT, "1", CHAT, Some(id)).await.unwrap();
         let answered = answer.then(|| turn.answer("lockout", Lang::En, None).to_string());
         if let Some(answer) = feedback {
             turn.feedback(answer.parse().unwrap(), true);
@@ -141,7 +146,12 @@ mod tests {
     }
 
     async fn handled(store: &Store, id: &str) -> bool {
-        store.begin(CHAT, CHAT, Some(id)).await.unwrap().1.handled
+        store
+            .begin(CHAT, "1", CHAT, Some(id))
+            .await
+            .unwrap()
+            .1
+            .handled
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +163,7 @@ mod tests {
         assert!(!handled(&store, "m1").await);
         let answer = turn(&store, "m1", true, None).await;
 
-        let (_, again) = store.begin(CHAT, CHAT, Some("m1")).await.unwrap();
+        let (_, again) = store.begin(CHAT, "1", CHAT, Some("m1")).await.unwrap();
         assert!(again.handled);
         assert_eq!(again.state.lang, Some(Lang::En));
         assert_eq!(again.state.preference, Some(Lang::En));

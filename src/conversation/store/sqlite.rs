@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sqlx::AnyConnection;
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
-use super::{Statement, bind_all};
+use super::writes::{Statement, bind_all};
 use crate::database::{Backend, Database};
 
 /// Connections of the store's own, taken out of the pool, for the turns' reads and writes.
