@@ -15,6 +15,7 @@
 //! ([`memory`]), to measure what the engine costs without them.
 
 mod asked;
+mod insight;
 mod memory;
 mod sqlite;
 mod statistics;
@@ -36,6 +37,7 @@ use crate::domain::Timestamp;
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
 
+pub use insight::DayCounts;
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
 /// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
