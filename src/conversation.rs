@@ -44,7 +44,7 @@ use tokio::sync::Notify;
 use tracing::Instrument;
 
 pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
-pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
+pub use store::{Cleared, DayCounts, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::commands::SlashCommand;
@@ -55,7 +55,7 @@ use crate::conversation::payload::Payload;
 use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::{InHandoff, Turn};
 use crate::database::Database;
-use crate::domain::{Channel, ChatIdentity};
+use crate::domain::{Channel, ChatIdentity, Timestamp};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
 use crate::live::LiveKnowledge;
@@ -188,6 +188,11 @@ impl Engine {
 
     pub fn service(&self) -> &dyn AccountService {
         self.service.as_ref()
+    }
+
+    /// The time by the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Woken after each service write that may have queued outbox messages: delivery loops

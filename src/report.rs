@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::answer::Answerer;
 use crate::conversation::{EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
-pub use groups::{Group, Suggestion};
+pub use groups::{Group, Suggestion, group};
 pub use handoffs::Handoffs;
 
 /// How many unanswered questions the report lists.

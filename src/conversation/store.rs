@@ -16,6 +16,7 @@
 //! ([`memory`]), to measure what the engine costs without them.
 
 mod asked;
+mod insight;
 mod memory;
 mod sqlite;
 mod statistics;
@@ -37,6 +38,7 @@ use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
 use crate::service::TicketId;
 
+pub use insight::DayCounts;
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
 use writes::{statements, write_each};

@@ -8,9 +8,11 @@
 //! service authorises and audits it as it does the same command in chat.
 
 mod audit;
+mod chart;
 mod csrf;
 mod frame;
 mod home;
+mod insight;
 mod language;
 mod nominations;
 mod session;
@@ -50,12 +52,13 @@ pub enum DeskRoute {
     Unlock,
     Reissue,
     Audit,
+    Insight,
     Language,
     SignOut,
 }
 
 impl DeskRoute {
-    pub const ALL: [DeskRoute; 11] = [
+    pub const ALL: [DeskRoute; 12] = [
         DeskRoute::Home,
         DeskRoute::Nominations,
         DeskRoute::Approve,
@@ -65,6 +68,7 @@ impl DeskRoute {
         DeskRoute::Unlock,
         DeskRoute::Reissue,
         DeskRoute::Audit,
+        DeskRoute::Insight,
         DeskRoute::Language,
         DeskRoute::SignOut,
     ];
@@ -89,6 +93,7 @@ impl DeskRoute {
             DeskRoute::Unlock => "/desk/sites/{number}/unlock",
             DeskRoute::Reissue => "/desk/sites/{number}/reissue",
             DeskRoute::Audit => "/desk/audit",
+            DeskRoute::Insight => "/desk/insight",
             DeskRoute::Language => "/desk/language/{lang}",
             DeskRoute::SignOut => "/desk/sign-out",
         }
@@ -105,6 +110,7 @@ impl DeskRoute {
             DeskRoute::Unlock => Handler::Post(post(site::unlock)),
             DeskRoute::Reissue => Handler::Post(post(site::reissue)),
             DeskRoute::Audit => Handler::Get(get(audit::show)),
+            DeskRoute::Insight => Handler::Get(get(insight::show)),
             DeskRoute::Language => Handler::Get(get(language::switch)),
             DeskRoute::SignOut => Handler::Post(post(sign_in::sign_out)),
         }

@@ -2,7 +2,8 @@
 //! and Telegram (against the fake Telegram): an agent signs in by a link, a form stripped of
 //! its token is refused and changes nothing, then a nomination is approved with one click and
 //! the requester gets the decision on Telegram, and the site's page shows the new member; a
-//! non-agent and a stale link are refused.
+//! non-agent and a stale link are refused; the insight page shows a group of unanswered
+//! questions asked in the web chat.
 //! Screenshots under `target/screenshots/`.
 
 use std::sync::Arc;
@@ -21,10 +22,12 @@ use crate::browser::driver::{Browser, screenshot_path};
 use crate::databases::{TestDb, on_both_databases, registered_agent};
 use crate::support::faq_dir;
 use crate::telegram::fake::{self as telegram_fake, FakeTelegram};
+use crate::web::client::Client;
 
 on_both_databases!(
     an_agent_approves_a_nomination_and_the_requester_hears_on_telegram,
     a_non_agent_and_a_stale_link_are_refused,
+    the_insight_page_shows_a_group_of_unanswered_questions,
 );
 
 /// How long the page may take to show what a test waits for.
@@ -243,4 +246,63 @@ async fn a_non_agent_and_a_stale_link_are_refused(db: TestDb) {
         .expect("the desk opens");
     shown(&browser, "ヘルプ・デスクの担当者専用です").await;
     browser.close().await;
+}
+
+async fn the_insight_page_shows_a_group_of_unanswered_questions(db: TestDb) {
+    let agent = registered_agent(&db, "telegram:900").await;
+    let serving = Serving::start(&db).await;
+    let address = serving
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the web's address");
+    let mut customer = Client::new(address, "en-US,en;q=0.9");
+    customer.get("/chat").await;
+    for question in [
+        "how do I knit a scarf",
+        "how can I knit a scarf",
+        "how do I knit a scarf",
+    ] {
+        customer.say(question).await;
+    }
+
+    let link = db.service.web_link(&agent, &agent).await.expect("a link");
+    let browser = Browser::open().await;
+    browser
+        .client
+        .set_window_size(1100, 900)
+        .await
+        .expect("a desktop's window");
+    let url = format!(
+        "{}/desk/login/{}",
+        serving.base,
+        link.secret.expose_secret()
+    );
+    browser.client.goto(&url).await.expect("the link opens");
+    click(&browser, "main form button").await;
+    shown(&browser, "telegram:900 としてサインインしています").await;
+    click(&browser, "nav a[href='/desk/insight']").await;
+    shown(&browser, "how can I knit a scarf").await;
+    let group = browser
+        .client
+        .find(Locator::Css("tr.group td.count"))
+        .await
+        .expect("a group");
+    assert_eq!(group.text().await.expect("its count"), "3");
+    browser
+        .client
+        .find(Locator::Css("svg.chart rect"))
+        .await
+        .expect("today's bar in the chart");
+    browser.screenshot("desk_insight").await;
+    browser
+        .client
+        .set_window_size(420, 900)
+        .await
+        .expect("a phone's window");
+    browser.screenshot("desk_insight_phone").await;
+    browser.close().await;
+    for name in ["desk_insight", "desk_insight_phone"] {
+        assert!(screenshot_path(name).is_file(), "{name}");
+    }
 }

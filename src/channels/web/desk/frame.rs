@@ -1,5 +1,5 @@
 //! The frame of every desk page, by maud: the head, the title bar with the signed-in agent's
-//! navigation (home, nominations, the audit log, a box that opens a site, sign-out), and the
+//! navigation (home, nominations, the audit log, insight, a box that opens a site, sign-out), and the
 //! pages that say one sentence.
 
 use axum::http::StatusCode;
@@ -34,6 +34,7 @@ pub(super) fn signed_in(
         (DeskRoute::Home, say(&messages.desk_nav_home)),
         (DeskRoute::Nominations, say(&messages.desk_nav_nominations)),
         (DeskRoute::Audit, say(&messages.desk_nav_audit)),
+        (DeskRoute::Insight, say(&messages.desk_nav_insight)),
     ];
     html! {
         (DOCTYPE)
