@@ -164,7 +164,11 @@ async fn browse(
     ready: Arc<Barrier>,
 ) -> Seen {
     let from = Some(address(n));
-    let lang = if n.is_multiple_of(2) { Lang::Ja } else { Lang::En };
+    let lang = if n.is_multiple_of(2) {
+        Lang::Ja
+    } else {
+        Lang::En
+    };
     let accept_language = match lang {
         Lang::Ja => "ja-JP,ja;q=0.9",
         Lang::En => "en-US,en;q=0.9",
