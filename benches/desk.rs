@@ -13,10 +13,11 @@
 //! kept-alive connection.
 //!
 //! One round asks for every page once, in turn, so that a moment of load on the shared
-//! machine falls on every page alike; [`ROUNDS`] rounds are timed after [`WARM_UP`]. Every
-//! page but the home page writes an audit row as it is read (a read of the lists or of a
-//! site is audited as the chat's `/pending` is): what one such write costs is measured on its
-//! own at the end, written as the service writes it.
+//! machine falls on every page alike; [`ROUNDS`] rounds are timed after [`WARM_UP`]. The
+//! nominations, the site and the audit log each write an audit row as they are read (a read
+//! of the lists or of a site is audited as the chat's `/pending` is; the home and insight
+//! pages write none): what one such write costs is measured on its own at the end, written
+//! as the service writes it.
 //!
 //! A custom harness rather than criterion: the figure is a percentile per page.
 
