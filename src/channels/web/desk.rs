@@ -2,7 +2,8 @@
 //! link's page, `POST /desk/login` (uses the link once and sets the session cookie: HttpOnly,
 //! SameSite=Strict, Secure over HTTPS, for a working day) and `POST /desk/sign-out`; then
 //! the pages of [`DeskRoute`], each reached only through a signed-in agent's session
-//! (`session`), each form carrying the session's token (`csrf`).
+//! (`session`), each form carrying the session's token (`csrf`). The handoff inbox is
+//! `handoffs`, a ticket's page `ticket`.
 //!
 //! Every action goes through the account service's calls, with the agent as the actor, so the
 //! service authorises and audits it as it does the same command in chat.
@@ -11,6 +12,7 @@ mod audit;
 mod chart;
 mod csrf;
 mod frame;
+mod handoffs;
 mod home;
 mod insight;
 mod language;
@@ -18,6 +20,7 @@ mod nominations;
 mod session;
 mod sign_in;
 mod site;
+mod ticket;
 
 use std::sync::Arc;
 
@@ -53,12 +56,20 @@ pub enum DeskRoute {
     Reissue,
     Audit,
     Insight,
+    Handoffs,
+    Ticket,
+    Take,
+    Reply,
+    SendAnswer,
+    Note,
+    Transfer,
+    Close,
     Language,
     SignOut,
 }
 
 impl DeskRoute {
-    pub const ALL: [DeskRoute; 12] = [
+    pub const ALL: [DeskRoute; 20] = [
         DeskRoute::Home,
         DeskRoute::Nominations,
         DeskRoute::Approve,
@@ -69,6 +80,14 @@ impl DeskRoute {
         DeskRoute::Reissue,
         DeskRoute::Audit,
         DeskRoute::Insight,
+        DeskRoute::Handoffs,
+        DeskRoute::Ticket,
+        DeskRoute::Take,
+        DeskRoute::Reply,
+        DeskRoute::SendAnswer,
+        DeskRoute::Note,
+        DeskRoute::Transfer,
+        DeskRoute::Close,
         DeskRoute::Language,
         DeskRoute::SignOut,
     ];
@@ -94,6 +113,14 @@ impl DeskRoute {
             DeskRoute::Reissue => "/desk/sites/{number}/reissue",
             DeskRoute::Audit => "/desk/audit",
             DeskRoute::Insight => "/desk/insight",
+            DeskRoute::Handoffs => "/desk/handoffs",
+            DeskRoute::Ticket => "/desk/handoffs/{id}",
+            DeskRoute::Take => "/desk/handoffs/{id}/take",
+            DeskRoute::Reply => "/desk/handoffs/{id}/reply",
+            DeskRoute::SendAnswer => "/desk/handoffs/{id}/faq",
+            DeskRoute::Note => "/desk/handoffs/{id}/note",
+            DeskRoute::Transfer => "/desk/handoffs/{id}/transfer",
+            DeskRoute::Close => "/desk/handoffs/{id}/close",
             DeskRoute::Language => "/desk/language/{lang}",
             DeskRoute::SignOut => "/desk/sign-out",
         }
@@ -111,6 +138,14 @@ impl DeskRoute {
             DeskRoute::Reissue => Handler::Post(post(site::reissue)),
             DeskRoute::Audit => Handler::Get(get(audit::show)),
             DeskRoute::Insight => Handler::Get(get(insight::show)),
+            DeskRoute::Handoffs => Handler::Get(get(handoffs::show)),
+            DeskRoute::Ticket => Handler::Get(get(ticket::show)),
+            DeskRoute::Take => Handler::Post(post(handoffs::take)),
+            DeskRoute::Reply => Handler::Post(post(ticket::reply)),
+            DeskRoute::SendAnswer => Handler::Post(post(ticket::send_answer)),
+            DeskRoute::Note => Handler::Post(post(ticket::note)),
+            DeskRoute::Transfer => Handler::Post(post(ticket::transfer)),
+            DeskRoute::Close => Handler::Post(post(ticket::close)),
             DeskRoute::Language => Handler::Get(get(language::switch)),
             DeskRoute::SignOut => Handler::Post(post(sign_in::sign_out)),
         }

@@ -1,6 +1,6 @@
 //! The frame of every desk page, by maud: the head, the title bar with the signed-in agent's
-//! navigation (home, nominations, the audit log, insight, a box that opens a site, sign-out), and the
-//! pages that say one sentence.
+//! navigation (home, the handoffs, nominations, the audit log, insight, a box that opens a site,
+//! sign-out), and the pages that say one sentence.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -32,6 +32,7 @@ pub(super) fn signed_in(
     };
     let links = [
         (DeskRoute::Home, say(&messages.desk_nav_home)),
+        (DeskRoute::Handoffs, say(&messages.desk_nav_handoffs)),
         (DeskRoute::Nominations, say(&messages.desk_nav_nominations)),
         (DeskRoute::Audit, say(&messages.desk_nav_audit)),
         (DeskRoute::Insight, say(&messages.desk_nav_insight)),
@@ -146,9 +147,9 @@ impl Outcome {
     pub(super) fn of_error(messages: &Messages, lang: Lang, error: &ServiceError) -> Outcome {
         let status = match error {
             ServiceError::NotAuthorised { .. } => StatusCode::FORBIDDEN,
-            ServiceError::NoSuchSite { .. } | ServiceError::NoSuchNomination { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            ServiceError::NoSuchSite { .. }
+            | ServiceError::NoSuchNomination { .. }
+            | ServiceError::NoSuchTicket { .. } => StatusCode::NOT_FOUND,
             ServiceError::Unavailable(_) | ServiceError::Corrupt(_) | ServiceError::Hashing => {
                 tracing::warn!(%error, "a desk page could not be served");
                 StatusCode::SERVICE_UNAVAILABLE
