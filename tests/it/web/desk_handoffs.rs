@@ -3,11 +3,15 @@
 //! replies, sends an FAQ answer and closes it, and each reaches the customer's page through
 //! the outbox as a chat agent's would (the FAQ answer in the customer's language, the close
 //! with the request for a rating); a reply holding a passcode is not sent. A take from the
-//! desk racing a take from chat has one winner, and the loser is told who.
+//! desk racing a take from chat has one winner, and the loser is told who. The desk's event
+//! stream says `changed` when a customer queues a ticket.
+
+use std::time::Duration;
 
 use pao_bot::conversation::{Content, Incoming, Response};
 use pao_bot::domain::ChatIdentity;
 use pao_bot::service::{HelpDesk, TicketId, TicketState};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::databases::{TestDb, on_both_databases, registered_agent};
 use crate::web::client::Client;
@@ -17,6 +21,7 @@ use crate::web::server::WebChat;
 on_both_databases!(
     a_desk_agent_takes_replies_sends_an_faq_answer_and_closes,
     a_take_from_the_desk_racing_one_from_chat_has_one_winner,
+    the_desk_event_stream_says_when_a_customer_queues_a_ticket,
 );
 
 const JA: &str = "ja-JP,ja;q=0.9";
@@ -53,6 +58,8 @@ async fn a_desk_agent_takes_replies_sends_an_faq_answer_and_closes(db: TestDb) {
         "<td>ja</td>",
         "請求書の宛名を変更したい",
         "action=\"/desk/handoffs/1/take\"",
+        "data-live=\"/desk/handoffs\"",
+        "/assets/desk.js",
     ] {
         assert!(inbox.body.contains(shown), "{shown}: {}", inbox.body);
     }
@@ -214,6 +221,51 @@ async fn a_take_from_the_desk_racing_one_from_chat_has_one_winner(db: TestDb) {
     let inbox = desk.get("/desk/handoffs").await;
     assert!(inbox.body.contains(&winner.to_string()), "{}", inbox.body);
     assert!(inbox.body.contains("対応中"), "{}", inbox.body);
+}
+
+async fn the_desk_event_stream_says_when_a_customer_queues_a_ticket(db: TestDb) {
+    let chat = WebChat::start(&db).await;
+    let agent = registered_agent(&db, "telegram:900").await;
+    let (mut desk, _) = signed_in(&chat, &db, &agent).await;
+    let script = desk.get("/assets/desk.js").await;
+    assert_eq!(script.status, 200, "{script:?}");
+    assert!(script.body.contains("new EventSource('/desk/events')"));
+    let mut events = tokio::net::TcpStream::connect(chat.address)
+        .await
+        .expect("the web chat accepts");
+    let cookie = desk.cookie.clone().expect("the session cookie");
+    let request = format!(
+        "GET /desk/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
+        chat.address
+    );
+    events
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // The stream's head: it is open, and has read the desk's pulse, before the customer asks.
+    let head = events.read(&mut chunk).await.expect("the stream's head");
+    seen.extend_from_slice(&chunk[..head]);
+    let head = String::from_utf8_lossy(&seen).into_owned();
+    assert!(head.contains("text/event-stream"), "{head}");
+    assert!(!head.contains("event: changed"), "{head}");
+
+    queued_customer(&chat).await;
+    let changed = async {
+        loop {
+            let n = events.read(&mut chunk).await.expect("the stream read");
+            assert!(n > 0, "the stream ended");
+            seen.extend_from_slice(&chunk[..n]);
+            if String::from_utf8_lossy(&seen).contains("event: changed") {
+                return;
+            }
+        }
+    };
+    // A bound for a hang only: the event comes with the ticket's commit.
+    tokio::time::timeout(Duration::from_secs(20), changed)
+        .await
+        .expect("the change came on the stream");
 }
 
 /// `text` from `sender` in their private chat with the bot.

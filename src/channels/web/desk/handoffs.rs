@@ -3,7 +3,8 @@
 //! who holds it; a queued one is taken with one click (`POST /desk/handoffs/{id}/take`).
 //! Both go through the help desk's `inbox` and `take` with the agent as the actor, as `/inbox`
 //! and `/take` do in chat: of two agents taking one ticket, from here or from chat, exactly
-//! one wins, and the other is shown who has it.
+//! one wins, and the other is shown who has it. The list is marked live: the desk's script
+//! fetches it again when the event stream says the tickets changed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,11 +90,11 @@ async fn inbox(desk: &Desk, agent: &Agent, outcome: Option<frame::Outcome>) -> R
     )
 }
 
-/// The list of open tickets.
+/// The list of open tickets, as a part of the page the desk's script replaces when it changes.
 fn table(messages: &Messages, agent: &Agent, tickets: &[Ticket], now: Timestamp) -> Markup {
     let say = |sentence| messages.say(sentence, agent.lang, &[]);
     html! {
-        section #inbox {
+        section #inbox data-live=(DeskRoute::Handoffs.path()) {
             @if tickets.is_empty() {
                 p { (say(&messages.inbox_none)) }
             } @else {

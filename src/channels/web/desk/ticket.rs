@@ -4,6 +4,7 @@
 //! (the customer is told and asked for a rating); a note at any time. Each action is the help
 //! desk's call with the agent as the actor, the one the chat's commands make, so a reply
 //! reaches the customer on their platform through the outbox exactly as a chat agent's does.
+//! The ticket's state and transcript are marked live, for the desk's script to fetch again.
 
 use std::sync::Arc;
 
@@ -281,7 +282,7 @@ fn summary(messages: &Messages, agent: &Agent, ticket: &Ticket) -> Markup {
     let action = |route: DeskRoute| route.path().replace("{id}", &id);
     let held = ticket.state == TicketState::Taken && ticket.agent.as_ref() == Some(&agent.identity);
     html! {
-        section #ticket data-state=(ticket.state.as_str()) {
+        section #ticket data-live=(action(DeskRoute::Ticket)) data-state=(ticket.state.as_str()) {
             dl.ticket {
                 dt { (say(&messages.desk_column_state)) }
                 dd.state { (handoffs::state(messages, ticket.state, lang)) }
@@ -332,6 +333,9 @@ fn transcript(
 ) -> Markup {
     let messages = kb.messages();
     let lang = agent.lang;
+    let path = DeskRoute::Ticket
+        .path()
+        .replace("{id}", &ticket.id.to_string());
     html! {
         @if !ticket.recent.is_empty() {
             section #recent {
@@ -343,7 +347,7 @@ fn transcript(
                 }
             }
         }
-        section #transcript {
+        section #transcript data-live=(path) {
             h3 { (messages.say(&messages.desk_transcript, lang, &[])) }
             @if lines.is_empty() {
                 p { (messages.say(&messages.desk_transcript_none, lang, &[])) }
