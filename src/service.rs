@@ -9,6 +9,7 @@
 //! that the channels word and deliver.
 
 mod clock;
+mod desk_pulse;
 mod desk_views;
 mod handoff;
 mod hashing;
@@ -31,6 +32,7 @@ use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
 use crate::telemetry;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use desk_pulse::{DeskPulse, Pulse};
 pub use desk_views::{AuditFilter, AuditId, DeskViews, Paged, Person};
 pub use handoff::{
     Author, HelpDesk, NewTicket, Queued, RECENT_LINES, Rating, RatingError, Taken, Ticket,
@@ -400,7 +402,7 @@ impl ServiceError {
 /// The account actions. Each takes the acting chat identity first. The help desk's tickets
 /// ([`HelpDesk`]) share the database and the outbox, so every account service is one too.
 #[async_trait]
-pub trait AccountService: HelpDesk + WebSignIn + DeskViews + Send + Sync {
+pub trait AccountService: HelpDesk + WebSignIn + DeskViews + DeskPulse + Send + Sync {
     /// Registers a site (agents only) and returns its temporary passcode: the only time the
     /// passcode can be seen.
     async fn add_site(

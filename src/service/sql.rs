@@ -18,6 +18,7 @@ mod agents;
 mod audit;
 mod authorisation;
 mod check_turns;
+mod desk_pulse;
 mod desk_views;
 mod handoffs;
 mod nominations;

@@ -5,6 +5,7 @@
 //! the page and no table. Each test saves a screenshot under `target/screenshots/`.
 
 mod desk;
+mod desk_handoffs;
 pub mod driver;
 
 use std::time::Duration;

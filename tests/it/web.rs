@@ -8,6 +8,7 @@
 pub mod client;
 mod desk;
 mod desk_guards;
+mod desk_handoffs;
 mod desk_insight;
 mod desk_pages;
 pub mod server;

@@ -11,6 +11,7 @@ use crate::lang::Lang;
 const CHAT_CSS: &str = include_str!("assets/chat.css");
 const DESK_CSS: &str = include_str!("assets/desk.css");
 const CHAT_JS: &str = include_str!("assets/chat.js");
+const DESK_JS: &str = include_str!("assets/desk.js");
 const WIDGET_JS: &str = include_str!("assets/widget.js");
 
 /// Where `widget.js` takes its labels.
@@ -29,6 +30,10 @@ pub(super) fn desk_css() -> Response {
 
 pub(super) fn chat_js() -> Response {
     asset("text/javascript; charset=utf-8", CHAT_JS.to_owned())
+}
+
+pub(super) fn desk_js() -> Response {
+    asset("text/javascript; charset=utf-8", DESK_JS.to_owned())
 }
 
 /// `widget.js` with its labels in both languages.

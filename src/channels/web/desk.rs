@@ -2,7 +2,9 @@
 //! link's page, `POST /desk/login` (uses the link once and sets the session cookie: HttpOnly,
 //! SameSite=Strict, Secure over HTTPS, for a working day) and `POST /desk/sign-out`; then
 //! the pages of [`DeskRoute`], each reached only through a signed-in agent's session
-//! (`session`), each form carrying the session's token (`csrf`).
+//! (`session`), each form carrying the session's token (`csrf`). The handoff inbox
+//! (`handoffs`) and a ticket's page (`ticket`) update themselves from the desk's event
+//! stream (`live`).
 //!
 //! Every action goes through the account service's calls, with the agent as the actor, so the
 //! service authorises and audits it as it does the same command in chat.
@@ -11,13 +13,16 @@ mod audit;
 mod chart;
 mod csrf;
 mod frame;
+mod handoffs;
 mod home;
 mod insight;
 mod language;
+mod live;
 mod nominations;
 mod session;
 mod sign_in;
 mod site;
+mod ticket;
 
 use std::sync::Arc;
 
@@ -27,6 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use maud::Markup;
+use tokio_util::sync::CancellationToken;
 
 use crate::conversation::Engine;
 use crate::lang::Lang;
@@ -36,6 +42,8 @@ struct Desk {
     engine: Arc<Engine>,
     /// Whether cookies are marked Secure.
     secure: bool,
+    /// Ends the event streams, so that a shutdown does not wait on them.
+    shutdown: CancellationToken,
 }
 
 /// Every route of the desk that a signed-in agent's session opens, and that anyone else is
@@ -53,12 +61,21 @@ pub enum DeskRoute {
     Reissue,
     Audit,
     Insight,
+    Handoffs,
+    Ticket,
+    Take,
+    Reply,
+    SendAnswer,
+    Note,
+    Transfer,
+    Close,
+    Events,
     Language,
     SignOut,
 }
 
 impl DeskRoute {
-    pub const ALL: [DeskRoute; 12] = [
+    pub const ALL: [DeskRoute; 21] = [
         DeskRoute::Home,
         DeskRoute::Nominations,
         DeskRoute::Approve,
@@ -69,6 +86,15 @@ impl DeskRoute {
         DeskRoute::Reissue,
         DeskRoute::Audit,
         DeskRoute::Insight,
+        DeskRoute::Handoffs,
+        DeskRoute::Ticket,
+        DeskRoute::Take,
+        DeskRoute::Reply,
+        DeskRoute::SendAnswer,
+        DeskRoute::Note,
+        DeskRoute::Transfer,
+        DeskRoute::Close,
+        DeskRoute::Events,
         DeskRoute::Language,
         DeskRoute::SignOut,
     ];
@@ -94,6 +120,15 @@ impl DeskRoute {
             DeskRoute::Reissue => "/desk/sites/{number}/reissue",
             DeskRoute::Audit => "/desk/audit",
             DeskRoute::Insight => "/desk/insight",
+            DeskRoute::Handoffs => "/desk/handoffs",
+            DeskRoute::Ticket => "/desk/handoffs/{id}",
+            DeskRoute::Take => "/desk/handoffs/{id}/take",
+            DeskRoute::Reply => "/desk/handoffs/{id}/reply",
+            DeskRoute::SendAnswer => "/desk/handoffs/{id}/faq",
+            DeskRoute::Note => "/desk/handoffs/{id}/note",
+            DeskRoute::Transfer => "/desk/handoffs/{id}/transfer",
+            DeskRoute::Close => "/desk/handoffs/{id}/close",
+            DeskRoute::Events => "/desk/events",
             DeskRoute::Language => "/desk/language/{lang}",
             DeskRoute::SignOut => "/desk/sign-out",
         }
@@ -111,6 +146,15 @@ impl DeskRoute {
             DeskRoute::Reissue => Handler::Post(post(site::reissue)),
             DeskRoute::Audit => Handler::Get(get(audit::show)),
             DeskRoute::Insight => Handler::Get(get(insight::show)),
+            DeskRoute::Handoffs => Handler::Get(get(handoffs::show)),
+            DeskRoute::Ticket => Handler::Get(get(ticket::show)),
+            DeskRoute::Take => Handler::Post(post(handoffs::take)),
+            DeskRoute::Reply => Handler::Post(post(ticket::reply)),
+            DeskRoute::SendAnswer => Handler::Post(post(ticket::send_answer)),
+            DeskRoute::Note => Handler::Post(post(ticket::note)),
+            DeskRoute::Transfer => Handler::Post(post(ticket::transfer)),
+            DeskRoute::Close => Handler::Post(post(ticket::close)),
+            DeskRoute::Events => Handler::Get(get(live::events)),
             DeskRoute::Language => Handler::Get(get(language::switch)),
             DeskRoute::SignOut => Handler::Post(post(sign_in::sign_out)),
         }
@@ -123,13 +167,17 @@ enum Handler {
     Post(MethodRouter<Arc<Desk>>),
 }
 
-/// The desk's routes on `engine`.
-pub(super) fn router(engine: Arc<Engine>, secure: bool) -> Router {
+/// The desk's routes on `engine`; `shutdown` ends the event streams.
+pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationToken) -> Router {
     let routes = DeskRoute::ALL.iter().fold(Router::new(), |router, route| {
         let (Handler::Get(handler) | Handler::Post(handler)) = route.handler();
         router.route(route.path(), handler)
     });
-    sign_in::routes(routes).with_state(Arc::new(Desk { engine, secure }))
+    sign_in::routes(routes).with_state(Arc::new(Desk {
+        engine,
+        secure,
+        shutdown,
+    }))
 }
 
 /// The language of a page for `headers`: the switch's, else the browser's, else Japanese.

@@ -69,7 +69,7 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationTo
         pages: Pages::default(),
         limit: MessageLimit::default(),
         delivering: Mutex::new(()),
-        shutdown,
+        shutdown: shutdown.clone(),
     });
     Router::new()
         .route("/", get(|| async { Redirect::to(pages::SEND) }))
@@ -78,9 +78,10 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationTo
         .route("/assets/chat.css", get(|| async { assets::chat_css() }))
         .route("/assets/chat.js", get(|| async { assets::chat_js() }))
         .route("/assets/desk.css", get(|| async { assets::desk_css() }))
+        .route("/assets/desk.js", get(|| async { assets::desk_js() }))
         .route("/widget.js", get(widget))
         .with_state(web)
-        .merge(desk::router(engine, secure))
+        .merge(desk::router(engine, secure, shutdown))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(headers::secured))
 }

@@ -31,15 +31,15 @@ on_both_databases!(
 );
 
 /// How long the page may take to show what a test waits for.
-const PATIENCE: Duration = Duration::from_secs(15);
+pub(super) const PATIENCE: Duration = Duration::from_secs(15);
 
 /// The Telegram customer who asks for access.
 const REQUESTER: i64 = 100;
 
 /// `serve` with the web on a free loopback port and Telegram against its fake.
-struct Serving {
+pub(super) struct Serving {
     telegram: FakeTelegram,
-    base: String,
+    pub(super) base: String,
     shutdown: CancellationToken,
 }
 
@@ -50,7 +50,7 @@ impl Drop for Serving {
 }
 
 impl Serving {
-    async fn start(db: &TestDb) -> Serving {
+    pub(super) async fn start(db: &TestDb) -> Serving {
         let telegram = FakeTelegram::start().await;
         let address = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -93,7 +93,7 @@ impl Serving {
 }
 
 /// Waits for an element holding `text`.
-async fn shown(browser: &Browser, text: &str) {
+pub(super) async fn shown(browser: &Browser, text: &str) {
     let found = format!("//*[contains(., '{text}')]");
     browser
         .client
@@ -104,7 +104,7 @@ async fn shown(browser: &Browser, text: &str) {
         .unwrap_or_else(|e| panic!("the page never showed {text:?}: {e}"));
 }
 
-async fn click(browser: &Browser, css: &str) {
+pub(super) async fn click(browser: &Browser, css: &str) {
     browser
         .client
         .wait()

@@ -1,6 +1,6 @@
 //! The frame of every desk page, by maud: the head, the title bar with the signed-in agent's
-//! navigation (home, nominations, the audit log, insight, a box that opens a site, sign-out), and the
-//! pages that say one sentence.
+//! navigation (home, the handoffs, nominations, the audit log, insight, a box that opens a site,
+//! sign-out) and the desk's script, and the pages that say one sentence.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,6 +17,10 @@ use crate::service::ServiceError;
 /// The desk's stylesheet.
 pub(super) const STYLESHEET: &str = "/assets/desk.css";
 
+/// The desk's script, which keeps the parts of a page marked live up to date: the inbox's, a
+/// ticket's (both under [`DeskRoute::Handoffs`]) and the nominations'.
+const SCRIPT: &str = "/assets/desk.js";
+
 /// A page of the desk for `agent`, with the navigation; `current` is the page's own route.
 pub(super) fn signed_in(
     messages: &Messages,
@@ -30,8 +34,11 @@ pub(super) fn signed_in(
         Lang::Ja => (Lang::En, "English"),
         Lang::En => (Lang::Ja, "日本語"),
     };
+    // Only the pages with live parts run the script; the others need none.
+    let script = matches!(current, DeskRoute::Handoffs | DeskRoute::Nominations).then_some(SCRIPT);
     let links = [
         (DeskRoute::Home, say(&messages.desk_nav_home)),
+        (DeskRoute::Handoffs, say(&messages.desk_nav_handoffs)),
         (DeskRoute::Nominations, say(&messages.desk_nav_nominations)),
         (DeskRoute::Audit, say(&messages.desk_nav_audit)),
         (DeskRoute::Insight, say(&messages.desk_nav_insight)),
@@ -39,7 +46,7 @@ pub(super) fn signed_in(
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            (head(&say(&messages.desk_title), STYLESHEET, None))
+            (head(&say(&messages.desk_title), STYLESHEET, script))
             body {
                 header {
                     h1 { (say(&messages.desk_title)) }
@@ -146,9 +153,9 @@ impl Outcome {
     pub(super) fn of_error(messages: &Messages, lang: Lang, error: &ServiceError) -> Outcome {
         let status = match error {
             ServiceError::NotAuthorised { .. } => StatusCode::FORBIDDEN,
-            ServiceError::NoSuchSite { .. } | ServiceError::NoSuchNomination { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            ServiceError::NoSuchSite { .. }
+            | ServiceError::NoSuchNomination { .. }
+            | ServiceError::NoSuchTicket { .. } => StatusCode::NOT_FOUND,
             ServiceError::Unavailable(_) | ServiceError::Corrupt(_) | ServiceError::Hashing => {
                 tracing::warn!(%error, "a desk page could not be served");
                 StatusCode::SERVICE_UNAVAILABLE

@@ -179,7 +179,14 @@ async fn list(
     let status = outcome.as_ref().map_or(StatusCode::OK, |o| o.status);
     let body = html! {
         @if let Some(outcome) = &outcome { (outcome.markup()) }
-        (table(messages, agent, &pending, after.is_some()))
+        // The first page is live: the desk's script fetches it again when nominations change.
+        @if after.is_none() {
+            section #nominations data-live=(DeskRoute::Nominations.path()) {
+                (table(messages, agent, &pending, false))
+            }
+        } @else {
+            (table(messages, agent, &pending, true))
+        }
     };
     page(
         status,
