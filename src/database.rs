@@ -14,6 +14,7 @@
 //! ([`breaker`]), so that nothing waits for a database that is not there.
 
 mod breaker;
+mod checkpoints;
 mod key_lock;
 mod migrations;
 pub mod serving;
@@ -31,19 +32,17 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::causes::with_causes;
 
 use breaker::{Breaker, Probe};
+use checkpoints::Checkpoints;
 
 pub use key_lock::KeyLock;
 
 /// WAL lets readers proceed while one connection writes; NORMAL synchronisation is safe with
 /// WAL (no corruption on power loss, at worst the last commits are lost) and spares an fsync
-/// per commit. The WAL is copied back into the database file (a checkpoint, run by the commit
-/// that fills it) every 4,000 pages, 16 MiB, rather than SQLite's 1,000: each page the
-/// conversations change often is then copied once for four times as many messages, which
-/// made the engine about a tenth faster (`benches/engine.rs`), and a WAL that grows much
-/// longer slows every read. A 16 MiB page cache per connection keeps the indexes of the
-/// handled message ids in memory.
+/// per commit. No commit copies the WAL back into the database file (a checkpoint): that is
+/// done in the background ([`checkpoints`]), so that no writer waits for its fsyncs. A 16 MiB
+/// page cache per connection keeps the indexes of the handled message ids in memory.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                              PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -16384; \
+                              PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384; \
                               PRAGMA foreign_keys = ON;";
 const SQLITE_CONNECTIONS: u32 = 4;
 /// Enough for 16 concurrent callers plus readers, well under PostgreSQL's default 100.
@@ -98,6 +97,8 @@ pub struct Database {
     /// `None` on PostgreSQL, where rows are locked instead.
     writer: Option<Arc<Mutex<()>>>,
     breaker: Arc<Breaker>,
+    /// `None` on PostgreSQL; stopped with the last clone.
+    checkpoints: Option<Arc<Checkpoints>>,
 }
 
 /// A write transaction, holding the SQLite writer's turn until it ends.
@@ -164,12 +165,18 @@ impl Database {
     }
 
     fn over(pool: AnyPool, backend: Backend, url: &str) -> Database {
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let checkpoints = writer.as_ref().map(|writer| {
+            let url = connection_url(backend, url);
+            Arc::new(Checkpoints::start(url, SQLITE_PRAGMAS, Arc::clone(writer)))
+        });
         Database {
             pool,
             backend,
             url: url.into(),
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            writer,
             breaker: Arc::default(),
+            checkpoints,
         }
     }
 
@@ -273,6 +280,9 @@ impl Database {
 
     /// Closes the connections; every later query fails as the database being unreachable.
     pub async fn close(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.stop();
+        }
         self.pool.close().await;
     }
 }

@@ -98,8 +98,8 @@ impl Connections {
     /// Commits `group`, together when it can, and tells each turn its outcome.
     async fn commit(&self, db: &Database, group: Vec<Queued>) {
         if group.len() > 1 {
-            let all = group.iter().flat_map(|queued| &queued.statements);
-            match self.write_batch(db, all).await {
+            let turns: Vec<&[Statement]> = group.iter().map(|q| q.statements.as_slice()).collect();
+            match self.write_batch(db, turns).await {
                 Ok(()) => {
                     for queued in group {
                         let _ = queued.done.send(Ok(()));
@@ -112,19 +112,19 @@ impl Connections {
             }
         }
         for queued in group {
-            let written = self.write_batch(db, &queued.statements).await;
+            let written = self.write_batch(db, [queued.statements.as_slice()]).await;
             // The turn may be gone; its outcome then goes nowhere.
             let _ = queued.done.send(written);
         }
     }
 
-    /// Writes `statements` in one transaction on a connection of its own.
-    async fn write_batch<'s, I>(&self, db: &Database, statements: I) -> Result<(), sqlx::Error>
+    /// Writes `turns`' statements in one transaction on a connection of its own.
+    async fn write_batch<'s, I>(&self, db: &Database, turns: I) -> Result<(), sqlx::Error>
     where
-        I: IntoIterator<Item = &'s Statement>,
+        I: IntoIterator<Item = &'s [Statement]>,
     {
         let mut lent = self.lend(db).await?;
-        lent.run(|conn| write_batch(conn, statements)).await
+        lent.run(|conn| write_batch(conn, turns)).await
     }
 
     /// One of the connections to `db`, when one is free.
@@ -199,35 +199,55 @@ impl Drop for Lent<'_> {
     }
 }
 
-/// Writes `statements` in one transaction sent to `conn` as one batch,
-/// `BEGIN IMMEDIATE; ...; COMMIT`. The caller holds this process's writer turn.
+/// Writes `turns`' statements in one transaction, `BEGIN IMMEDIATE; ...; COMMIT`, sent to
+/// `conn` as one batch per turn: the transaction's start goes with the first turn's
+/// statements and its end with the last's, so that a lone turn is one round trip. The caller
+/// holds this process's writer turn.
+///
+/// One batch per turn, not one for the whole group: SQLite gives a statement as many
+/// parameters as its highest `$N`, and sqlx binds every one of them, so a group's statements
+/// numbered on through one list cost a bind per earlier parameter each (quadratic in the
+/// group's size), and their text, new every time, was prepared again for every commit. A
+/// turn's batch is numbered from `$1` and its text repeats, so its statements are prepared
+/// once per connection.
 ///
 /// A failing statement stops the batch inside its transaction, which is rolled back here at
 /// once. A failed batch, or one abandoned half-way (the turn's future dropped), also costs the
 /// connection: [`Lent`] closes it rather than lending it again, and closing a connection rolls
 /// back what it left open. No connection is ever lent in the middle of a transaction.
-async fn write_batch<'s, I>(conn: &mut AnyConnection, statements: I) -> Result<(), sqlx::Error>
+async fn write_batch<'s, I>(conn: &mut AnyConnection, turns: I) -> Result<(), sqlx::Error>
 where
-    I: IntoIterator<Item = &'s Statement>,
+    I: IntoIterator<Item = &'s [Statement]>,
 {
+    let mut turns = turns.into_iter().peekable();
     let mut sql = String::from("BEGIN IMMEDIATE;\n");
-    let mut values = Vec::new();
-    for (statement, params) in statements {
-        // Each statement's `$N` counts in the one list of the batch's parameters.
-        sql.push_str(&renumber(statement, values.len()));
-        sql.push_str(";\n");
-        values.extend(params);
-    }
-    sql.push_str("COMMIT");
-    if let Err(error) = bind_all(&sql, values).execute(&mut *conn).await {
-        // Ended at once, while this process's writers still wait; the caller then closes the
-        // connection all the same. (It fails when the batch failed before it began.)
-        if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-            tracing::debug!(error = %rollback, "no rollback after a failed write");
+    loop {
+        let mut values = Vec::new();
+        if let Some(statements) = turns.next() {
+            for (statement, params) in statements {
+                // Each statement's `$N` counts in the one list of the turn's parameters.
+                sql.push_str(&renumber(statement, values.len()));
+                sql.push_str(";\n");
+                values.extend(params);
+            }
         }
-        return Err(error);
+        let last = turns.peek().is_none();
+        if last {
+            sql.push_str("COMMIT");
+        }
+        if let Err(error) = bind_all(&sql, values).execute(&mut *conn).await {
+            // Ended at once, while this process's writers still wait; the caller then closes
+            // the connection all the same. (It fails when the batch failed before it began.)
+            if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                tracing::debug!(error = %rollback, "no rollback after a failed write");
+            }
+            return Err(error);
+        }
+        if last {
+            return Ok(());
+        }
+        sql.clear();
     }
-    Ok(())
 }
 
 /// `statement` with each parameter `$N` made `$(N + offset)`.
