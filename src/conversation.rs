@@ -43,7 +43,7 @@ use std::time::Instant;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
+pub use message::{Button, ButtonAction, Content, Handled, Incoming, Reply, ReplyRoute, Response};
 pub use store::{Cleared, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
@@ -55,12 +55,16 @@ use crate::conversation::payload::Payload;
 use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::Turn;
 use crate::database::Database;
-use crate::domain::{Channel, ChatIdentity};
+use crate::domain::{Channel, ChatIdentity, Timestamp};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
 use crate::live::LiveKnowledge;
+use crate::masking::passcodes_in;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
-use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
+use crate::service::{
+    AccountService, Clock, MessageId, OutboxEvent, OutboxMessage, ReplyButton, ServiceError,
+    SqlService, SystemClock,
+};
 use crate::telemetry::{self, readiness::ChannelStatus};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
@@ -201,23 +205,72 @@ impl Engine {
 
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
     pub async fn handle(&self, incoming: Incoming) -> Response {
+        self.handle_routed(incoming, None).await.response
+    }
+
+    /// [`Engine::handle`], with the replies queued in the outbox for `route` (when given) in
+    /// the turn's transaction, so that they are sent even if this replica dies before
+    /// sending them ([`Handled`]).
+    pub async fn handle_routed(&self, incoming: Incoming, route: Option<&ReplyRoute>) -> Handled {
         let channel = incoming.channel;
         telemetry::message_in(channel);
         let started = Instant::now();
         let span = tracing::info_span!("turn", id = %turn_id(), %channel);
-        let out = async {
+        let (handled, replies) = async {
             tracing::info!(chat = %incoming.chat, message = incoming.message_id.as_deref(), "message in");
-            let out = self.turn(incoming).await;
-            tracing::info!(replies = out.replies.len(), "replies out");
-            out
+            let (out, replies) = self.turn(incoming, route).await;
+            tracing::info!(replies, queued = replies - out.response.replies.len(), "replies out");
+            (out, replies)
         }
         .instrument(span)
         .await;
-        telemetry::turn(channel, out.replies.len(), started.elapsed());
-        out
+        telemetry::turn(channel, replies, started.elapsed());
+        handled
     }
 
-    async fn turn(&self, incoming: Incoming) -> Response {
+    /// One turn: what it leaves to the channel, and how many replies it made.
+    async fn turn(&self, incoming: Incoming, route: Option<&ReplyRoute>) -> (Handled, usize) {
+        let (out, queued) = self.turn_queueing(incoming, route).await;
+        let replies = out.replies.len() + queued.as_ref().map_or(0, |q| q.events.len());
+        let Some(queued) = queued else {
+            let handled = Handled {
+                response: out,
+                ..Handled::default()
+            };
+            return (handled, replies);
+        };
+        let claimed: Vec<OutboxMessage> = queued
+            .claimed
+            .into_iter()
+            .zip(queued.events)
+            .map(|(id, event)| OutboxMessage {
+                id,
+                recipient: queued.recipient.clone(),
+                created_at: queued.at,
+                event,
+            })
+            .collect();
+        if claimed.len() < replies {
+            // Behind an earlier message to the chat: for the delivery rounds.
+            self.outbox_written().notify_waiters();
+        }
+        let handled = Handled {
+            response: out,
+            claimed,
+            queued: replies,
+        };
+        (handled, replies)
+    }
+
+    /// A turn, with its replies queued for `route` when they may be: none only the sender may
+    /// see or that may hold a passcode, nor any while the message itself is to be deleted
+    /// (the outbox keeps what it sends). Returns the response left to send at once, and what
+    /// was queued.
+    async fn turn_queueing(
+        &self,
+        incoming: Incoming,
+        route: Option<&ReplyRoute>,
+    ) -> (Response, Option<Queued>) {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
@@ -229,7 +282,7 @@ impl Engine {
         let (turn, state) = match begun {
             Ok((_, loaded)) if loaded.handled => {
                 tracing::info!(%chat, "message already handled: a redelivery, dropped");
-                return Response::default();
+                return (Response::default(), None);
             }
             Ok((turn, loaded)) => (Some(turn), loaded.state),
             Err(error) => {
@@ -250,12 +303,13 @@ impl Engine {
             let messages = bot.knowledge().messages();
             let text = messages.say(&messages.too_long, lang, &[]);
             let awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
-            return Response {
+            let out = Response {
                 replies: vec![Reply::text(text)],
                 // Sent at the passcode step, it may hold one.
                 delete_incoming: awaiting == Some(Slot::Passcode),
                 awaiting,
             };
+            return (out, None);
         }
         let lang = state
             .preference
@@ -299,15 +353,39 @@ impl Engine {
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }
-        if let Some(turn) = turn {
-            let writing = Instant::now();
-            let finished = turn.finish(&state, message_id, now).await;
-            telemetry::database_round("write_state", writing.elapsed());
-            if let Err(error) = finished {
-                tracing::warn!(%error, "conversation state not saved");
+        let Some(mut turn) = turn else {
+            return (out, None);
+        };
+        let events = route
+            .filter(|_| queueable(&out))
+            .and_then(|route| queued_replies(&out.replies, route))
+            .filter(|events| !events.is_empty());
+        if let (Some(route), Some(events)) = (route, &events) {
+            for (event, payload) in events {
+                turn.queue(&route.chat, event.kind(), payload.clone());
             }
         }
-        out
+        let writing = Instant::now();
+        let finished = turn.finish(&state, message_id, now).await;
+        telemetry::database_round("write_state", writing.elapsed());
+        match (finished, route, events) {
+            (Ok(claimed), Some(route), Some(events)) => {
+                out.replies.clear();
+                let queued = Queued {
+                    recipient: route.chat.clone(),
+                    at: now,
+                    events: events.into_iter().map(|(event, _)| event).collect(),
+                    claimed,
+                };
+                (out, Some(queued))
+            }
+            (Ok(_), _, _) => (out, None),
+            (Err(error), _, _) => {
+                // Nothing was queued either: the replies are sent at once.
+                tracing::warn!(%error, "conversation state not saved");
+                (out, None)
+            }
+        }
     }
 
     /// One delivery round of the outbox for `channel`: each decision becomes a [`Reply`] in
@@ -331,6 +409,11 @@ impl Engine {
             self.service.as_ref(),
             channel,
             |message: OutboxMessage| async {
+                if let OutboxEvent::Reply { .. } = message.event {
+                    // Worded in the chat's language when it was queued.
+                    let reply = self.reply_in(&message, Lang::Ja);
+                    return send(message.recipient, reply).await;
+                }
                 let known = langs
                     .lock()
                     .ok()
@@ -374,6 +457,44 @@ impl Engine {
         let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
         Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)
     }
+}
+
+/// A turn's replies queued in the outbox: for whom, when, the events in order, and the ids of
+/// those the turn claimed (the first ones, usually all or none).
+struct Queued {
+    recipient: ChatIdentity,
+    at: Timestamp,
+    events: Vec<OutboxEvent>,
+    claimed: Vec<MessageId>,
+}
+
+/// Whether a response's replies may be kept in the outbox: not when one is for the sender
+/// alone (a new passcode, a sign-in link) or holds something shaped like a passcode, nor when
+/// the message is to be deleted as a secret, whose step's replies may quote it.
+fn queueable(out: &Response) -> bool {
+    !out.delete_incoming
+        && out
+            .replies
+            .iter()
+            .all(|reply| !reply.private && passcodes_in(&reply.text).is_empty())
+}
+
+/// A response's replies as the outbox's events for `route`, the first answering its message,
+/// each with its JSON; `None` if one does not serialize (they are then sent at once).
+fn queued_replies(replies: &[Reply], route: &ReplyRoute) -> Option<Vec<(OutboxEvent, String)>> {
+    replies
+        .iter()
+        .enumerate()
+        .map(|(n, reply)| {
+            let event = OutboxEvent::Reply {
+                text: reply.text.clone(),
+                buttons: reply.buttons.iter().map(ReplyButton::from).collect(),
+                answering: route.answering.filter(|_| n == 0),
+            };
+            let json = serde_json::to_string(&event).ok()?;
+            Some((event, json))
+        })
+        .collect()
 }
 
 /// An id for a turn's log events, unique among the processes of one host: the process id and

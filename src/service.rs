@@ -15,6 +15,7 @@ mod outbox;
 mod sql;
 mod web_sign_in;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 
@@ -35,7 +36,7 @@ pub use handoff::{
     TicketId, TicketState, TranscriptLine, UnknownTicketState,
 };
 pub use hashing::HASH_COST;
-pub use outbox::{MessageId, OutboxEvent, OutboxMessage};
+pub use outbox::{MessageId, OutboxEvent, OutboxMessage, ReplyAction, ReplyButton};
 pub use sql::SqlService;
 pub use web_sign_in::{WebSecret, WebSignIn};
 
@@ -483,10 +484,12 @@ pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
     /// Claims up to `limit` of `channel`'s messages that are due, oldest first, for this
-    /// service's delivery for [`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE): no other service
-    /// on the database (another replica) is handed them meanwhile, and once the lease has
-    /// run out unmarked (the claimer died), they are due again. Each is then marked
-    /// delivered or failed.
+    /// service's delivery for the database's outbox lease
+    /// ([`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE) unless set): no other service on the
+    /// database (another replica) is handed them meanwhile, and once the lease has run out
+    /// unmarked (the claimer died), they are due again. None is handed out while an earlier
+    /// message to its recipient is claimed or not due. Each is then marked delivered or
+    /// failed.
     async fn claim_messages(
         &self,
         channel: Channel,
@@ -505,6 +508,13 @@ pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
     /// Woken (every waiter) after each write that may have queued outbox messages, so that
     /// delivery loops in this process need not wait for their next round.
     fn outbox_written(&self) -> &Notify;
+
+    /// Whether a delivery round marks each message delivered as soon as it is sent, rather
+    /// than the round's together at its end: where replicas share the outbox (PostgreSQL),
+    /// so that one dying mid-round leaves the others only what it had not sent.
+    fn marks_each_delivery(&self) -> bool {
+        false
+    }
 }
 
 /// How many messages one delivery round takes.
@@ -513,7 +523,9 @@ const DELIVERY_BATCH: u32 = 100;
 /// One delivery round for `channel`: claims the messages that are due (so that no other
 /// replica sends them too), hands each to `send` and marks those it accepted as delivered,
 /// together once the round has sent them (one write, not one per message: the writes held up
-/// the round's later messages and the turns writing beside it). A crash before the mark sends
+/// the round's later messages and the turns writing beside it), or each once sent where the
+/// service says so ([`AccountService::marks_each_delivery`]). After a failure, the
+/// recipient's later messages of the round are left claimed, to go after it. A crash before the mark sends
 /// them again once the claim's lease has run out, as the outbox may. A message `send` fails
 /// is tried again in a later round, after a wait that grows with each failure (see
 /// [`AccountService::mark_failed`]). Returns how many were delivered; a channel calls this in
@@ -529,14 +541,28 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: fmt::Display,
 {
+    let each = service.marks_each_delivery();
     let mut sent = Vec::new();
+    let mut marked = 0;
     let mut failed = Ok(());
+    // Recipients a message failed for: their later messages wait for it, in order.
+    let mut held_back = HashSet::new();
     for message in service.claim_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
+        if held_back.contains(&message.recipient) {
+            continue;
+        }
+        let recipient = message.recipient.clone();
         let Err(error) = send(message).await else {
-            sent.push(id);
+            if each {
+                service.mark_all_delivered(&[id]).await?;
+                marked += 1;
+            } else {
+                sent.push(id);
+            }
             continue;
         };
+        held_back.insert(recipient);
         telemetry::delivery_failed(channel);
         match service.mark_failed(id).await {
             Ok(true) => {
@@ -555,5 +581,5 @@ where
     if !sent.is_empty() {
         service.mark_all_delivered(&sent).await?;
     }
-    failed.map(|()| sent.len())
+    failed.map(|()| marked + sent.len())
 }

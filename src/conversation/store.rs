@@ -7,6 +7,11 @@
 //! also holds a transaction-scoped advisory lock on the conversation from the first read to
 //! the commit, so two bot processes never interleave one person's messages.
 //!
+//! A turn may queue its replies in the outbox within that transaction ([`Turn::queue`]): on
+//! PostgreSQL the turn claims them for its replica at once, unless an earlier message to
+//! the same chat is still undelivered (they then go out after it, through the delivery
+//! rounds), and [`Turn::finish`] returns the claimed ones for the replica to send.
+//!
 //! On SQLite a turn's read and write each go to a connection of the store's own, the write
 //! as one batch, committed together with the other turns' that are ready at the same moment
 //! ([`sqlite`]).
@@ -32,9 +37,10 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::conversation::state::{ChatState, Flow};
 use crate::database::{Backend, Database};
-use crate::domain::Timestamp;
+use crate::domain::{ChatIdentity, Timestamp};
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
+use crate::service::MessageId;
 
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
@@ -106,6 +112,13 @@ enum Change {
         helped: bool,
     },
     Preference(Lang),
+    /// A reply queued in the outbox for `recipient`.
+    Queued {
+        recipient: String,
+        channel: &'static str,
+        kind: &'static str,
+        payload: String,
+    },
 }
 
 /// What a turn starts from.
@@ -279,13 +292,25 @@ impl Turn<'_> {
         self.writes.push(Change::Preference(lang));
     }
 
-    /// Writes the state and everything the message changed, and marks `message_id` handled.
+    /// Queues an event of `kind` for `recipient` in the outbox with the turn's write, as
+    /// `payload` (its JSON).
+    pub fn queue(&mut self, recipient: &ChatIdentity, kind: &'static str, payload: String) {
+        self.writes.push(Change::Queued {
+            recipient: recipient.to_string(),
+            channel: recipient.channel().as_str(),
+            kind,
+            payload,
+        });
+    }
+
+    /// Writes the state and everything the message changed, and marks `message_id` handled;
+    /// returns the queued replies this turn claimed (PostgreSQL), in order.
     pub async fn finish(
         self,
         state: &ChatState,
         message_id: Option<&str>,
         now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Vec<MessageId>, sqlx::Error> {
         let Turn {
             store,
             chat,
@@ -295,20 +320,49 @@ impl Turn<'_> {
         } = self;
         if let Some(memory) = &store.memory {
             memory.save(&chat, &person, state, message_id, writes, now);
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let statements = statements(&chat, &person, state, message_id, &writes, now);
-        match held {
+        let queued = writes.iter().any(|w| matches!(w, Change::Queued { .. }));
+        let claimed = match held {
             Some((mut tx, _permit)) => {
+                // Unique to the turn, so that it finds its own claims.
+                let claim = Claim {
+                    by: format!("turn {:016x}", rand::random::<u64>()),
+                    until: now.plus(store.db.outbox_lease()),
+                };
+                let statements = statements(
+                    &chat,
+                    &person,
+                    state,
+                    message_id,
+                    &writes,
+                    now,
+                    Some(&claim),
+                );
                 write_each(&mut tx, &statements).await?;
+                let claimed = if queued {
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT id FROM outbox WHERE claimed_by = $1 ORDER BY id",
+                    )
+                    .bind(&claim.by)
+                    .fetch_all(&mut *tx)
+                    .await?
+                } else {
+                    Vec::new()
+                };
                 tx.commit().await?;
+                claimed
             }
-            None => store.own.write(&store.db, statements).await?,
-        }
+            None => {
+                let statements = statements(&chat, &person, state, message_id, &writes, now, None);
+                store.own.write(&store.db, statements).await?;
+                Vec::new()
+            }
+        };
         if store.finished.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             store.prune(now).await?;
         }
-        Ok(())
+        Ok(claimed.into_iter().map(MessageId).collect())
     }
 }
 
@@ -363,7 +417,24 @@ where
         })
 }
 
-/// The statements of a turn's write: the state, the handled message id, then the changes.
+/// A turn's claim on the replies it queues: its mark, and until when.
+struct Claim {
+    by: String,
+    until: Timestamp,
+}
+
+/// Queues a reply, claimed by the turn (`$6` until `$7`) unless another undelivered message
+/// to the same recipient (not the turn's own) waits: the reply then waits for it, unclaimed.
+const QUEUE: &str = "INSERT INTO outbox \
+    (created_at, recipient, channel, kind, payload, claimed_by, lease_until) \
+    SELECT $1, $2, $3, $4, $5, \
+      CASE WHEN waiting.n = 0 THEN $6 END, CASE WHEN waiting.n = 0 THEN $7 ELSE 0 END \
+    FROM (SELECT count(*) AS n FROM outbox WHERE recipient = $2 \
+      AND delivered_at IS NULL AND abandoned_at IS NULL \
+      AND (claimed_by IS NULL OR claimed_by <> $6)) AS waiting";
+
+/// The statements of a turn's write: the state, the handled message id, then the changes;
+/// queued replies claimed as `claim` says (none: left to the delivery rounds).
 fn statements(
     chat: &str,
     person: &str,
@@ -371,6 +442,7 @@ fn statements(
     message_id: Option<&str>,
     writes: &[Change],
     now: Timestamp,
+    claim: Option<&Claim>,
 ) -> Vec<Statement> {
     use Value::{Int, Text};
     let text = Value::text;
@@ -437,6 +509,23 @@ fn statements(
                  ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
                 vec![text(person), text(lang.code()), Int(now)],
             ),
+            Change::Queued {
+                recipient,
+                channel,
+                kind,
+                payload,
+            } => (
+                QUEUE,
+                vec![
+                    Int(now),
+                    text(recipient),
+                    text(channel),
+                    text(kind),
+                    text(payload),
+                    Text(claim.map(|claim| claim.by.clone())),
+                    Int(claim.map_or(0, |claim| claim.until.as_millis())),
+                ],
+            ),
         });
     }
     statements
@@ -487,7 +576,7 @@ mod tests {
             lang: Some(lang),
             ..loaded.state
         };
-        turn.finish(&state, Some(id), now).await
+        turn.finish(&state, Some(id), now).await.map(drop)
     }
 
     async fn loaded(store: &Store, id: &str) -> Loaded {

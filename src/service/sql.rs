@@ -32,7 +32,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
-use crate::database::{Database, DatabaseError};
+use crate::database::{Backend, Database, DatabaseError};
 use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber,
 };
@@ -281,6 +281,10 @@ impl AccountService for SqlService {
 
     fn outbox_written(&self) -> &Notify {
         &self.outbox_written
+    }
+
+    fn marks_each_delivery(&self) -> bool {
+        self.db.backend() == Backend::Postgres
     }
 }
 

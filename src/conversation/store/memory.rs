@@ -106,6 +106,9 @@ impl Memory {
                     rows.preferences
                         .insert(person.to_owned(), lang.code().to_owned());
                 }
+                // The engine queues replies only for channels that send them from the outbox,
+                // which the measurements of this store do not run.
+                Change::Queued { .. } => {}
             }
         }
     }
