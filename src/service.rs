@@ -18,6 +18,7 @@ mod web_sign_in;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -509,6 +510,13 @@ pub trait AccountService: HelpDesk + WebSignIn + Send + Sync {
     /// delivery loops in this process need not wait for their next round.
     fn outbox_written(&self) -> &Notify;
 
+    /// Gives claimed messages back unsent: due again at once, for whichever replica claims
+    /// them next.
+    async fn release_messages(&self, ids: &[MessageId]) -> Result<(), ServiceError>;
+
+    /// How long this service's claims last.
+    fn claim_lease(&self) -> Duration;
+
     /// Whether a delivery round marks each message delivered as soon as it is sent, rather
     /// than the round's together at its end: where replicas share the outbox (PostgreSQL),
     /// so that one dying mid-round leaves the others only what it had not sent.
@@ -542,6 +550,11 @@ where
     E: fmt::Display,
 {
     let each = service.marks_each_delivery();
+    // Past half its lease, a round (paced by a platform's limits) stops and gives the rest
+    // back, so that no other replica claims what it may still send.
+    let claimed_at = Instant::now();
+    let sending_for = service.claim_lease() / 2;
+    let mut unsent = Vec::new();
     let mut sent = Vec::new();
     let mut marked = 0;
     let mut failed = Ok(());
@@ -549,6 +562,10 @@ where
     let mut held_back = HashSet::new();
     for message in service.claim_messages(channel, DELIVERY_BATCH).await? {
         let id = message.id;
+        if claimed_at.elapsed() > sending_for {
+            unsent.push(id);
+            continue;
+        }
         if held_back.contains(&message.recipient) {
             continue;
         }
@@ -580,6 +597,13 @@ where
     }
     if !sent.is_empty() {
         service.mark_all_delivered(&sent).await?;
+    }
+    if !unsent.is_empty() {
+        tracing::info!(
+            count = unsent.len(),
+            "outbox messages given back: the round took too long"
+        );
+        service.release_messages(&unsent).await?;
     }
     failed.map(|()| marked + sent.len())
 }

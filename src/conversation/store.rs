@@ -325,9 +325,10 @@ impl Turn<'_> {
         let queued = writes.iter().any(|w| matches!(w, Change::Queued { .. }));
         let claimed = match held {
             Some((mut tx, _permit)) => {
-                // Unique to the turn, so that it finds its own claims.
+                // Unique to the turn, so that it finds its own claims; the process id first,
+                // as in the replica's name, tells whose they are.
                 let claim = Claim {
-                    by: format!("turn {:016x}", rand::random::<u64>()),
+                    by: format!("{}-turn-{:016x}", std::process::id(), rand::random::<u64>()),
                     until: now.plus(store.db.outbox_lease()),
                 };
                 let statements = statements(

@@ -283,6 +283,14 @@ impl AccountService for SqlService {
         &self.outbox_written
     }
 
+    async fn release_messages(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        self.released(ids).await
+    }
+
+    fn claim_lease(&self) -> Duration {
+        self.db.outbox_lease()
+    }
+
     fn marks_each_delivery(&self) -> bool {
         self.db.backend() == Backend::Postgres
     }

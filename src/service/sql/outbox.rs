@@ -192,6 +192,24 @@ impl SqlService {
     }
 }
 
+impl SqlService {
+    /// Gives `ids` back unsent (a round's, as [`SqlService::delivered`]'s).
+    pub(super) async fn released(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        let listed: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = 0 \
+             WHERE delivered_at IS NULL AND id IN ({})",
+            listed.join(", ")
+        );
+        let query = ids
+            .iter()
+            .fold(sqlx::query(&sql), |query, id| query.bind(id.0));
+        let _turn = self.db.writer_turn().await;
+        query.execute(&mut *self.db.acquire().await?).await?;
+        Ok(())
+    }
+}
+
 /// An outbox row as the message it stores.
 fn message(row: OutboxRow) -> Result<OutboxMessage, ServiceError> {
     Ok(OutboxMessage {
