@@ -22,7 +22,9 @@
 //!   and server errors with backoff.
 //! - Decisions on nominations wait in the outbox; they are delivered at start (so those
 //!   made while the bot was down arrive after a restart) and then every
-//!   [`Options::outbox_every`].
+//!   [`Options::outbox_every`]. On PostgreSQL a turn's replies are queued there too, with
+//!   the turn, and sent at once by the replica that claimed them (`Context::send_claimed`),
+//!   so that they outlive it.
 //!
 //! Cancelling the shutdown token stops the listener; every update already received is
 //! handled and answered before [`run`] returns.
