@@ -23,19 +23,19 @@
 
 mod agent;
 mod command;
+mod delivery;
 mod faq;
 mod flow;
 mod handoff;
 mod locks;
 mod message;
 mod payload;
+mod queued;
 mod state;
 mod store;
 mod wording;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -52,19 +52,16 @@ use crate::config::HelpDeskSettings;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
+use crate::conversation::queued::{Queued, queueable, queued_replies};
 use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::Turn;
 use crate::database::Database;
-use crate::domain::{Channel, ChatIdentity, Timestamp};
+use crate::domain::ChatIdentity;
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
 use crate::live::LiveKnowledge;
-use crate::masking::passcodes_in;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
-use crate::service::{
-    AccountService, Clock, MessageId, OutboxEvent, OutboxMessage, ReplyButton, ServiceError,
-    SqlService, SystemClock,
-};
+use crate::service::{AccountService, Clock, ServiceError, SqlService, SystemClock};
 use crate::telemetry::{self, readiness::ChannelStatus};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
@@ -228,40 +225,6 @@ impl Engine {
         handled
     }
 
-    /// One turn: what it leaves to the channel, and how many replies it made.
-    async fn turn(&self, incoming: Incoming, route: Option<&ReplyRoute>) -> (Handled, usize) {
-        let (out, queued) = self.turn_queueing(incoming, route).await;
-        let replies = out.replies.len() + queued.as_ref().map_or(0, |q| q.events.len());
-        let Some(queued) = queued else {
-            let handled = Handled {
-                response: out,
-                ..Handled::default()
-            };
-            return (handled, replies);
-        };
-        let claimed: Vec<OutboxMessage> = queued
-            .claimed
-            .into_iter()
-            .zip(queued.events)
-            .map(|(id, event)| OutboxMessage {
-                id,
-                recipient: queued.recipient.clone(),
-                created_at: queued.at,
-                event,
-            })
-            .collect();
-        if claimed.len() < replies {
-            // Behind an earlier message to the chat: for the delivery rounds.
-            self.outbox_written().notify_waiters();
-        }
-        let handled = Handled {
-            response: out,
-            claimed,
-            queued: replies,
-        };
-        (handled, replies)
-    }
-
     /// A turn, with its replies queued for `route` when they may be: none only the sender may
     /// see or that may hold a passcode, nor any while the message itself is to be deleted
     /// (the outbox keeps what it sends). Returns the response left to send at once, and what
@@ -387,114 +350,6 @@ impl Engine {
             }
         }
     }
-
-    /// One delivery round of the outbox for `channel`: each decision becomes a [`Reply`] in
-    /// its recipient's language, handed to `send` with the recipient. A message `send` fails is
-    /// tried again in a later round ([`crate::service::deliver_once`]). Channels call this in
-    /// a loop; tests call it to drain.
-    pub async fn deliver_once<F, Fut, E>(
-        &self,
-        channel: Channel,
-        send: F,
-    ) -> Result<usize, ServiceError>
-    where
-        F: Fn(ChatIdentity, Reply) -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-        E: fmt::Display,
-    {
-        // Each recipient's language is read once a round: a round holds many messages for
-        // few agents, and each read waited behind the turns' queries.
-        let langs: std::sync::Mutex<HashMap<ChatIdentity, Lang>> = Default::default();
-        crate::service::deliver_once(
-            self.service.as_ref(),
-            channel,
-            |message: OutboxMessage| async {
-                if let OutboxEvent::Reply { .. } = message.event {
-                    // Worded in the chat's language when it was queued.
-                    let reply = self.reply_in(&message, Lang::Ja);
-                    return send(message.recipient, reply).await;
-                }
-                let known = langs
-                    .lock()
-                    .ok()
-                    .and_then(|l| l.get(&message.recipient).copied());
-                let lang = match known {
-                    Some(lang) => lang,
-                    None => {
-                        let lang = self.recipient_lang(&message.recipient).await;
-                        if let Ok(mut langs) = langs.lock() {
-                            langs.insert(message.recipient.clone(), lang);
-                        }
-                        lang
-                    }
-                };
-                let reply = self.reply_in(&message, lang);
-                send(message.recipient, reply).await
-            },
-        )
-        .await
-    }
-
-    /// What an outbox message says to its recipient, in their language.
-    pub async fn outbox_reply(&self, message: &OutboxMessage) -> Reply {
-        let lang = self.recipient_lang(&message.recipient).await;
-        self.reply_in(message, lang)
-    }
-
-    /// The language to tell `recipient` things in: theirs, else Japanese.
-    async fn recipient_lang(&self, recipient: &ChatIdentity) -> Lang {
-        match self.store.lang_of(&recipient.to_string()).await {
-            Ok(lang) => lang.unwrap_or(Lang::Ja),
-            Err(error) => {
-                tracing::warn!(%error, "language of an outbox recipient unknown");
-                Lang::Ja
-            }
-        }
-    }
-
-    fn reply_in(&self, message: &OutboxMessage, lang: Lang) -> Reply {
-        let bot = self.bot();
-        let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
-        Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)
-    }
-}
-
-/// A turn's replies queued in the outbox: for whom, when, the events in order, and the ids of
-/// those the turn claimed (the first ones, usually all or none).
-struct Queued {
-    recipient: ChatIdentity,
-    at: Timestamp,
-    events: Vec<OutboxEvent>,
-    claimed: Vec<MessageId>,
-}
-
-/// Whether a response's replies may be kept in the outbox: not when one is for the sender
-/// alone (a new passcode, a sign-in link) or holds something shaped like a passcode, nor when
-/// the message is to be deleted as a secret, whose step's replies may quote it.
-fn queueable(out: &Response) -> bool {
-    !out.delete_incoming
-        && out
-            .replies
-            .iter()
-            .all(|reply| !reply.private && passcodes_in(&reply.text).is_empty())
-}
-
-/// A response's replies as the outbox's events for `route`, the first answering its message,
-/// each with its JSON; `None` if one does not serialize (they are then sent at once).
-fn queued_replies(replies: &[Reply], route: &ReplyRoute) -> Option<Vec<(OutboxEvent, String)>> {
-    replies
-        .iter()
-        .enumerate()
-        .map(|(n, reply)| {
-            let event = OutboxEvent::Reply {
-                text: reply.text.clone(),
-                buttons: reply.buttons.iter().map(ReplyButton::from).collect(),
-                answering: route.answering.filter(|_| n == 0),
-            };
-            let json = serde_json::to_string(&event).ok()?;
-            Some((event, json))
-        })
-        .collect()
 }
 
 /// An id for a turn's log events, unique among the processes of one host: the process id and
