@@ -52,7 +52,7 @@ use crate::config::HelpDeskSettings;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
-use crate::conversation::queued::{Queued, queueable, queued_replies};
+use crate::conversation::queued::{QueuedReplies, queueable, queued_replies};
 use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::Turn;
 use crate::database::Database;
@@ -233,7 +233,7 @@ impl Engine {
         &self,
         incoming: Incoming,
         route: Option<&ReplyRoute>,
-    ) -> (Response, Option<Queued>) {
+    ) -> (Response, Option<QueuedReplies>) {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
@@ -334,7 +334,7 @@ impl Engine {
         match (finished, route, events) {
             (Ok(claimed), Some(route), Some(events)) => {
                 out.replies.clear();
-                let queued = Queued {
+                let queued = QueuedReplies {
                     recipient: route.chat.clone(),
                     at: now,
                     events: events.into_iter().map(|(event, _)| event).collect(),

@@ -48,7 +48,7 @@ impl Engine {
 
 /// A turn's replies queued in the outbox: for whom, when, the events in order, and the ids of
 /// those the turn claimed (the first ones, usually all or none).
-pub(super) struct Queued {
+pub(super) struct QueuedReplies {
     pub(super) recipient: ChatIdentity,
     pub(super) at: Timestamp,
     pub(super) events: Vec<OutboxEvent>,
