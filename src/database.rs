@@ -29,6 +29,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::causes::with_causes;
+use crate::policy::OUTBOX_LEASE;
 
 use breaker::{Breaker, Probe};
 
@@ -98,6 +99,9 @@ pub struct Database {
     /// `None` on PostgreSQL, where rows are locked instead.
     writer: Option<Arc<Mutex<()>>>,
     breaker: Arc<Breaker>,
+    /// How long this process's claims on outbox messages last ([`OUTBOX_LEASE`] unless set):
+    /// the engine's turns and the service's delivery rounds both claim.
+    outbox_lease: Duration,
 }
 
 /// A write transaction, holding the SQLite writer's turn until it ends.
@@ -170,7 +174,21 @@ impl Database {
             url: url.into(),
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             breaker: Arc::default(),
+            outbox_lease: OUTBOX_LEASE,
         }
+    }
+
+    /// The database with this process's claims on outbox messages lasting `lease`.
+    pub fn with_outbox_lease(self, lease: Duration) -> Database {
+        Database {
+            outbox_lease: lease,
+            ..self
+        }
+    }
+
+    /// How long this process's claims on outbox messages last.
+    pub fn outbox_lease(&self) -> Duration {
+        self.outbox_lease
     }
 
     /// Opens the circuit breaker after `cause`: until a retry in the background reaches the

@@ -1,6 +1,7 @@
 //! Two services on one database (two replicas' pools) delivering one outbox: every message
-//! sent exactly once, and the claims of a replica that died sent by the other after their
-//! lease.
+//! sent exactly once, the claims of a replica that died sent by the other after their lease,
+//! and a recipient's messages handed out in order, none while an earlier one is claimed or
+//! waits for its next try.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -16,14 +17,23 @@ use crate::databases::{START, TestDb, on_both_databases};
 on_both_databases!(
     two_replicas_delivering_at_once_send_every_message_exactly_once,
     a_dead_replicas_claims_are_sent_by_another_once_their_lease_runs_out,
+    no_claim_hands_out_a_message_behind_an_earlier_one_claimed_or_not_due,
 );
 
 /// How many messages the tests queue: several claims' worth.
 const QUEUED: usize = 450;
 
-/// Queues `count` messages for Telegram behind the service's back, as actions would have.
+/// Queues `count` messages for Telegram behind the service's back, as actions would have,
+/// to 30 recipients in turn.
 async fn queue(conn: &mut AnyConnection, count: usize) {
     for n in 0..count {
+        queue_for(conn, 1000 + n % 30, n).await;
+    }
+}
+
+/// Queues message `n` for Telegram's `recipient`.
+async fn queue_for(conn: &mut AnyConnection, recipient: usize, n: usize) {
+    {
         let event = OutboxEvent::SiteLocked {
             site: SiteNumber::parse("1234567").unwrap(),
             failures: u32::try_from(n).unwrap(),
@@ -34,7 +44,7 @@ async fn queue(conn: &mut AnyConnection, count: usize) {
              VALUES ($1, $2, 'telegram', $3, $4)",
         )
         .bind(START)
-        .bind(format!("telegram:{}", 1000 + n % 30))
+        .bind(format!("telegram:{recipient}"))
         .bind(event.kind())
         .bind(serde_json::to_string(&event).unwrap())
         .execute(&mut *conn)
@@ -114,4 +124,43 @@ async fn a_dead_replicas_claims_are_sent_by_another_once_their_lease_runs_out(db
     let claimed: Vec<i64> = claimed.iter().map(|message| message.id.0).collect();
     assert_eq!(times.keys().copied().collect::<Vec<_>>(), claimed);
     assert!(times.values().all(|n| *n == 1), "{times:?}");
+}
+
+/// The recipients and failure counts (each message's number) of `messages`.
+fn claimed(messages: &[pao_bot::service::OutboxMessage]) -> Vec<(String, u32)> {
+    messages
+        .iter()
+        .map(|message| {
+            let OutboxEvent::SiteLocked { failures, .. } = message.event else {
+                panic!("not a queued test message: {message:?}");
+            };
+            (message.recipient.to_string(), failures)
+        })
+        .collect()
+}
+
+async fn no_claim_hands_out_a_message_behind_an_earlier_one_claimed_or_not_due(db: TestDb) {
+    let mut conn = db.raw().await;
+    for n in 0..3 {
+        queue_for(&mut conn, 1, n).await;
+    }
+    queue_for(&mut conn, 2, 3).await;
+    let a = |n| ("telegram:1".to_owned(), n);
+    let b = |n| ("telegram:2".to_owned(), n);
+
+    // The other replica claims the first message; its recipient's next ones wait for it.
+    let other = db.second_service().await;
+    let first = other.claim_messages(Channel::Telegram, 1).await.unwrap();
+    assert_eq!(claimed(&first), [a(0)]);
+    let meanwhile = db.service.claim_messages(Channel::Telegram, 100).await;
+    assert_eq!(claimed(&meanwhile.unwrap()), [b(3)]);
+
+    // It fails: due again in 10 s, and the ones behind it still wait.
+    other.mark_failed(first[0].id).await.unwrap();
+    let failed = db.service.claim_messages(Channel::Telegram, 100).await;
+    assert_eq!(claimed(&failed.unwrap()), []);
+    db.clock.advance(Duration::from_secs(10));
+    let due = db.service.claim_messages(Channel::Telegram, 100).await;
+    assert_eq!(claimed(&due.unwrap()), [a(0), a(1), a(2)]);
+    other.close().await;
 }
