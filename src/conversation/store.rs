@@ -378,47 +378,36 @@ impl Turn<'_> {
             return Ok(Vec::new());
         }
         let queued = writes.iter().any(|w| matches!(w, Change::Queued { .. }));
+        // A PostgreSQL turn (its own transaction) claims the replies it queues. Unique to the
+        // turn, so that it finds its own claims; the process id first, as in the replica's
+        // name, tells whose they are.
+        let claim = held.is_some().then(|| Claim {
+            by: format!("{}-turn-{:016x}", std::process::id(), rand::random::<u64>()),
+            until: now.plus(store.db.outbox_lease()),
+        });
+        let committer = match &claim {
+            Some(claim) => Committer::Postgres(claim),
+            None => Committer::Sqlite,
+        };
+        let statements = statements(committer, &chat, &person, state, message_id, &writes, now);
         let claimed = match held {
             Some((mut tx, _permit)) => {
-                // Unique to the turn, so that it finds its own claims; the process id first,
-                // as in the replica's name, tells whose they are.
-                let claim = Claim {
-                    by: format!("{}-turn-{:016x}", std::process::id(), rand::random::<u64>()),
-                    until: now.plus(store.db.outbox_lease()),
-                };
-                let statements = statements(
-                    Committer::Postgres(&claim),
-                    &chat,
-                    &person,
-                    state,
-                    message_id,
-                    &writes,
-                    now,
-                );
                 write_each(&mut tx, &statements).await?;
-                let claimed = if queued {
-                    sqlx::query_scalar::<_, i64>(
-                        "SELECT id FROM outbox WHERE claimed_by = $1 ORDER BY id",
-                    )
-                    .bind(&claim.by)
-                    .fetch_all(&mut *tx)
-                    .await?
-                } else {
-                    Vec::new()
+                let claimed = match &claim {
+                    Some(claim) if queued => {
+                        sqlx::query_scalar::<_, i64>(
+                            "SELECT id FROM outbox WHERE claimed_by = $1 ORDER BY id",
+                        )
+                        .bind(&claim.by)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    }
+                    _ => Vec::new(),
                 };
                 tx.commit().await?;
                 claimed
             }
             None => {
-                let statements = statements(
-                    Committer::Sqlite,
-                    &chat,
-                    &person,
-                    state,
-                    message_id,
-                    &writes,
-                    now,
-                );
                 store.own.write(&store.db, statements).await?;
                 Vec::new()
             }

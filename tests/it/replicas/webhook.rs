@@ -21,14 +21,13 @@ use pao_bot::lang::Lang;
 use pao_bot::service::AccountService;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::databases::{self, Backend, TestDb};
 use crate::reload::serve::Server;
 use crate::service::{operator, requested, site_with_primary};
 use crate::support::{faq_dir, first_line_of_answer};
-use crate::telegram::fake::{FakeTelegram, Person};
+use crate::telegram::fake::{FakeTelegram, Person, post_update};
 
 const REPLICAS: usize = 3;
 /// The issue's 300 chats of 10 updates. Each chat's ten take ten seconds at least
@@ -81,29 +80,12 @@ fn replica(fake: &FakeTelegram, url: &str, n: usize) -> Replica {
     }
 }
 
-/// POSTs `update` to the webhook at `address` with `secret`, as Telegram would: the status,
-/// or `None` when the replica is not there (dead).
-async fn post(address: SocketAddr, secret: &str, update: &Value) -> Option<u16> {
-    let body = update.to_string();
-    let request = format!(
-        "POST /telegram HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    response.split(' ').nth(1)?.parse().ok()
-}
-
 /// Posts `update` to the replica `first`, and on to the next ones while a replica is dead or
 /// fails, as Telegram retries; returns the replica that took it.
 async fn deliver(addresses: &[SocketAddr], secret: &str, update: &Value, first: usize) -> usize {
     for tried in 0..addresses.len() * 3 {
         let n = (first + tried) % addresses.len();
-        if post(addresses[n], secret, update).await == Some(200) {
+        if post_update(addresses[n], secret, update).await == Some(200) {
             return n;
         }
     }
@@ -230,8 +212,8 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         let probe = Person::new(9_999, "Probe", Some("en"));
         for (n, address) in addresses.iter().enumerate() {
             let asked = update(&fake, &probe, QUESTIONS[0].0, 900_000 + n as i64);
-            assert_eq!(post(*address, "not-the-secret", &asked).await, Some(401));
-            assert_eq!(post(*address, &secret, &asked).await, Some(200));
+            assert_eq!(post_update(*address, "not-the-secret", &asked).await, Some(401));
+            assert_eq!(post_update(*address, &secret, &asked).await, Some(200));
         }
         let answers: Vec<String> = QUESTIONS
             .iter()

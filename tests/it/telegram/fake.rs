@@ -26,6 +26,7 @@ use axum::extract;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -1171,6 +1172,23 @@ fn edit_message(state: &mut Records, method: &str, params: &Value) -> (StatusCod
     new["edit_date"] = json!(now());
     state.messages.insert(key, new.clone());
     answer(StatusCode::OK, Ok(new))
+}
+
+/// POSTs `update` to the bot's webhook at `address` with `secret`, as Telegram does: the
+/// answer's status, or `None` when nothing answers there (a replica that died).
+pub async fn post_update(address: SocketAddr, secret: &str, update: &Value) -> Option<u16> {
+    let body = update.to_string();
+    let request = format!(
+        "POST /telegram HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    response.split(' ').nth(1)?.parse().ok()
 }
 
 /// Telegram's HTML: the text without tags, and the entities the tags make (offsets and
