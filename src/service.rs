@@ -516,8 +516,9 @@ pub trait AccountService: HelpDesk + WebSignIn + DeskViews + Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
-    /// Claims up to `limit` of `channel`'s messages that are due, oldest first, for this
-    /// service's delivery for the database's outbox lease
+    /// Claims up to `limit` of `channel`'s messages that are due, a message of each recipient
+    /// before a second of any, returned oldest first, for this service's delivery for the
+    /// database's outbox lease
     /// ([`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE) unless set): no other service on the
     /// database (another replica) is handed them meanwhile, and once the lease has run out
     /// unmarked (the claimer died), they are due again. None is handed out while an earlier

@@ -12,7 +12,9 @@
 //! undelivered one to the same recipient is claimed by a lease that runs or is not due yet
 //! (failed, waiting for its next try). On PostgreSQL claims take turns (a transaction-scoped
 //! advisory lock), since two at once could each take one of a recipient's messages, the later
-//! skipping the earlier that the other is locking.
+//! skipping the earlier that the other is locking. A claim takes the recipients in rotation,
+//! a message of each before a second of any: one chat's backlog, which its platform paces,
+//! would otherwise fill a round while every other chat waits.
 //!
 //! Queueing on PostgreSQL also notifies the other replicas ([`crate::replicas::wakeups`]).
 
@@ -93,9 +95,10 @@ impl SqlService {
         rows.into_iter().map(message).collect()
     }
 
-    /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out,
-    /// oldest first, for the database's outbox lease; none behind an earlier message to the
-    /// same recipient that is claimed or not due.
+    /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out, for
+    /// the database's outbox lease, taken in rotation among their recipients (each one's
+    /// oldest, then each one's next, ...) and returned oldest first; none behind an earlier
+    /// message to the same recipient that is claimed or not due.
     pub(super) async fn claim_due(
         &self,
         channel: Channel,
@@ -105,16 +108,24 @@ impl SqlService {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // In rotation: each recipient's first message, then each one's second, and so on, so
+        // that one recipient's backlog, which its platform paces (Telegram sends a chat one
+        // message a second), does not fill the batch while others wait. The places are
+        // counted in a table of their own, as no row may be locked beside a window function.
         let claim = format!(
             "UPDATE outbox SET claimed_by = $4, lease_until = $5 WHERE id IN ( \
-               SELECT id FROM outbox AS m \
-               WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
-                 AND next_attempt_at <= $3 AND lease_until <= $3 \
-                 AND NOT EXISTS (SELECT 1 FROM outbox AS earlier \
-                   WHERE earlier.recipient = m.recipient AND earlier.id < m.id \
-                     AND earlier.delivered_at IS NULL AND earlier.abandoned_at IS NULL \
-                     AND (earlier.lease_until > $3 OR earlier.next_attempt_at > $3)) \
-               ORDER BY id LIMIT $2 {locking}) \
+               SELECT id FROM outbox WHERE id IN ( \
+                 SELECT id FROM ( \
+                   SELECT id, row_number() OVER (PARTITION BY recipient ORDER BY id) AS nth \
+                   FROM outbox AS m \
+                   WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+                     AND next_attempt_at <= $3 AND lease_until <= $3 \
+                     AND NOT EXISTS (SELECT 1 FROM outbox AS earlier \
+                       WHERE earlier.recipient = m.recipient AND earlier.id < m.id \
+                         AND earlier.delivered_at IS NULL AND earlier.abandoned_at IS NULL \
+                         AND (earlier.lease_until > $3 OR earlier.next_attempt_at > $3)) \
+                 ) AS waiting ORDER BY nth, id LIMIT $2) \
+               {locking}) \
              RETURNING id, recipient, created_at, payload"
         );
         let now = self.clock.now();
