@@ -500,7 +500,9 @@ fn destination(chat: &Chat, user: UserId, reply: &Reply) -> ChatId {
 }
 
 /// Delivers the outbox now, then every `every` or as soon as the service queues something in
-/// this process, until `stop`; a round in progress finishes first.
+/// this process, until `stop`; a round in progress finishes first. A round that delivered
+/// something is followed at once by the next: a batch's worth may be left, or messages that
+/// waited behind those it sent, and Telegram's limits already pace the rounds.
 async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: CancellationToken) {
     loop {
         // Enabled before the round, so that a write during it wakes the next one.
@@ -516,7 +518,13 @@ async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: Cancellati
             .await;
         match delivered {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "outbox messages delivered"),
+            Ok(count) => {
+                tracing::info!(count, "outbox messages delivered");
+                if stop.is_cancelled() {
+                    return;
+                }
+                continue;
+            }
             Err(error) => tracing::warn!(%error, "the outbox could not be read"),
         }
         tokio::select! {
