@@ -144,12 +144,49 @@ async fn wait_until_delivered(db: &TestDb, patience: Duration) {
         if undelivered == 0 {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{undelivered} outbox messages undelivered"
-        );
+        if Instant::now() >= deadline {
+            panic!(
+                "{undelivered} outbox messages undelivered:\n{}",
+                undelivered_summary(db).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// What the outbox holds undelivered, for a failure's message: per claimer's process (or
+/// none), whether the claim's lease runs and whether the message waits for its next try,
+/// how many messages to how many chats, and the lease's end from now.
+async fn undelivered_summary(db: &TestDb) -> String {
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis(),
+    )
+    .expect("a time in milliseconds");
+    let rows: Vec<(Option<String>, bool, bool, i64, i64, i64)> = sqlx::query_as(
+        "SELECT split_part(claimed_by, '-', 1) || CASE WHEN claimed_by LIKE '%-turn-%' \
+           THEN ' (turns)' ELSE ' (rounds)' END, \
+           lease_until > $1, next_attempt_at > $1, count(*), count(DISTINCT recipient), \
+           max(lease_until) - $1 \
+         FROM outbox WHERE delivered_at IS NULL AND abandoned_at IS NULL \
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .bind(now)
+    .fetch_all(&mut db.raw().await)
+    .await
+    .expect("the undelivered summed up");
+    rows.iter()
+        .map(|(by, leased, waiting, messages, chats, lease_left)| {
+            let by = by.as_deref().unwrap_or("unclaimed");
+            format!(
+                "  {by}: {messages} messages to {chats} chats, leased {leased} \
+                 (ends in {lease_left} ms at most), waiting for a retry {waiting}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Once `count` updates are taken, holds every `sendMessage` of the replica `name` (process
@@ -196,7 +233,8 @@ async fn hold_its_sends(
 async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
     databases::run(Backend::Postgres, |db: TestDb| async move {
         let fake = Arc::new(FakeTelegram::start().await);
-        let mut replicas: Vec<Replica> = (0..REPLICAS).map(|n| replica(&fake, &db.url, n)).collect();
+        let mut replicas: Vec<Replica> =
+            (0..REPLICAS).map(|n| replica(&fake, &db.url, n)).collect();
         for replica in &mut replicas {
             replica.server.wait_for_log("telegram_webhook").await;
         }
@@ -212,7 +250,10 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         let probe = Person::new(9_999, "Probe", Some("en"));
         for (n, address) in addresses.iter().enumerate() {
             let asked = update(&fake, &probe, QUESTIONS[0].0, 900_000 + n as i64);
-            assert_eq!(post_update(*address, "not-the-secret", &asked).await, Some(401));
+            assert_eq!(
+                post_update(*address, "not-the-secret", &asked).await,
+                Some(401)
+            );
             assert_eq!(post_update(*address, &secret, &asked).await, Some(200));
         }
         let answers: Vec<String> = QUESTIONS
@@ -236,17 +277,30 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         let started = Instant::now();
         let taken = Arc::new(AtomicUsize::new(0));
         let stream = tokio::spawn({
-            let (fake, addresses, secret, taken) =
-                (fake.clone(), addresses.clone(), secret.clone(), taken.clone());
+            let (fake, addresses, secret, taken) = (
+                fake.clone(),
+                addresses.clone(),
+                secret.clone(),
+                taken.clone(),
+            );
             async move { ask_everyone(&fake, &addresses, &secret, &taken).await }
         });
         let killed = &mut replicas[KILLED].server.child;
         let name = format!("r{KILLED}");
-        hold_its_sends(&fake, &db, &name, killed.id(), &taken, KILLED_AFTER).await;
+        let pid = killed.id();
+        hold_its_sends(&fake, &db, &name, pid, &taken, KILLED_AFTER).await;
         killed.kill().expect("SIGKILL");
         killed.wait().expect("the killed replica reaped");
         let killed_at = taken.load(Ordering::SeqCst);
         assert!(fake.at_gate() > 0, "no sendMessage held when it was killed");
+        let stranded: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT recipient) FROM outbox \
+             WHERE delivered_at IS NULL AND claimed_by LIKE $1",
+        )
+        .bind(format!("{pid}-%"))
+        .fetch_one(&mut db.raw().await)
+        .await
+        .expect("the chats waiting for the killed replica counted");
         // Decided while the replicas answer: each decision is queued for its requester.
         let deciding = tokio::spawn({
             let service = db.service.clone();
@@ -268,7 +322,9 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         );
 
         // Everything delivered, the killed replica's claims too, once their lease ran out.
+        let posted = started.elapsed();
         wait_until_delivered(&db, Duration::from_secs(LEASE_SECS * 4)).await;
+        let delivered = started.elapsed();
         for chat in 0..CHATS {
             let person = 10_000 + chat;
             let sent = fake.wait_for_messages(person, PER_CHAT).await;
@@ -291,9 +347,10 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
             assert_eq!(told.len(), 1, "requester {requester} told once");
         }
         eprintln!(
-            "{} updates from {CHATS} chats over {REPLICAS} replicas (one killed after {killed_at}) answered in {:?}",
+            "{} updates from {CHATS} chats over {REPLICAS} replicas (one killed after {killed_at}, \
+             {stranded} chats' replies claimed by it): posted in {posted:?}, the outbox \
+             delivered after {delivered:?}",
             CHATS * PER_CHAT as i64,
-            started.elapsed()
         );
     })
     .await;
