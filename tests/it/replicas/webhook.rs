@@ -238,6 +238,8 @@ async fn replicas_behind_one_address_answer_each_update_once_and_in_order() {
         for replica in &mut replicas {
             replica.server.wait_for_log("telegram_webhook").await;
         }
+        // The lease's holder logs that it holds it before it calls setWebhook.
+        fake.wait_for_count("setWebhook", 1).await;
         let set = fake.calls_of("setWebhook");
         assert_eq!(set.len(), 1, "setWebhook called by one replica");
         let (url, secret) = fake.webhook().expect("the webhook is set");
