@@ -40,14 +40,13 @@ use pao_bot::config::{TelegramSettings, Webhook};
 use pao_bot::conversation::Engine;
 use pao_bot::database::Database;
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::{AnyConnection, Connection, Executor};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use fake::{FakeTelegram, Person};
+use fake::{FakeTelegram, Person, post_update};
 
 const CHATS: i64 = 300;
 
@@ -140,7 +139,7 @@ impl Replicas {
             let update = json!({"update_id": 1 + round * CHATS + chat, "message": message});
             let replica = usize::try_from(round + chat).expect("positive") % self.addresses.len();
             let (addresses, secret) = (self.addresses.clone(), self.secret.clone());
-            posts.spawn(async move { post(addresses[replica], &secret, &update).await });
+            posts.spawn(async move { post_update(addresses[replica], &secret, &update).await });
         }
         for status in posts.join_all().await {
             assert_eq!(status, Some(200), "every replica takes its posts");
@@ -188,22 +187,6 @@ fn free_address() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
-}
-
-/// POSTs `update` to the webhook at `address` as Telegram would: the answer's status.
-async fn post(address: SocketAddr, secret: &str, update: &Value) -> Option<u16> {
-    let body = update.to_string();
-    let request = format!(
-        "POST /telegram HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    response.split(' ').nth(1)?.parse().ok()
 }
 
 fn people() -> Vec<Person> {

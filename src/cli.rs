@@ -417,7 +417,9 @@ async fn serve(
     if !settings.any_channel() {
         return Err(ServeError::NoChannel.into());
     }
-    let db = database(url, true).await?;
+    let db = database(url, true)
+        .await?
+        .with_outbox_lease(settings.outbox_lease);
     // Held until serving ends.
     let _alone = match db.backend() {
         Backend::Sqlite => serving::serve_alone(url)?,

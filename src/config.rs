@@ -23,6 +23,8 @@
 //!   listen: 127.0.0.1:9464          # or PAO_METRICS_LISTEN; /healthz, /readyz, /metrics
 //! web:                              # see web.rs; or PAO_WEB_LISTEN alone
 //!   listen: 127.0.0.1:8080
+//! outbox:
+//!   lease_secs: 120                 # or PAO_OUTBOX_LEASE_SECS; how long a claim holds
 //! ```
 //!
 //! Tokens are [`SecretString`]s: they are never printed, not even by `Debug`.
@@ -33,12 +35,14 @@ mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::config::help_desk::HelpDeskFile;
 use crate::config::shards::ShardsFile;
+use crate::policy::OUTBOX_LEASE;
 
 pub use help_desk::{HelpDeskSettings, OpeningHours};
 pub use shards::Shards;
@@ -61,6 +65,16 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// The web chat, when it is served.
     pub web: Option<WebSettings>,
+    /// How long a replica's claim on outbox messages lasts: how long the messages of a
+    /// replica that died wait before another sends them.
+    pub outbox_lease: Duration,
+}
+
+/// The outbox's settings in the file.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxFile {
+    lease_secs: u64,
 }
 
 /// The health and metrics HTTP server's settings.
@@ -126,6 +140,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("DISCORD_SHARDS is not shards such as 0,1/4 (ids/total) or 4 (all): {0}")]
     Shards(String),
+    #[error("PAO_OUTBOX_LEASE_SECS is not a number of seconds above 0: {0:?}")]
+    OutboxLease(String),
     #[error("{variable} is not an address to listen on (such as 127.0.0.1:9464): {value:?}")]
     Address {
         variable: &'static str,
@@ -141,6 +157,7 @@ struct File {
     help_desk: Option<HelpDeskFile>,
     metrics: Option<MetricsSettings>,
     web: Option<WebSettings>,
+    outbox: Option<OutboxFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,11 +203,12 @@ impl Settings {
         let mut discord = file.discord.unwrap_or_default();
         let shards = match (env("DISCORD_SHARDS"), discord.shards.take()) {
             (Some(value), _) => Some(Shards::parse(&value).map_err(ConfigError::Shards)?),
-            (None, Some(section)) => Some(
-                section
-                    .shards()
-                    .map_err(|message| ConfigError::Invalid { path, message })?,
-            ),
+            (None, Some(section)) => {
+                Some(section.shards().map_err(|message| ConfigError::Invalid {
+                    path: path.clone(),
+                    message,
+                })?)
+            }
             (None, None) => None,
         };
         let metrics = match env("PAO_METRICS_LISTEN") {
@@ -212,9 +230,24 @@ impl Settings {
             }),
             None => file.web,
         };
+        let outbox_lease = match env("PAO_OUTBOX_LEASE_SECS") {
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(secs) if secs > 0 => Duration::from_secs(secs),
+                _ => return Err(ConfigError::OutboxLease(value)),
+            },
+            None => match file.outbox {
+                Some(OutboxFile { lease_secs: 0 }) => {
+                    let message = "outbox.lease_secs must be above 0".to_owned();
+                    return Err(ConfigError::Invalid { path, message });
+                }
+                Some(OutboxFile { lease_secs }) => Duration::from_secs(lease_secs),
+                None => OUTBOX_LEASE,
+            },
+        };
         Ok(Settings {
             metrics,
             web,
+            outbox_lease,
             telegram: env("TELOXIDE_TOKEN")
                 .or(telegram.token)
                 .map(|token| TelegramSettings {
@@ -302,6 +335,31 @@ mod tests {
         let bad = |name: &str| (name == "PAO_METRICS_LISTEN").then(|| "localhost".to_owned());
         let error = Settings::load(None, bad).unwrap_err();
         assert!(error.to_string().contains("PAO_METRICS_LISTEN"), "{error}");
+    }
+
+    #[test]
+    fn the_outbox_lease_comes_from_the_file_or_the_environment_else_the_default() {
+        let none = Settings::load(None, |_| None).unwrap();
+        assert_eq!(none.outbox_lease, OUTBOX_LEASE);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "outbox:\n  lease_secs: 30").unwrap();
+        let from_file = Settings::load(Some(file.path()), |_| None).unwrap();
+        assert_eq!(from_file.outbox_lease, Duration::from_secs(30));
+        let env = |name: &str| (name == "PAO_OUTBOX_LEASE_SECS").then(|| "5".to_owned());
+        let from_env = Settings::load(Some(file.path()), env).unwrap();
+        assert_eq!(from_env.outbox_lease, Duration::from_secs(5));
+        for bad in ["0", "soon"] {
+            let env = |name: &str| (name == "PAO_OUTBOX_LEASE_SECS").then(|| bad.to_owned());
+            let error = Settings::load(None, env).unwrap_err();
+            assert!(
+                error.to_string().contains("PAO_OUTBOX_LEASE_SECS"),
+                "{error}"
+            );
+        }
+        let mut zero = tempfile::NamedTempFile::new().unwrap();
+        writeln!(zero, "outbox:\n  lease_secs: 0").unwrap();
+        let error = Settings::load(Some(zero.path()), |_| None).unwrap_err();
+        assert!(error.to_string().contains("lease_secs"), "{error}");
     }
 
     #[test]

@@ -23,19 +23,19 @@
 
 mod agent;
 mod command;
+mod delivery;
 mod faq;
 mod flow;
 mod handoff;
 mod locks;
 mod message;
 mod payload;
+mod queued;
 mod state;
 mod store;
 pub(crate) mod wording;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -43,7 +43,7 @@ use std::time::Instant;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-pub use message::{Button, ButtonAction, Content, Incoming, Reply, Response};
+pub use message::{Button, ButtonAction, Content, Handled, Incoming, Reply, ReplyRoute, Response};
 pub use store::{Cleared, DayCounts, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
@@ -52,15 +52,16 @@ use crate::config::HelpDeskSettings;
 use crate::conversation::command::{TypedCommand, is_cancel};
 use crate::conversation::locks::KeyedLocks;
 use crate::conversation::payload::Payload;
+use crate::conversation::queued::{QueuedReplies, queueable, queued_replies};
 use crate::conversation::state::{ChatState, Flow};
 use crate::conversation::store::{InHandoff, Turn};
 use crate::database::Database;
-use crate::domain::{Channel, ChatIdentity, Timestamp};
+use crate::domain::{ChatIdentity, Timestamp};
 use crate::knowledge::{KnowledgeBase, Messages, Slot};
 use crate::lang::{Lang, Localized};
 use crate::live::LiveKnowledge;
 use crate::policy::{self, CONVERSATION_TIMEOUT};
-use crate::service::{AccountService, Clock, OutboxMessage, ServiceError, SqlService, SystemClock};
+use crate::service::{AccountService, Clock, ServiceError, SqlService, SystemClock};
 use crate::telemetry::{self, readiness::ChannelStatus};
 
 /// The engine: the knowledge, the account service and the conversations' memory.
@@ -208,23 +209,38 @@ impl Engine {
 
     /// Handles one message. Never fails: whatever goes wrong is said to the sender.
     pub async fn handle(&self, incoming: Incoming) -> Response {
+        self.handle_routed(incoming, None).await.response
+    }
+
+    /// [`Engine::handle`], with the replies queued in the outbox for `route` (when given) in
+    /// the turn's transaction, so that they are sent even if this replica dies before
+    /// sending them ([`Handled`]).
+    pub async fn handle_routed(&self, incoming: Incoming, route: Option<&ReplyRoute>) -> Handled {
         let channel = incoming.channel;
         telemetry::message_in(channel);
         let started = Instant::now();
         let span = tracing::info_span!("turn", id = %turn_id(), %channel);
-        let out = async {
+        let (handled, replies) = async {
             tracing::info!(chat = %incoming.chat, message = incoming.message_id.as_deref(), "message in");
-            let out = self.turn(incoming).await;
-            tracing::info!(replies = out.replies.len(), "replies out");
-            out
+            let (out, replies) = self.turn(incoming, route).await;
+            tracing::info!(replies, queued = replies - out.response.replies.len(), "replies out");
+            (out, replies)
         }
         .instrument(span)
         .await;
-        telemetry::turn(channel, out.replies.len(), started.elapsed());
-        out
+        telemetry::turn(channel, replies, started.elapsed());
+        handled
     }
 
-    async fn turn(&self, incoming: Incoming) -> Response {
+    /// A turn, with its replies queued for `route` when they may be: none only the sender may
+    /// see or that may hold a passcode, nor any while the message itself is to be deleted
+    /// (the outbox keeps what it sends). Returns the response left to send at once, and what
+    /// was queued.
+    async fn turn_queueing(
+        &self,
+        incoming: Incoming,
+        route: Option<&ReplyRoute>,
+    ) -> (Response, Option<QueuedReplies>) {
         let chat = format!("{}:{}", incoming.channel, incoming.chat);
         let person = incoming.sender.to_string();
         let _turn_lock = self.locks.lock(&format!("{chat}\n{person}")).await;
@@ -239,7 +255,7 @@ impl Engine {
         let (turn, state, handoff) = match begun {
             Ok((_, loaded)) if loaded.handled => {
                 tracing::info!(%chat, "message already handled: a redelivery, dropped");
-                return Response::default();
+                return (Response::default(), None);
             }
             Ok((turn, loaded)) => (Some(turn), loaded.state, Some(loaded.handoff)),
             Err(error) => {
@@ -260,12 +276,13 @@ impl Engine {
             let messages = bot.knowledge().messages();
             let text = messages.say(&messages.too_long, lang, &[]);
             let awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
-            return Response {
+            let out = Response {
                 replies: vec![Reply::text(text)],
                 // Sent at the passcode step, it may hold one.
                 delete_incoming: awaiting == Some(Slot::Passcode),
                 awaiting,
             };
+            return (out, None);
         }
         let lang = state
             .preference
@@ -310,92 +327,51 @@ impl Engine {
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }
-        if let Some(turn) = turn {
-            let relays = turn.relays();
-            let writing = Instant::now();
-            let finished = turn.finish(&state, message_id, now).await;
-            telemetry::database_round("write_state", writing.elapsed());
-            match finished {
-                Ok(()) if relays => {
-                    self.outbox_written().notify_waiters();
-                }
-                Ok(()) => {}
-                // The relayed message went nowhere: the customer is told, as when the help
-                // desk cannot be reached.
-                Err(error) if relays => {
-                    tracing::warn!(%error, "relayed message not saved");
-                    let messages = bot.knowledge().messages();
-                    out.replies = vec![Reply::text(messages.say(&messages.unavailable, lang, &[]))];
-                }
-                Err(error) => tracing::warn!(%error, "conversation state not saved"),
+        let Some(mut turn) = turn else {
+            return (out, None);
+        };
+        let relays = turn.relays();
+        let events = route
+            .filter(|_| queueable(&out))
+            .and_then(|route| queued_replies(&out.replies, route))
+            .filter(|events| !events.is_empty());
+        if let (Some(route), Some(events)) = (route, &events) {
+            for (event, payload) in events {
+                turn.queue(&route.chat, event.kind(), payload.clone());
             }
         }
-        out
-    }
-
-    /// One delivery round of the outbox for `channel`: each decision becomes a [`Reply`] in
-    /// its recipient's language, handed to `send` with the recipient. A message `send` fails is
-    /// tried again in a later round ([`crate::service::deliver_once`]). Channels call this in
-    /// a loop; tests call it to drain.
-    pub async fn deliver_once<F, Fut, E>(
-        &self,
-        channel: Channel,
-        send: F,
-    ) -> Result<usize, ServiceError>
-    where
-        F: Fn(ChatIdentity, Reply) -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-        E: fmt::Display,
-    {
-        // Each recipient's language is read once a round: a round holds many messages for
-        // few agents, and each read waited behind the turns' queries.
-        let langs: std::sync::Mutex<HashMap<ChatIdentity, Lang>> = Default::default();
-        crate::service::deliver_once(
-            self.service.as_ref(),
-            channel,
-            |message: OutboxMessage| async {
-                let known = langs
-                    .lock()
-                    .ok()
-                    .and_then(|l| l.get(&message.recipient).copied());
-                let lang = match known {
-                    Some(lang) => lang,
-                    None => {
-                        let lang = self.recipient_lang(&message.recipient).await;
-                        if let Ok(mut langs) = langs.lock() {
-                            langs.insert(message.recipient.clone(), lang);
-                        }
-                        lang
-                    }
+        let writing = Instant::now();
+        let finished = turn.finish(&state, message_id, now).await;
+        telemetry::database_round("write_state", writing.elapsed());
+        if relays && finished.is_ok() {
+            self.outbox_written().notify_waiters();
+        }
+        match (finished, route, events) {
+            (Ok(claimed), Some(route), Some(events)) => {
+                out.replies.clear();
+                let queued = QueuedReplies {
+                    recipient: route.chat.clone(),
+                    at: now,
+                    events: events.into_iter().map(|(event, _)| event).collect(),
+                    claimed,
                 };
-                let reply = self.reply_in(&message, lang);
-                send(message.recipient, reply).await
-            },
-        )
-        .await
-    }
-
-    /// What an outbox message says to its recipient, in their language.
-    pub async fn outbox_reply(&self, message: &OutboxMessage) -> Reply {
-        let lang = self.recipient_lang(&message.recipient).await;
-        self.reply_in(message, lang)
-    }
-
-    /// The language to tell `recipient` things in: theirs, else Japanese.
-    async fn recipient_lang(&self, recipient: &ChatIdentity) -> Lang {
-        match self.store.lang_of(&recipient.to_string()).await {
-            Ok(lang) => lang.unwrap_or(Lang::Ja),
-            Err(error) => {
-                tracing::warn!(%error, "language of an outbox recipient unknown");
-                Lang::Ja
+                (out, Some(queued))
+            }
+            (Ok(_), _, _) => (out, None),
+            // The relayed message went nowhere: the customer is told, as when the help desk
+            // cannot be reached.
+            (Err(error), _, _) if relays => {
+                tracing::warn!(%error, "relayed message not saved");
+                let messages = bot.knowledge().messages();
+                out.replies = vec![Reply::text(messages.say(&messages.unavailable, lang, &[]))];
+                (out, None)
+            }
+            (Err(error), _, _) => {
+                // Nothing was queued either: the replies are sent at once.
+                tracing::warn!(%error, "conversation state not saved");
+                (out, None)
             }
         }
-    }
-
-    fn reply_in(&self, message: &OutboxMessage, lang: Lang) -> Reply {
-        let bot = self.bot();
-        let buttons = handoff::notice_buttons(bot.knowledge().messages(), &message.event, lang);
-        Reply::text(wording::event(&bot, &message.event, lang)).with_buttons(buttons)
     }
 }
 

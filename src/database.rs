@@ -30,6 +30,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::causes::with_causes;
+use crate::policy::OUTBOX_LEASE;
 
 use breaker::{Breaker, Probe};
 use checkpoints::Checkpoints;
@@ -99,6 +100,9 @@ pub struct Database {
     breaker: Arc<Breaker>,
     /// `None` on PostgreSQL; stopped with the last clone.
     checkpoints: Option<Arc<Checkpoints>>,
+    /// How long this process's claims on outbox messages last ([`OUTBOX_LEASE`] unless set):
+    /// the engine's turns and the service's delivery rounds both claim.
+    outbox_lease: Duration,
 }
 
 /// A write transaction, holding the SQLite writer's turn until it ends.
@@ -177,7 +181,21 @@ impl Database {
             writer,
             breaker: Arc::default(),
             checkpoints,
+            outbox_lease: OUTBOX_LEASE,
         }
+    }
+
+    /// The database with this process's claims on outbox messages lasting `lease`.
+    pub fn with_outbox_lease(self, lease: Duration) -> Database {
+        Database {
+            outbox_lease: lease,
+            ..self
+        }
+    }
+
+    /// How long this process's claims on outbox messages last.
+    pub fn outbox_lease(&self) -> Duration {
+        self.outbox_lease
     }
 
     /// Opens the circuit breaker after `cause`: until a retry in the background reaches the

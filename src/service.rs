@@ -9,6 +9,7 @@
 //! that the channels word and deliver.
 
 mod clock;
+mod delivery;
 mod desk_pulse;
 mod desk_views;
 mod handoff;
@@ -18,7 +19,7 @@ mod sql;
 mod web_sign_in;
 
 use std::fmt;
-use std::future::Future;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -28,10 +29,10 @@ use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, Role, SiteNumber,
     Timestamp,
 };
-use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, OUTBOX_ATTEMPTS, minutes};
-use crate::telemetry;
+use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, minutes};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::deliver_once;
 pub use desk_pulse::{DeskPulse, Pulse};
 pub use desk_views::{AuditFilter, AuditId, DeskViews, Paged, Person};
 pub use handoff::{
@@ -39,7 +40,7 @@ pub use handoff::{
     TicketId, TicketState, TranscriptLine, UnknownTicketState,
 };
 pub use hashing::HASH_COST;
-pub use outbox::{MessageId, OutboxEvent, OutboxMessage};
+pub use outbox::{MessageId, OutboxEvent, OutboxMessage, ReplyAction, ReplyButton};
 pub use sql::SqlService;
 pub use web_sign_in::{WebSecret, WebSignIn};
 
@@ -517,11 +518,14 @@ pub trait AccountService: HelpDesk + WebSignIn + DeskViews + DeskPulse + Send + 
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
-    /// Claims up to `limit` of `channel`'s messages that are due, oldest first, for this
-    /// service's delivery for [`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE): no other service
-    /// on the database (another replica) is handed them meanwhile, and once the lease has
-    /// run out unmarked (the claimer died), they are due again. Each is then marked
-    /// delivered or failed.
+    /// Claims up to `limit` of `channel`'s messages that are due, a message of each recipient
+    /// before a second of any, returned oldest first, for this service's delivery for the
+    /// database's outbox lease
+    /// ([`OUTBOX_LEASE`](crate::policy::OUTBOX_LEASE) unless set): no other service on the
+    /// database (another replica) is handed them meanwhile, and once the lease has run out
+    /// unmarked (the claimer died), they are due again. None is handed out while an earlier
+    /// message to its recipient is claimed or not due. Each is then marked delivered or
+    /// failed.
     async fn claim_messages(
         &self,
         channel: Channel,
@@ -540,55 +544,18 @@ pub trait AccountService: HelpDesk + WebSignIn + DeskViews + DeskPulse + Send + 
     /// Woken (every waiter) after each write that may have queued outbox messages, so that
     /// delivery loops in this process need not wait for their next round.
     fn outbox_written(&self) -> &Notify;
-}
 
-/// How many messages one delivery round takes.
-const DELIVERY_BATCH: u32 = 100;
+    /// Gives claimed messages back unsent: due again at once, for whichever replica claims
+    /// them next.
+    async fn release_messages(&self, ids: &[MessageId]) -> Result<(), ServiceError>;
 
-/// One delivery round for `channel`: claims the messages that are due (so that no other
-/// replica sends them too), hands each to `send` and marks those it accepted as delivered,
-/// together once the round has sent them (one write, not one per message: the writes held up
-/// the round's later messages and the turns writing beside it). A crash before the mark sends
-/// them again once the claim's lease has run out, as the outbox may. A message `send` fails
-/// is tried again in a later round, after a wait that grows with each failure (see
-/// [`AccountService::mark_failed`]). Returns how many were delivered; a channel calls this in
-/// its loop, tests call it to drain the outbox.
-pub async fn deliver_once<S, F, Fut, E>(
-    service: &S,
-    channel: Channel,
-    mut send: F,
-) -> Result<usize, ServiceError>
-where
-    S: AccountService + ?Sized,
-    F: FnMut(OutboxMessage) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: fmt::Display,
-{
-    let mut sent = Vec::new();
-    let mut failed = Ok(());
-    for message in service.claim_messages(channel, DELIVERY_BATCH).await? {
-        let id = message.id;
-        let Err(error) = send(message).await else {
-            sent.push(id);
-            continue;
-        };
-        telemetry::delivery_failed(channel);
-        match service.mark_failed(id).await {
-            Ok(true) => {
-                tracing::error!(message = id.0, %error, "outbox message given up after {OUTBOX_ATTEMPTS} tries");
-            }
-            Ok(false) => {
-                tracing::warn!(message = id.0, %error, "outbox message not delivered; tried again later");
-            }
-            Err(unmarked) => {
-                // What was sent is still marked, so that it is not sent again.
-                failed = Err(unmarked);
-                break;
-            }
-        }
+    /// How long this service's claims last.
+    fn claim_lease(&self) -> Duration;
+
+    /// Whether a delivery round marks each message delivered as soon as it is sent, rather
+    /// than the round's together at its end: where replicas share the outbox (PostgreSQL),
+    /// so that one dying mid-round leaves the others only what it had not sent.
+    fn marks_each_delivery(&self) -> bool {
+        false
     }
-    if !sent.is_empty() {
-        service.mark_all_delivered(&sent).await?;
-    }
-    failed.map(|()| sent.len())
 }

@@ -22,7 +22,9 @@
 //!   and server errors with backoff.
 //! - Decisions on nominations wait in the outbox; they are delivered at start (so those
 //!   made while the bot was down arrive after a restart) and then every
-//!   [`Options::outbox_every`].
+//!   [`Options::outbox_every`]. On PostgreSQL a turn's replies are queued there too, with
+//!   the turn, and sent at once by the replica that claimed them (`Context::send_claimed`),
+//!   so that they outlive it.
 //!
 //! Cancelling the shutdown token stops the listener; every update already received is
 //! handled and answered before [`run`] returns.
@@ -56,11 +58,11 @@ pub use outgoing::CallError;
 
 use crate::channels::telegram::outgoing::Outgoing;
 use crate::config::{TelegramSettings, Webhook};
-use crate::conversation::{Engine, Reply, Response};
+use crate::conversation::{Button, Engine, Reply, ReplyRoute, Response};
 use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity};
 use crate::replicas::leases::{self, Lease};
-use crate::service::SystemClock;
+use crate::service::{OutboxEvent, OutboxMessage, SystemClock};
 
 /// How the channel runs, beyond what the settings say. [`run`] uses the defaults.
 #[derive(Debug, Clone)]
@@ -351,16 +353,20 @@ async fn on_message(
     let Some(user) = message.from.as_ref().map(|from| from.id) else {
         return Ok(());
     };
-    let response = context.engine.handle(incoming).await;
+    // In a group, the first reply answers the message, so that the thread reads right and
+    // the asker can reply to it to go on.
+    let answering = (!message.chat.is_private()).then_some(message.id);
+    let route = context.route(&message.chat, answering);
+    let handled = context.engine.handle_routed(incoming, route.as_ref()).await;
+    let response = handled.response;
     if response.delete_incoming {
         context.out.delete(message.chat.id, message.id).await;
     }
-    // In a group, the first reply answers the message, so that the thread reads right and
-    // the asker can reply to it to go on.
-    let reply_to = (!message.chat.is_private() && !response.delete_incoming).then_some(message.id);
+    let reply_to = answering.filter(|_| !response.delete_incoming);
     context
         .send_replies(&message.chat, user, response, reply_to)
         .await;
+    context.send_claimed(handled.claimed).await;
     Ok(())
 }
 
@@ -378,21 +384,71 @@ async fn on_callback(
     let Some(chat) = query.message.as_ref().map(|m| m.chat().clone()) else {
         return Ok(());
     };
-    let response = context.engine.handle(incoming).await;
+    let route = context.route(&chat, None);
+    let handled = context.engine.handle_routed(incoming, route.as_ref()).await;
     // An empty response is a redelivered press (already shown) or one that no longer means
     // anything: the message stays as it is.
-    if !response.replies.is_empty()
+    if (!handled.response.replies.is_empty() || handled.queued > 0)
         && let (Some(message), Some(data)) = (query.regular_message(), query.data.as_deref())
     {
         context.out.show_pressed(message, data).await;
     }
     context
-        .send_replies(&chat, query.from.id, response, None)
+        .send_replies(&chat, query.from.id, handled.response, None)
         .await;
+    context.send_claimed(handled.claimed).await;
     Ok(())
 }
 
 impl Context {
+    /// Where a turn in `chat` queues its replies: on PostgreSQL, where replicas share the
+    /// webhook or take over polling, the outbox, so that a reply outlives the replica that
+    /// made it; on SQLite (one process) none, they are sent at once.
+    fn route(&self, chat: &Chat, answering: Option<MessageId>) -> Option<ReplyRoute> {
+        if self.engine.store().database().backend() != Backend::Postgres {
+            return None;
+        }
+        let chat = ChatIdentity::parse(&format!("telegram:{}", chat.id.0)).ok()?;
+        Some(ReplyRoute {
+            chat,
+            answering: answering.map(|id| i64::from(id.0)),
+        })
+    }
+
+    /// Sends the replies a turn queued and claimed, in order, each marked delivered once sent
+    /// (so that a replica dying between two leaves only the unsent to the others). After a
+    /// failure the rest stay claimed: the delivery rounds send them after the failed one,
+    /// once their lease has run out.
+    async fn send_claimed(&self, claimed: Vec<OutboxMessage>) {
+        let service = self.engine.service();
+        for message in claimed {
+            let OutboxEvent::Reply {
+                text,
+                buttons,
+                answering,
+            } = &message.event
+            else {
+                continue;
+            };
+            let reply =
+                Reply::text(text.clone()).with_buttons(buttons.iter().map(Button::from).collect());
+            let answering = answering
+                .and_then(|id| i32::try_from(id).ok())
+                .map(MessageId);
+            if let Err(error) = self.deliver(&message.recipient, &reply, answering).await {
+                tracing::warn!(message = message.id.0, %error, "a reply was not sent; tried again later");
+                if let Err(error) = service.mark_failed(message.id).await {
+                    tracing::warn!(%error, "a reply's failure not recorded");
+                }
+                return;
+            }
+            if let Err(error) = service.mark_all_delivered(&[message.id]).await {
+                // Sent again by another replica once its lease runs out: at least once.
+                tracing::warn!(message = message.id.0, %error, "a sent reply not marked delivered");
+            }
+        }
+    }
+
     /// Sends a response's replies in order: to `chat`, or for a private reply in a group, to
     /// the sender's private chat.
     async fn send_replies(
@@ -415,13 +471,21 @@ impl Context {
         }
     }
 
-    /// One outbox message to its recipient's private chat.
-    async fn deliver(&self, to: &ChatIdentity, reply: &Reply) -> Result<(), CallError> {
+    /// One outbox message to its recipient's chat, answering a message when given.
+    async fn deliver(
+        &self,
+        to: &ChatIdentity,
+        reply: &Reply,
+        answering: Option<MessageId>,
+    ) -> Result<(), CallError> {
         let chat = to
             .id()
             .parse::<i64>()
             .map_err(|_| CallError::NotAChat(to.to_string()))?;
-        self.out.send(ChatId(chat), reply, None).await.map(drop)
+        self.out
+            .send(ChatId(chat), reply, answering)
+            .await
+            .map(drop)
     }
 }
 
@@ -436,7 +500,9 @@ fn destination(chat: &Chat, user: UserId, reply: &Reply) -> ChatId {
 }
 
 /// Delivers the outbox now, then every `every` or as soon as the service queues something in
-/// this process, until `stop`; a round in progress finishes first.
+/// this process, until `stop`; a round in progress finishes first. A round that delivered
+/// something is followed at once by the next: a batch's worth may be left, or messages that
+/// waited behind those it sent, and Telegram's limits already pace the rounds.
 async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: CancellationToken) {
     loop {
         // Enabled before the round, so that a write during it wakes the next one.
@@ -447,12 +513,18 @@ async fn deliver_outbox(context: Arc<Context>, every: Duration, stop: Cancellati
             .engine
             .deliver_once(Channel::Telegram, |to, reply| {
                 let context = &context;
-                async move { context.deliver(&to, &reply).await }
+                async move { context.deliver(&to, &reply, None).await }
             })
             .await;
         match delivered {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "outbox messages delivered"),
+            Ok(count) => {
+                tracing::info!(count, "outbox messages delivered");
+                if stop.is_cancelled() {
+                    return;
+                }
+                continue;
+            }
             Err(error) => tracing::warn!(%error, "the outbox could not be read"),
         }
         tokio::select! {

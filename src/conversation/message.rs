@@ -4,6 +4,7 @@
 use crate::domain::{Channel, ChatIdentity};
 use crate::knowledge::Slot;
 use crate::lang::Lang;
+use crate::service::{OutboxMessage, ReplyAction, ReplyButton};
 
 /// One message or button press from a chat.
 #[derive(Debug, Clone)]
@@ -42,6 +43,28 @@ pub struct Response {
     /// engine now waits on, `None` outside a procedure. Discord's forms hand a value over
     /// only when it is the one awaited.
     pub awaiting: Option<Slot>,
+}
+
+/// Where a turn's replies are queued in the outbox, rather than returned, so that they are
+/// sent even when the replica handling the message dies before sending them: the chat they
+/// go to, and the platform's id of the message the first one answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRoute {
+    pub chat: ChatIdentity,
+    pub answering: Option<i64>,
+}
+
+/// What a turn routed to the outbox leaves to its channel: what to do at once (replies that
+/// were not queued: those only the sender may see, those that may hold a passcode, or all
+/// when the turn could not be written), and the queued replies this replica claimed, to send
+/// now, in order, marking each delivered once sent. Queued replies it could not claim (an
+/// earlier message to the chat is still undelivered) go out through the delivery rounds.
+#[derive(Debug, Clone, Default)]
+pub struct Handled {
+    pub response: Response,
+    pub claimed: Vec<OutboxMessage>,
+    /// How many replies were queued, claimed or not.
+    pub queued: usize,
 }
 
 /// One message to send.
@@ -98,6 +121,32 @@ impl Button {
         Button {
             label: label.into(),
             action: ButtonAction::Link(url.into()),
+        }
+    }
+}
+
+impl From<&Button> for ReplyButton {
+    fn from(button: &Button) -> ReplyButton {
+        let action = match &button.action {
+            ButtonAction::Payload(payload) => ReplyAction::Payload(payload.clone()),
+            ButtonAction::Link(url) => ReplyAction::Link(url.clone()),
+        };
+        ReplyButton {
+            label: button.label.clone(),
+            action,
+        }
+    }
+}
+
+impl From<&ReplyButton> for Button {
+    fn from(button: &ReplyButton) -> Button {
+        let action = match &button.action {
+            ReplyAction::Payload(payload) => ButtonAction::Payload(payload.clone()),
+            ReplyAction::Link(url) => ButtonAction::Link(url.clone()),
+        };
+        Button {
+            label: button.label.clone(),
+            action,
         }
     }
 }

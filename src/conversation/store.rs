@@ -8,6 +8,11 @@
 //! also holds a transaction-scoped advisory lock on the conversation from the first read to
 //! the commit, so two bot processes never interleave one person's messages.
 //!
+//! A turn may queue its replies in the outbox within that transaction ([`Turn::queue`]): on
+//! PostgreSQL the turn claims them for its replica at once, unless an earlier message to
+//! the same chat is still undelivered (they then go out after it, through the delivery
+//! rounds), and [`Turn::finish`] returns the claimed ones for the replica to send.
+//!
 //! On SQLite a turn's read and write each go to a connection of the store's own, the write
 //! as one batch, committed together with the other turns' that are ready at the same moment
 //! ([`sqlite`]).
@@ -33,15 +38,15 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::conversation::state::{ChatState, Flow};
 use crate::database::{Backend, Database};
-use crate::domain::Timestamp;
+use crate::domain::{ChatIdentity, Timestamp};
 use crate::lang::Lang;
 use crate::policy::HANDLED_IDS_KEPT;
-use crate::service::TicketId;
+use crate::service::{MessageId, TicketId};
 
 pub use insight::DayCounts;
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
 
-use writes::{statements, write_each};
+use writes::{Claim, Committer, statements, write_each};
 
 /// Every this many turns, forget handled ids older than [`HANDLED_IDS_KEPT`].
 const PRUNE_EVERY: u64 = 1000;
@@ -115,6 +120,13 @@ enum Change {
     Relay {
         ticket: TicketId,
         text: String,
+    },
+    /// A reply queued in the outbox for `recipient`.
+    Queued {
+        recipient: String,
+        channel: &'static str,
+        kind: &'static str,
+        payload: String,
     },
 }
 
@@ -335,13 +347,25 @@ impl Turn<'_> {
             .any(|change| matches!(change, Change::Relay { .. }))
     }
 
-    /// Writes the state and everything the message changed, and marks `message_id` handled.
+    /// Queues an event of `kind` for `recipient` in the outbox with the turn's write, as
+    /// `payload` (its JSON).
+    pub fn queue(&mut self, recipient: &ChatIdentity, kind: &'static str, payload: String) {
+        self.writes.push(Change::Queued {
+            recipient: recipient.to_string(),
+            channel: recipient.channel().as_str(),
+            kind,
+            payload,
+        });
+    }
+
+    /// Writes the state and everything the message changed, and marks `message_id` handled;
+    /// returns the queued replies this turn claimed (PostgreSQL), in order.
     pub async fn finish(
         self,
         state: &ChatState,
         message_id: Option<&str>,
         now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Vec<MessageId>, sqlx::Error> {
         let Turn {
             store,
             chat,
@@ -351,28 +375,47 @@ impl Turn<'_> {
         } = self;
         if let Some(memory) = &store.memory {
             memory.save(&chat, &person, state, message_id, writes, now);
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let statements = statements(
-            store.db.backend(),
-            &chat,
-            &person,
-            state,
-            message_id,
-            &writes,
-            now,
-        );
-        match held {
+        let queued = writes.iter().any(|w| matches!(w, Change::Queued { .. }));
+        // A PostgreSQL turn (its own transaction) claims the replies it queues. Unique to the
+        // turn, so that it finds its own claims; the process id first, as in the replica's
+        // name, tells whose they are.
+        let claim = held.is_some().then(|| Claim {
+            by: format!("{}-turn-{:016x}", std::process::id(), rand::random::<u64>()),
+            until: now.plus(store.db.outbox_lease()),
+        });
+        let committer = match &claim {
+            Some(claim) => Committer::Postgres(claim),
+            None => Committer::Sqlite,
+        };
+        let statements = statements(committer, &chat, &person, state, message_id, &writes, now);
+        let claimed = match held {
             Some((mut tx, _permit)) => {
                 write_each(&mut tx, &statements).await?;
+                let claimed = match &claim {
+                    Some(claim) if queued => {
+                        sqlx::query_scalar::<_, i64>(
+                            "SELECT id FROM outbox WHERE claimed_by = $1 ORDER BY id",
+                        )
+                        .bind(&claim.by)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    }
+                    _ => Vec::new(),
+                };
                 tx.commit().await?;
+                claimed
             }
-            None => store.own.write(&store.db, statements).await?,
-        }
+            None => {
+                store.own.write(&store.db, statements).await?;
+                Vec::new()
+            }
+        };
         if store.finished.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             store.prune(now).await?;
         }
-        Ok(())
+        Ok(claimed.into_iter().map(MessageId).collect())
     }
 }
 
@@ -400,145 +443,4 @@ fn lock_key(chat: &str, person: &str) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use tempfile::TempDir;
-
-    use super::*;
-
-    const CHAT: &str = "telegram:1";
-
-    async fn sqlite() -> (Store, TempDir) {
-        let dir = TempDir::new().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        (Store::new(Database::connect(&url).await.unwrap()), dir)
-    }
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_millis(1_700_000_000_000 + millis)
-    }
-
-    /// Message `id`'s turn: its state in `lang`, with `changes`.
-    async fn turn(
-        store: &Store,
-        id: &str,
-        lang: Lang,
-        changes: Vec<Change>,
-        now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
-        let (mut turn, loaded) = store.begin(CHAT, "1", CHAT, Some(id)).await?;
-        turn.writes = changes;
-        let state = ChatState {
-            lang: Some(lang),
-            ..loaded.state
-        };
-        turn.finish(&state, Some(id), now).await
-    }
-
-    async fn loaded(store: &Store, id: &str) -> Loaded {
-        store.begin(CHAT, "1", CHAT, Some(id)).await.unwrap().1
-    }
-
-    fn answer(id: i64) -> Change {
-        Change::Answer {
-            id,
-            entry: "lockout".to_owned(),
-            lang: Lang::Ja,
-            question: None,
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_write_leaves_nothing_and_the_next_one_is_written() {
-        let (store, _dir) = sqlite().await;
-        turn(&store, "m1", Lang::Ja, vec![answer(7)], at(1))
-            .await
-            .unwrap();
-        // The same answer id again: the batch fails after the state and the handled id.
-        let failed = turn(&store, "m2", Lang::En, vec![answer(7)], at(2)).await;
-        assert!(failed.is_err());
-
-        let after = loaded(&store, "m2").await;
-        assert!(!after.handled);
-        assert_eq!(after.state.lang, Some(Lang::Ja));
-        assert_eq!(after.state.updated_at, Some(at(1)));
-        turn(&store, "m2", Lang::En, vec![answer(8)], at(3))
-            .await
-            .unwrap();
-        let after = loaded(&store, "m2").await;
-        assert!(after.handled);
-        assert_eq!(after.state.lang, Some(Lang::En));
-        let stats = store.entry_stats(Period::ALL).await.unwrap();
-        assert_eq!(stats[0].answered, 2);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_abandoned_write_is_all_or_nothing_and_the_store_goes_on() {
-        let (store, _dir) = sqlite().await;
-        for n in 0..20 {
-            let id = format!("m{n}");
-            let now = at(n);
-            // Polled once, the batch on its way to the connection, then dropped.
-            let write = turn(&store, &id, Lang::En, vec![answer(n)], now);
-            let _ = tokio::time::timeout(Duration::ZERO, write).await;
-            let after = loaded(&store, &id).await;
-            assert_eq!(
-                after.handled,
-                after.state.updated_at == Some(now),
-                "message {n}"
-            );
-            turn(
-                &store,
-                &format!("after {n}"),
-                Lang::Ja,
-                Vec::new(),
-                at(100 + n),
-            )
-            .await
-            .unwrap();
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn turns_ready_together_commit_together_and_fail_alone() {
-        let (store, _dir) = sqlite().await;
-        let store = Arc::new(store);
-        turn(&store, "m0", Lang::Ja, vec![answer(7)], at(0))
-            .await
-            .unwrap();
-        // While another writer holds the turn, four turns queue their writes.
-        let writer = store.db.writer_turn().await;
-        let mut turns = Vec::new();
-        for n in 1..=4 {
-            let store = Arc::clone(&store);
-            // The third gives answer 7 again, which the database refuses.
-            let answer_id = if n == 3 { 7 } else { 100 + n };
-            turns.push(tokio::spawn(async move {
-                let id = format!("m{n}");
-                turn(&store, &id, Lang::En, vec![answer(answer_id)], at(n)).await
-            }));
-        }
-        while store.own.queued() < 4 {
-            tokio::task::yield_now().await;
-        }
-        drop(writer);
-
-        for (n, written) in (1..=4).zip(futures::future::join_all(turns).await) {
-            assert_eq!(written.unwrap().is_ok(), n != 3, "message m{n}");
-            assert_eq!(loaded(&store, &format!("m{n}")).await.handled, n != 3);
-        }
-        let stats = store.entry_stats(Period::ALL).await.unwrap();
-        assert_eq!(stats[0].answered, 4);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_closed_database_fails_every_turn() {
-        let (store, _dir) = sqlite().await;
-        turn(&store, "m1", Lang::Ja, Vec::new(), at(1))
-            .await
-            .unwrap();
-        store.db.close().await;
-        assert!(store.begin(CHAT, "1", CHAT, Some("m2")).await.is_err());
-    }
-}
+mod tests;

@@ -288,6 +288,8 @@ pub fn event(bot: &Answerer, event: &OutboxEvent, lang: Lang) -> String {
                 ("minutes", &minutes.to_string()),
             ],
         ),
+        // Worded when it was queued.
+        OutboxEvent::Reply { text, .. } => text.clone(),
     }
 }
 

@@ -73,6 +73,31 @@ pub enum OutboxEvent {
     StillWaiting { ticket: TicketId, minutes: u64 },
     /// For every agent: a ticket has waited longer than the limit.
     WaitingTooLong { ticket: TicketId, minutes: u64 },
+    /// For a chat: a turn's reply, worded already, queued in the turn's transaction so that it
+    /// is sent even when the replica that handled the message dies before sending it.
+    Reply {
+        text: String,
+        buttons: Vec<ReplyButton>,
+        /// The platform's id of the message this reply answers (a group's first reply).
+        answering: Option<i64>,
+    },
+}
+
+/// A button under a queued [`OutboxEvent::Reply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyButton {
+    pub label: String,
+    pub action: ReplyAction,
+}
+
+/// What pressing a queued reply's button does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyAction {
+    /// Sends this payload back to the engine.
+    Payload(String),
+    /// Opens this web page.
+    Link(String),
 }
 
 impl OutboxEvent {
@@ -92,6 +117,7 @@ impl OutboxEvent {
             OutboxEvent::CustomerEnded { .. } => "customer_ended",
             OutboxEvent::StillWaiting { .. } => "still_waiting",
             OutboxEvent::WaitingTooLong { .. } => "waiting_too_long",
+            OutboxEvent::Reply { .. } => "reply",
         }
     }
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
-use crate::database::{Database, DatabaseError};
+use crate::database::{Backend, Database, DatabaseError};
 use crate::domain::{
     Channel, ChatIdentity, DenyReason, GrantRole, IbmId, Passcode, Program, SiteNumber,
 };
@@ -283,6 +283,18 @@ impl AccountService for SqlService {
 
     fn outbox_written(&self) -> &Notify {
         &self.outbox_written
+    }
+
+    async fn release_messages(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        self.released(ids).await
+    }
+
+    fn claim_lease(&self) -> Duration {
+        self.db.outbox_lease()
+    }
+
+    fn marks_each_delivery(&self) -> bool {
+        self.db.backend() == Backend::Postgres
     }
 }
 

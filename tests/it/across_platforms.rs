@@ -92,6 +92,7 @@ impl Serving {
             help_desk: HelpDeskSettings::default(),
             metrics: Default::default(),
             web: None,
+            outbox_lease: pao_bot::policy::OUTBOX_LEASE,
         };
         let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
         let database = db.service.database().clone();
@@ -157,6 +158,11 @@ async fn an_agent_with_two_tickets_replies_to_a_relayed_message_to_address_its_t
     registered_agent(&db, &DISCORD_AGENT.identity()).await;
     registered_agent(&db, "telegram:900").await;
     let serving = Serving::start(&db).await;
+    // The agent has a private chat with the bot: an announcement that failed for an unknown
+    // chat would hold the agent's later messages behind its retry (a recipient's in order).
+    serving
+        .telegram
+        .know(&Person::new(900, "Agent", Some("ja")).private_chat());
     let (telegram, discord) = (&serving.telegram, &serving.discord);
     let taro = Person::new(100, "Taro", Some("ja"));
     let hanako_dm = dm_channel(DISCORD_CUSTOMER.id);
@@ -228,6 +234,11 @@ async fn a_customer_on_one_platform_is_served_by_an_agent_on_the_other(db: TestD
     registered_agent(&db, &DISCORD_AGENT.identity()).await;
     registered_agent(&db, "telegram:900").await;
     let serving = Serving::start(&db).await;
+    // The agent has a private chat with the bot: an announcement that failed for an unknown
+    // chat would hold the agent's later messages behind its retry (a recipient's in order).
+    serving
+        .telegram
+        .know(&Person::new(900, "Agent", Some("ja")).private_chat());
     let (telegram, discord) = (&serving.telegram, &serving.discord);
 
     // A customer on Telegram, the agent on Discord.

@@ -11,14 +11,16 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{ButtonAction, Content, Engine, Incoming, Period, Response, Store};
+use pao_bot::conversation::{
+    ButtonAction, Content, Engine, Incoming, Period, Reply, ReplyRoute, Response, Store,
+};
 use pao_bot::database::Database;
-use pao_bot::domain::{ChatIdentity, Timestamp};
+use pao_bot::domain::{Channel, ChatIdentity, Timestamp};
 use pao_bot::knowledge::{EntryId, Messages, ProcedureId};
 use pao_bot::lang::{Lang, Localized};
 use pao_bot::policy::{self, CONVERSATION_TIMEOUT};
 use pao_bot::report::{Report, Suggestion};
-use pao_bot::service::{AccountService, ManualClock, NominationStatus, SqlService};
+use pao_bot::service::{AccountService, ManualClock, NominationStatus, OutboxEvent, SqlService};
 use sqlx::Connection;
 use tempfile::TempDir;
 use tokio::task::JoinSet;
@@ -78,6 +80,7 @@ on_postgres!(
     two_processes_handle_one_persons_messages_one_at_a_time,
     a_message_redelivered_to_two_processes_at_once_acts_once,
     faq_answers_come_quickly_when_the_server_goes_away,
+    a_turns_queued_replies_are_its_to_send_unless_an_earlier_one_to_the_chat_is_unsent,
 );
 
 /// The shipped knowledge base, loaded once.
@@ -926,4 +929,76 @@ async fn the_report_groups_unanswered_questions_worded_alike_with_a_suggestion(d
     let text = report.to_string();
     assert!(text.contains("-> new entry"), "{text}");
     assert!(text.contains("-> closest entry: "), "{text}");
+}
+
+/// The texts of queued replies.
+fn queued_texts(claimed: &[pao_bot::service::OutboxMessage]) -> Vec<String> {
+    claimed
+        .iter()
+        .map(|message| match &message.event {
+            OutboxEvent::Reply { text, .. } => text.clone(),
+            other => panic!("not a queued reply: {other:?}"),
+        })
+        .collect()
+}
+
+/// A turn routed to the outbox queues its replies with its write and claims them for its
+/// replica to send; the next turn in the chat, while they are unsent, leaves its own to the
+/// delivery rounds, which send them only after the first ones.
+async fn a_turns_queued_replies_are_its_to_send_unless_an_earlier_one_to_the_chat_is_unsent(
+    db: TestDb,
+) {
+    let engine = engine(&db);
+    let customer = Person::telegram("1201");
+    let route = ReplyRoute {
+        chat: customer.sender.clone(),
+        answering: Some(7),
+    };
+    let first = engine
+        .handle_routed(customer.says("I forgot my password"), Some(&route))
+        .await;
+    assert!(first.response.replies.is_empty(), "{:?}", first.response);
+    assert_eq!(first.claimed.len(), first.queued);
+    let texts = queued_texts(&first.claimed);
+    assert!(
+        texts[0].contains(&answer_line("forgot-password", Lang::En)),
+        "{texts:?}"
+    );
+    let OutboxEvent::Reply { answering, .. } = &first.claimed[0].event else {
+        unreachable!("checked above");
+    };
+    assert_eq!(*answering, Some(7), "the first reply answers the message");
+
+    // While the first turn's replies are claimed and unsent, the next turn's wait.
+    let second = engine
+        .handle_routed(
+            customer.says("which browsers does PAO support"),
+            Some(&route),
+        )
+        .await;
+    assert!(second.response.replies.is_empty());
+    assert!(second.queued > 0);
+    assert!(second.claimed.is_empty(), "{:?}", second.claimed);
+    let sent = std::sync::Mutex::new(Vec::<Reply>::new());
+    let deliver = || {
+        engine.deliver_once(Channel::Telegram, |_, reply| {
+            sent.lock().unwrap().push(reply);
+            async { Ok::<(), String>(()) }
+        })
+    };
+    assert_eq!(
+        deliver().await.unwrap(),
+        0,
+        "sent before the earlier replies"
+    );
+
+    let ids: Vec<_> = first.claimed.iter().map(|message| message.id).collect();
+    db.service.mark_all_delivered(&ids).await.unwrap();
+    assert_eq!(deliver().await.unwrap(), second.queued);
+    let sent = sent.into_inner().unwrap();
+    assert!(
+        sent[0].text.contains(&answer_line("browsers", Lang::En)),
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|reply| texts.contains(&reply.text)));
 }

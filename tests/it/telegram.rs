@@ -8,6 +8,7 @@
 //! program's entry point, have it on.
 
 pub mod fake;
+mod outbox;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

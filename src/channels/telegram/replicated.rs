@@ -7,7 +7,9 @@
 //! Unlike teloxide's listener, which answers Telegram before the update is handled, a post
 //! is answered once its update has been handled (its turn committed and its replies sent):
 //! an update whose replica dies before that is posted again by Telegram, to another replica,
-//! and one handled already acts no more (the handled ids in the database). A chat's updates
+//! and one handled already acts no more (the handled ids in the database); the replies of a
+//! turn that committed are in the outbox, claimed by the dead replica, and another sends
+//! them once the claim has run out (see [`crate::conversation::ReplyRoute`]). A chat's updates
 //! stay in order when the sender waits for each answer before posting the chat's next one;
 //! different chats are handled side by side, each post in its own task.
 

@@ -24,6 +24,7 @@ pub fn notice_buttons(messages: &Messages, event: &OutboxEvent, lang: Lang) -> V
             messages.say(&messages.help_desk, lang, &[]),
             messages.say(&messages.help_desk_url, lang, &[]),
         )],
+        OutboxEvent::Reply { buttons, .. } => buttons.iter().map(Button::from).collect(),
         _ => Vec::new(),
     }
 }

@@ -111,6 +111,9 @@ impl Memory {
                 }
                 // The tickets are the database's, and a turn here is in no handoff.
                 Change::Relay { .. } => {}
+                // The engine queues replies only for channels that send them from the outbox,
+                // which the measurements of this store do not run.
+                Change::Queued { .. } => {}
             }
         }
     }

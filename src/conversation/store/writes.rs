@@ -85,9 +85,33 @@ fn relay_outbox(backend: Backend) -> &'static str {
 const RELAY_NOTIFY: &str = "SELECT pg_notify($3, split_part(agent, ':', 1)) FROM handoffs \
     WHERE id = $1 AND customer = $2 AND state = 'taken'";
 
-/// The statements of a turn's write: the state, the handled message id, then the changes.
+/// A turn's claim on the replies it queues: its mark, and until when.
+pub(super) struct Claim {
+    pub(super) by: String,
+    pub(super) until: Timestamp,
+}
+
+/// Queues a reply, claimed by the turn (`$6` until `$7`) unless another undelivered message
+/// to the same recipient (not the turn's own) waits: the reply then waits for it, unclaimed.
+const QUEUE: &str = "INSERT INTO outbox \
+    (created_at, recipient, channel, kind, payload, claimed_by, lease_until) \
+    SELECT $1, $2, $3, $4, $5, \
+      CASE WHEN waiting.n = 0 THEN $6 END, CASE WHEN waiting.n = 0 THEN $7 ELSE 0 END \
+    FROM (SELECT count(*) AS n FROM outbox WHERE recipient = $2 \
+      AND delivered_at IS NULL AND abandoned_at IS NULL \
+      AND (claimed_by IS NULL OR claimed_by <> $6)) AS waiting";
+
+/// Who commits a turn's write: SQLite's group commit, which claims nothing (one process
+/// sends its replies at once), or the turn's own PostgreSQL transaction, with its claim.
+pub(super) enum Committer<'a> {
+    Sqlite,
+    Postgres(&'a Claim),
+}
+
+/// The statements of a turn's write: the state, the handled message id, then the changes;
+/// queued replies claimed as the committer's claim says (none: left to the delivery rounds).
 pub(super) fn statements(
-    backend: Backend,
+    committer: Committer<'_>,
     chat: &str,
     person: &str,
     state: &ChatState,
@@ -96,6 +120,10 @@ pub(super) fn statements(
     now: Timestamp,
 ) -> Vec<Statement> {
     use Value::{Int, Text};
+    let (backend, claim) = match committer {
+        Committer::Sqlite => (Backend::Sqlite, None),
+        Committer::Postgres(claim) => (Backend::Postgres, Some(claim)),
+    };
     let text = Value::text;
     let now = now.as_millis();
     let mut statements = vec![(
@@ -159,6 +187,23 @@ pub(super) fn statements(
                 "INSERT INTO preferences (person, lang, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
                 vec![text(person), text(lang.code()), Int(now)],
+            ),
+            Change::Queued {
+                recipient,
+                channel,
+                kind,
+                payload,
+            } => (
+                QUEUE,
+                vec![
+                    Int(now),
+                    text(recipient),
+                    text(channel),
+                    text(kind),
+                    text(payload),
+                    Text(claim.map(|claim| claim.by.clone())),
+                    Int(claim.map_or(0, |claim| claim.until.as_millis())),
+                ],
             ),
             Change::Relay { ticket, text: said } => {
                 statements.extend(relay(backend, person, *ticket, said, now));

@@ -8,6 +8,14 @@
 //! single writer makes its claim (the same statement without the locking clause) one at a
 //! time.
 //!
+//! A recipient's messages go out in order: no claim hands out a message while an earlier
+//! undelivered one to the same recipient is claimed by a lease that runs or is not due yet
+//! (failed, waiting for its next try). On PostgreSQL claims take turns (a transaction-scoped
+//! advisory lock), since two at once could each take one of a recipient's messages, the later
+//! skipping the earlier that the other is locking. A claim takes the recipients in rotation,
+//! a message of each before a second of any: one chat's backlog, which its platform paces,
+//! would otherwise fill a round while every other chat waits.
+//!
 //! Queueing on PostgreSQL also notifies the other replicas ([`crate::replicas::wakeups`]).
 
 use std::time::Duration;
@@ -16,11 +24,14 @@ use sqlx::AnyConnection;
 
 use crate::database::Backend;
 use crate::domain::{Channel, ChatIdentity, Timestamp};
-use crate::policy::{OUTBOX_ATTEMPTS, OUTBOX_LEASE};
+use crate::policy::OUTBOX_ATTEMPTS;
 use crate::replicas::wakeups::OUTBOX_WRITTEN;
 use crate::service::sql::SqlService;
 use crate::service::sql::rows::{OutboxRow, stored};
 use crate::service::{MessageId, OutboxEvent, OutboxMessage, ServiceError};
+
+/// The advisory lock the outbox's claims take turns on (PostgreSQL): "outbox" in ASCII.
+const CLAIMS_LOCK: i64 = 0x6f75_7462_6f78;
 
 /// The wait before the next try of an outbox message that failed `attempts` times: 10 s,
 /// doubling, at most an hour.
@@ -84,8 +95,10 @@ impl SqlService {
         rows.into_iter().map(message).collect()
     }
 
-    /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out,
-    /// oldest first, for [`OUTBOX_LEASE`].
+    /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out, for
+    /// the database's outbox lease, taken in rotation among their recipients (each one's
+    /// oldest, then each one's next, ...) and returned oldest first; none behind an earlier
+    /// message to the same recipient that is claimed or not due.
     pub(super) async fn claim_due(
         &self,
         channel: Channel,
@@ -95,24 +108,44 @@ impl SqlService {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // In rotation: each recipient's first message, then each one's second, and so on, so
+        // that one recipient's backlog, which its platform paces (Telegram sends a chat one
+        // message a second), does not fill the batch while others wait. The places are
+        // counted in a table of their own, as no row may be locked beside a window function.
         let claim = format!(
             "UPDATE outbox SET claimed_by = $4, lease_until = $5 WHERE id IN ( \
-               SELECT id FROM outbox \
-               WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
-                 AND next_attempt_at <= $3 AND lease_until <= $3 \
-               ORDER BY id LIMIT $2 {locking}) \
+               SELECT id FROM outbox WHERE id IN ( \
+                 SELECT id FROM ( \
+                   SELECT id, row_number() OVER (PARTITION BY recipient ORDER BY id) AS nth \
+                   FROM outbox AS m \
+                   WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+                     AND next_attempt_at <= $3 AND lease_until <= $3 \
+                     AND NOT EXISTS (SELECT 1 FROM outbox AS earlier \
+                       WHERE earlier.recipient = m.recipient AND earlier.id < m.id \
+                         AND earlier.delivered_at IS NULL AND earlier.abandoned_at IS NULL \
+                         AND (earlier.lease_until > $3 OR earlier.next_attempt_at > $3)) \
+                 ) AS waiting ORDER BY nth, id LIMIT $2) \
+               {locking}) \
              RETURNING id, recipient, created_at, payload"
         );
         let now = self.clock.now();
         let _turn = self.db.writer_turn().await;
+        let mut tx = self.db.transaction().await?;
+        if self.db.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(CLAIMS_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut rows = sqlx::query_as::<_, OutboxRow>(&claim)
             .bind(channel.as_str())
             .bind(i64::from(limit))
             .bind(now.as_millis())
             .bind(self.replica.as_str())
-            .bind(now.plus(OUTBOX_LEASE).as_millis())
-            .fetch_all(&mut *self.db.acquire().await?)
+            .bind(now.plus(self.db.outbox_lease()).as_millis())
+            .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
         // RETURNING keeps no order.
         rows.sort_by_key(|row| row.id);
         rows.into_iter().map(message).collect()
@@ -164,6 +197,24 @@ impl SqlService {
         for id in ids {
             query = query.bind(id.0);
         }
+        let _turn = self.db.writer_turn().await;
+        query.execute(&mut *self.db.acquire().await?).await?;
+        Ok(())
+    }
+}
+
+impl SqlService {
+    /// Gives `ids` back unsent (a round's, as [`SqlService::delivered`]'s).
+    pub(super) async fn released(&self, ids: &[MessageId]) -> Result<(), ServiceError> {
+        let listed: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = 0 \
+             WHERE delivered_at IS NULL AND id IN ({})",
+            listed.join(", ")
+        );
+        let query = ids
+            .iter()
+            .fold(sqlx::query(&sql), |query, id| query.bind(id.0));
         let _turn = self.db.writer_turn().await;
         query.execute(&mut *self.db.acquire().await?).await?;
         Ok(())

@@ -65,6 +65,7 @@ impl Serving {
             help_desk: HelpDeskSettings::default(),
             metrics: Default::default(),
             web: Some(WebSettings::on(address)),
+            outbox_lease: pao_bot::policy::OUTBOX_LEASE,
         };
         let bot = Arc::new(Answerer::load(&faq_dir()).expect("the shipped faq/ loads"));
         let database = db.service.database().clone();

@@ -26,6 +26,7 @@ use axum::extract;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -216,6 +217,10 @@ struct Records {
     held: HashSet<String>,
     /// How many calls of each method arrived, answered or not.
     arrivals: HashMap<String, u64>,
+    /// Callers' names (`url_for`) and methods whose calls are held at the gate for good.
+    gated: HashSet<(String, String)>,
+    /// How many calls the gate holds.
+    at_gate: u64,
     webhook: Option<(String, Option<String>)>,
 }
 
@@ -493,6 +498,21 @@ impl FakeTelegram {
         self.state().held.insert(method.to_ascii_lowercase());
     }
 
+    /// Holds every call of `method` made through `url_for(via)` from now on before it is
+    /// recorded or acts, for good: the test kills their sender while they wait, and Telegram
+    /// does not act on a request whose connection died before it was read whole. All of them,
+    /// not only the next, so that none of the sender's is recorded between the first held
+    /// and the kill.
+    pub fn gate(&self, via: &str, method: &str) {
+        let key = (via.to_owned(), method.to_ascii_lowercase());
+        self.state().gated.insert(key);
+    }
+
+    /// How many calls the gate holds ([`FakeTelegram::gate`]).
+    pub fn at_gate(&self) -> u64 {
+        self.state().at_gate
+    }
+
     /// Answers the held calls of `method`, and those to come.
     pub fn release(&self, method: &str) {
         self.state().held.remove(&method.to_ascii_lowercase());
@@ -711,7 +731,16 @@ async fn api(
         .arrivals
         .entry(method.clone())
         .or_default() += 1;
+    let gated = via.as_ref().is_some_and(|via| {
+        let mut state = shared.state.lock().expect("the fake's state");
+        let gated = state.gated.contains(&(via.clone(), method.clone()));
+        state.at_gate += u64::from(gated);
+        gated
+    });
     shared.answered.notify_waiters();
+    if gated {
+        return std::future::pending().await;
+    }
     loop {
         let released = shared.released.notified();
         tokio::pin!(released);
@@ -1143,6 +1172,23 @@ fn edit_message(state: &mut Records, method: &str, params: &Value) -> (StatusCod
     new["edit_date"] = json!(now());
     state.messages.insert(key, new.clone());
     answer(StatusCode::OK, Ok(new))
+}
+
+/// POSTs `update` to the bot's webhook at `address` with `secret`, as Telegram does: the
+/// answer's status, or `None` when nothing answers there (a replica that died).
+pub async fn post_update(address: SocketAddr, secret: &str, update: &Value) -> Option<u16> {
+    let body = update.to_string();
+    let request = format!(
+        "POST /telegram HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    response.split(' ').nth(1)?.parse().ok()
 }
 
 /// Telegram's HTML: the text without tags, and the entities the tags make (offsets and
