@@ -1,6 +1,7 @@
 //! Long polling with two `pao-bot serve` replicas on one PostgreSQL database and one bot:
 //! only the holder of the polling lease calls `getUpdates`; killed, it is replaced by the
-//! other within ten seconds, which answers from then on.
+//! other within ten seconds, which answers from then on, and answers once each update of the
+//! batch the killed one had fetched but not handled whole.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,9 @@ use crate::telegram::fake::{Call, FakeTelegram, Person};
 
 /// How soon a standby must take over from a dead holder (issue 17).
 const TAKEOVER: Duration = Duration::from_secs(10);
+/// The replicas' outbox lease in the test of one batch: what the killed replica's claimed
+/// reply waits for.
+const SHORT_LEASE_SECS: u64 = 3;
 
 /// `person` asks `question`; the bot's reply.
 async fn ask(fake: &FakeTelegram, person: &Person, question: &str) -> Call {
@@ -79,6 +83,71 @@ async fn one_replica_polls_and_the_standby_takes_over_when_it_is_killed() {
         let reply = ask(&fake, &customer, "which browsers does PAO support").await;
         assert!(reply.text().contains(&browsers), "{}", reply.text());
         assert_eq!(reply.via.as_deref(), Some("second"));
+    })
+    .await;
+}
+
+/// Waits until the fake's gate holds a call.
+async fn wait_for_the_gate(fake: &FakeTelegram) {
+    let deadline = Instant::now() + TAKEOVER;
+    while fake.at_gate() == 0 {
+        assert!(Instant::now() < deadline, "nothing held at the gate");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The holder fetches one chat's three questions in one batch and is killed while its first
+/// reply is held by the fake, before it handles the other two: the standby, taking over,
+/// gets the batch again (it was not confirmed), skips the first (handled: its reply is in the
+/// outbox, sent once the killed one's claim has run out) and answers the others after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_killed_holder_did_not_finish_is_answered_once_by_the_standby() {
+    databases::run(Backend::Postgres, |db: TestDb| async move {
+        let fake = FakeTelegram::start().await;
+        let customer = Person::new(200, "Alice", Some("en"));
+        let questions = [
+            ("which browsers does PAO support", "browsers"),
+            ("I forgot my password", "forgot-password"),
+            ("how do I log out", "logout"),
+        ];
+        // Queued before the holder starts, so that its first batch holds all three.
+        let ids: Vec<i64> = questions
+            .iter()
+            .map(|(question, _)| fake.say(&customer, question).0)
+            .collect();
+        fake.gate("first", "sendMessage");
+        let cwd = TempDir::new().expect("a temporary folder");
+        let settings = format!("outbox:\n  lease_secs: {SHORT_LEASE_SECS}\n");
+        std::fs::write(cwd.path().join("pao-bot.yaml"), settings).expect("the settings written");
+        let mut first = Server::start_on(&fake.url_for("first"), &db.url, &faq_dir(), cwd.path());
+        first.wait_for_log("lease taken").await;
+        let mut second = Server::start_on(&fake.url_for("second"), &db.url, &faq_dir(), cwd.path());
+        second.wait_for_log("standing by").await;
+
+        wait_for_the_gate(&fake).await;
+        let handed: Vec<i64> = fake
+            .calls_of("getUpdates")
+            .iter()
+            .flat_map(Call::update_ids)
+            .collect();
+        assert_eq!(handed, ids, "one batch of the three, to the holder");
+        assert_eq!(fake.at_gate(), 1, "more than the first reply held");
+        first.child.kill().expect("SIGKILL");
+        first.child.wait().expect("the killed replica reaped");
+        second.wait_for_log("lease taken").await;
+
+        let sent = fake.wait_for_messages(customer.id, questions.len()).await;
+        for (call, (_, entry)) in sent.iter().zip(&questions) {
+            let expected = first_line_of_answer(entry, Lang::En);
+            assert!(call.text().contains(&expected), "{}", call.text());
+            assert_eq!(call.via.as_deref(), Some("second"));
+        }
+        wait_until_delivered(&db).await;
+        assert_eq!(
+            fake.sent_to(customer.id).len(),
+            questions.len(),
+            "a reply sent twice"
+        );
     })
     .await;
 }
