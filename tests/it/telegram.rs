@@ -710,9 +710,9 @@ async fn a_malformed_or_unexpected_update_is_skipped() {
 }
 
 /// Two chats' updates, fetched in one batch, are being handled, their replies held by the
-/// server, when the shutdown comes: the channel asks for no more updates, ends only once both
-/// replies are sent, and confirms the batch only then, so that a process killed before would
-/// leave it to the next.
+/// server: the channel asks for no more updates meanwhile (which would confirm the batch).
+/// The shutdown comes: it ends only once both replies are sent, and confirms the batch only
+/// then, so that a process killed before would leave it to the next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_finishes_the_updates_already_received() {
     sqlite(|db| async move {
@@ -722,6 +722,12 @@ async fn stopping_finishes_the_updates_already_received() {
         let (last, _) = fake.say(&alice(), "How do I log out of PAO?");
         let running = Running::start_on(fake, db, Some(quick())).await;
         running.fake.wait_for_arrivals("sendMessage", 2).await;
+        // Asking for the next batch would confirm this one before it is handled.
+        assert_eq!(
+            running.fake.arrivals("getUpdates"),
+            1,
+            "the next batch asked for while this one is handled"
+        );
 
         running.shutdown.cancel();
         assert!(!running.task.is_finished(), "the replies are still held");
