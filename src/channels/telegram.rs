@@ -4,11 +4,12 @@
 //!
 //! The parts, in the order an update travels:
 //!
-//! - Updates arrive by long polling (teloxide's [`Polling`]; on PostgreSQL by the one
-//!   replica holding the polling lease, [`leases`]), or through teloxide's axum
-//!   webhook when `settings.webhook` is set, and go to a teloxide [`Dispatcher`], which
-//!   handles one chat's updates in order and different chats side by side. An update
-//!   teloxide cannot parse is logged (its id only) and skipped (`listener`).
+//! - Updates arrive by long polling (`polling`, which confirms a batch of updates only once
+//!   it is handled; on PostgreSQL by the one replica holding the polling lease, [`leases`]),
+//!   or through a webhook when `settings.webhook` is set (teloxide's axum webhook and a
+//!   teloxide [`Dispatcher`] on SQLite, `replicated` on PostgreSQL). One chat's updates are
+//!   handled in order, different chats' side by side. An update teloxide cannot parse is
+//!   logged (its id only) and skipped (`listener`).
 //! - `incoming` decides whether an update is for the bot (in private chats everything; in
 //!   groups commands, mentions of `@username` and replies to the bot) and builds the
 //!   message: the update id as its message id, so that a redelivered update acts once,
@@ -35,6 +36,7 @@
 mod incoming;
 mod listener;
 mod outgoing;
+mod polling;
 mod render;
 mod replicated;
 
@@ -50,8 +52,10 @@ use teloxide::Bot;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
 use teloxide::dptree;
 use teloxide::error_handlers::ErrorHandler;
-use teloxide::types::{CallbackQuery, Chat, ChatId, Me, Message, MessageId, Update, UserId};
-use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
+use teloxide::types::{
+    CallbackQuery, Chat, ChatId, Me, Message, MessageId, Update, UpdateKind, UserId,
+};
+use teloxide::update_listeners::{UpdateListener, webhooks};
 use tokio_util::sync::CancellationToken;
 
 pub use outgoing::CallError;
@@ -145,7 +149,7 @@ pub async fn run_with(
         stop_outbox.clone(),
     ));
     let result = match &settings.webhook {
-        None => poll_as_one_replica(bot, context, &options, shutdown).await,
+        None => poll_as_one_replica(bot, context, me, &options, shutdown).await,
         Some(webhook) => serve_webhook(bot, context, me, webhook, shutdown).await,
     };
     stop_outbox.cancel();
@@ -194,48 +198,29 @@ struct Context {
 async fn poll_as_one_replica(
     bot: Bot,
     context: Arc<Context>,
+    me: Me,
     options: &Options,
     shutdown: CancellationToken,
 ) -> Result<(), TelegramError> {
     let db = context.engine.store().database().clone();
+    let wait = options.poll_timeout;
     if db.backend() == Backend::Sqlite {
-        return poll(bot, context, options, shutdown).await;
+        polling::poll(bot, context, me, wait, shutdown).await;
+        return Ok(());
     }
     let lease = Lease::new(db, POLLING_LEASE, Arc::new(SystemClock));
     leases::run_while_held(&lease, shutdown, |holding| {
-        poll(bot.clone(), context.clone(), options, holding)
+        let (bot, context, me) = (bot.clone(), context.clone(), me.clone());
+        async move {
+            polling::poll(bot, context, me, wait, holding).await;
+            Ok::<(), TelegramError>(())
+        }
     })
     .await
 }
 
 /// The lease of long polling.
 const POLLING_LEASE: &str = "telegram_polling";
-
-/// Long polling until `shutdown`.
-async fn poll(
-    bot: Bot,
-    context: Arc<Context>,
-    options: &Options,
-    shutdown: CancellationToken,
-) -> Result<(), TelegramError> {
-    let polling = Polling::builder(bot.clone())
-        .timeout(options.poll_timeout)
-        .delete_webhook()
-        .await
-        .build();
-    let errors = Arc::new(|error: teloxide::RequestError| async move {
-        // teloxide's polling waits (retry_after, or its backoff) before the next call.
-        tracing::warn!(error = %CallError::from(error), "getting updates failed");
-    });
-    dispatch(
-        bot,
-        context,
-        listener::SkipMalformed::new(polling),
-        errors,
-        shutdown,
-    )
-    .await
-}
 
 /// Webhook mode until `shutdown`: teloxide's axum listener, on a socket bound here so that an
 /// address in use is an error rather than a panic in a background task. On PostgreSQL, as one
@@ -338,6 +323,25 @@ where
     stop.stop();
     stopper.abort();
     result
+}
+
+/// One update, to its handler: a message or a pressed button; the others are skipped.
+async fn handle_update(context: Arc<Context>, update: Update, me: Me) {
+    match update.kind.clone() {
+        UpdateKind::Message(message) => {
+            let Ok(()) = on_message(context, update, message, me).await;
+        }
+        UpdateKind::CallbackQuery(query) => {
+            let Ok(()) = on_callback(context, update, query).await;
+        }
+        UpdateKind::Error(_) => {
+            tracing::warn!(
+                update = update.id.0,
+                "an update teloxide cannot read skipped"
+            );
+        }
+        _ => tracing::debug!(update = update.id.0, "an update of a kind the bot ignores"),
+    }
 }
 
 /// A message: a question, a command, a flow's answer.

@@ -7,5 +7,6 @@ mod leases;
 mod outbox;
 mod polling;
 mod shards;
+mod stream;
 mod wakeups;
 mod webhook;

@@ -710,36 +710,48 @@ async fn a_malformed_or_unexpected_update_is_skipped() {
     .await;
 }
 
-/// Two chats' updates are being handled, their replies held by the server, when the
-/// shutdown comes: the channel stops listening at once, confirms the updates it took, and
-/// ends only once both replies are sent.
+/// Two chats' updates, fetched in one batch, are being handled, their replies held by the
+/// server: the channel asks for no more updates meanwhile (which would confirm the batch).
+/// The shutdown comes: it ends only once both replies are sent, and confirms the batch only
+/// then, so that a process killed before would leave it to the next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_finishes_the_updates_already_received() {
     sqlite(|db| async move {
-        let running = Running::start(db, Some(quick())).await;
-        let fake = &running.fake;
+        let fake = FakeTelegram::start().await;
         fake.hold("sendMessage");
         fake.say(&taro(), "パスワードを忘れました");
         let (last, _) = fake.say(&alice(), "How do I log out of PAO?");
-        fake.wait_for_arrivals("sendMessage", 2).await;
+        let running = Running::start_on(fake, db, Some(quick())).await;
+        running.fake.wait_for_arrivals("sendMessage", 2).await;
+        // Asking for the next batch would confirm this one before it is handled.
+        assert_eq!(
+            running.fake.arrivals("getUpdates"),
+            1,
+            "the next batch asked for while this one is handled"
+        );
 
         running.shutdown.cancel();
-        let confirming = fake
-            .wait_for("the last getUpdates", |calls| {
-                calls
-                    .iter()
-                    .find(|c| c.is("getUpdates") && c.params["timeout"] == 0)
-                    .cloned()
-            })
-            .await;
-        assert_eq!(confirming.params["offset"], last + 1);
         assert!(!running.task.is_finished(), "the replies are still held");
-        assert!(fake.sent_to(taro().id).is_empty());
-
-        fake.release("sendMessage");
+        assert!(running.fake.sent_to(taro().id).is_empty());
+        running.fake.release("sendMessage");
         let (fake, _) = running.stop().await;
+        let replies = fake.calls_of("sendMessage");
         assert_eq!(fake.sent_to(taro().id).len(), 1);
         assert_eq!(fake.sent_to(alice().id).len(), 1);
+
+        let polls = fake.calls_of("getUpdates");
+        assert_eq!(
+            polls.len(),
+            2,
+            "the batch's, then the confirmation: {polls:?}"
+        );
+        let confirming = &polls[1];
+        assert_eq!(confirming.params["offset"], last + 1);
+        assert_eq!(confirming.params["timeout"], 0);
+        assert!(
+            replies.iter().all(|reply| reply.at <= confirming.at),
+            "confirmed before the replies were sent"
+        );
     })
     .await;
 }

@@ -24,11 +24,11 @@ use sha2::{Digest, Sha256};
 use teloxide::Bot;
 use teloxide::prelude::Requester;
 use teloxide::requests::{HasPayload, Request};
-use teloxide::types::{Me, Update, UpdateKind};
+use teloxide::types::{Me, Update};
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::telegram::outgoing::Outgoing;
-use crate::channels::telegram::{Context, TelegramError, on_callback, on_message, webhook_options};
+use crate::channels::telegram::{Context, TelegramError, handle_update, webhook_options};
 use crate::config::Webhook;
 use crate::database::Database;
 use crate::replicas::leases::{self, Lease};
@@ -94,22 +94,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         tracing::warn!("a webhook post that is no update skipped");
         return StatusCode::OK;
     };
-    let context = hook.context.clone();
-    match update.kind.clone() {
-        UpdateKind::Message(message) => {
-            let Ok(()) = on_message(context, update, message, hook.me.clone()).await;
-        }
-        UpdateKind::CallbackQuery(query) => {
-            let Ok(()) = on_callback(context, update, query).await;
-        }
-        UpdateKind::Error(_) => {
-            tracing::warn!(
-                update = update.id.0,
-                "an update teloxide cannot read skipped"
-            );
-        }
-        _ => tracing::debug!(update = update.id.0, "an update of a kind the bot ignores"),
-    }
+    handle_update(hook.context.clone(), update, hook.me.clone()).await;
     StatusCode::OK
 }
 

@@ -519,6 +519,15 @@ impl FakeTelegram {
         self.shared.released.notify_waiters();
     }
 
+    /// How many calls of `method` arrived so far, answered or not yet.
+    pub fn arrivals(&self, method: &str) -> u64 {
+        self.state()
+            .arrivals
+            .get(&method.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Waits until `count` calls of `method` arrived, answered or not yet (held, or a long
     /// poll waiting for updates).
     pub async fn wait_for_arrivals(&self, method: &str, count: u64) {
