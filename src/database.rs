@@ -170,10 +170,9 @@ impl Database {
 
     fn over(pool: AnyPool, backend: Backend, url: &str) -> Database {
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let checkpoints = writer.as_ref().map(|writer| {
-            let url = connection_url(backend, url);
-            Arc::new(Checkpoints::start(url, SQLITE_PRAGMAS, Arc::clone(writer)))
-        });
+        let checkpoints = writer
+            .as_ref()
+            .map(|writer| Arc::new(Checkpoints::start(url.to_owned(), Arc::clone(writer))));
         Database {
             pool,
             backend,
@@ -322,19 +321,22 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
 /// refused connection, a server that does not answer and a file that is not a database alike,
 /// retries until its acquire timeout, and then says only that it timed out.
 async fn check_reachable(backend: Backend, url: &str) -> Result<(), DatabaseError> {
-    let checked = async {
-        let mut conn = AnyConnection::connect(&connection_url(backend, url)).await?;
-        if backend == Backend::Sqlite {
-            conn.execute(SQLITE_PRAGMAS).await?;
-        }
-        conn.close().await
-    };
+    let checked = async { connection(backend, url).await?.close().await };
     match tokio::time::timeout(ACQUIRE_TIMEOUT, checked).await {
         Err(_) => Err(DatabaseError::NoAnswer),
         Ok(Err(error)) if is_damaged(&error) => Err(DatabaseError::Damaged(error)),
         Ok(Err(error)) => Err(DatabaseError::Connect(error)),
         Ok(Ok(())) => Ok(()),
     }
+}
+
+/// One connection of its own to the database at `url`, with the pool's settings on SQLite.
+async fn connection(backend: Backend, url: &str) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect(&connection_url(backend, url)).await?;
+    if backend == Backend::Sqlite {
+        conn.execute(SQLITE_PRAGMAS).await?;
+    }
+    Ok(conn)
 }
 
 /// SQLite's "file is not a database" (26) and "database disk image is malformed" (11), in

@@ -13,10 +13,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::AnyConnection;
 use tokio::sync::Mutex;
 use tokio::task::AbortHandle;
 use tokio::time::MissedTickBehavior;
+
+use crate::database::{Backend, connection};
 
 /// How often the log is copied back. A longer log slows every read (each looks pages up in
 /// its index), and a checkpoint with nothing to copy costs one query.
@@ -31,10 +33,10 @@ const LONG_LOG: i64 = 4_000;
 pub(super) struct Checkpoints(AbortHandle);
 
 impl Checkpoints {
-    /// Checkpoints the database at `url` (a connection URL, opened with `pragmas`) every
-    /// [`EVERY`], on a connection of their own, opened again after a failure; `writer` is this
-    /// process's writers' turn.
-    pub(super) fn start(url: String, pragmas: &'static str, writer: Arc<Mutex<()>>) -> Checkpoints {
+    /// Checkpoints the SQLite database at `url` every [`EVERY`], on a connection of their own
+    /// with the pool's settings, opened again after a failure; `writer` is this process's
+    /// writers' turn.
+    pub(super) fn start(url: String, writer: Arc<Mutex<()>>) -> Checkpoints {
         let task = tokio::spawn(async move {
             let mut conn: Option<AnyConnection> = None;
             let mut every = tokio::time::interval(EVERY);
@@ -42,7 +44,7 @@ impl Checkpoints {
             loop {
                 every.tick().await;
                 if conn.is_none() {
-                    conn = connect(&url, pragmas).await;
+                    conn = connection(Backend::Sqlite, &url).await.ok();
                 }
                 let Some(open) = conn.as_mut() else {
                     continue;
@@ -66,12 +68,6 @@ impl Drop for Checkpoints {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-async fn connect(url: &str, pragmas: &str) -> Option<AnyConnection> {
-    let mut conn = AnyConnection::connect(url).await.ok()?;
-    conn.execute(pragmas).await.ok()?;
-    Some(conn)
 }
 
 /// A passive pass, and a second in the writer's turn when the log stayed long.
@@ -104,8 +100,9 @@ pub(super) async fn checkpoint_once(conn: &mut AnyConnection) -> Result<Checkpoi
 mod tests {
     use std::path::Path;
 
+    use sqlx::Executor;
+
     use super::*;
-    use crate::database::SQLITE_PRAGMAS;
 
     /// Pages written, each a row of its own: more than the log held before a commit copied it
     /// back (SQLite's 1,000 pages, 4,000 as this bot once set).
@@ -119,7 +116,7 @@ mod tests {
     /// 50 each, with the bot's settings.
     async fn filled(path: &Path) -> AnyConnection {
         sqlx::any::install_default_drivers();
-        let mut conn = connect(&url(path), SQLITE_PRAGMAS)
+        let mut conn = connection(Backend::Sqlite, &url(path))
             .await
             .expect("the database opens");
         conn.execute("CREATE TABLE filler (x BLOB)").await.unwrap();
@@ -154,7 +151,7 @@ mod tests {
         let size = || std::fs::metadata(&path).unwrap().len();
         assert!(size() < PAGES * 4096 / 10, "{} bytes before", size());
 
-        let _checkpoints = Checkpoints::start(url(&path), SQLITE_PRAGMAS, Arc::default());
+        let _checkpoints = Checkpoints::start(url(&path), Arc::default());
 
         // Bounded only against a hang: the first checkpoint starts at once.
         tokio::time::timeout(Duration::from_secs(10), async {
