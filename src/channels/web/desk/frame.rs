@@ -80,6 +80,23 @@ pub(super) fn signed_in(
     }
 }
 
+/// A page of the desk for `agent` with what was just done, if anything, above `body`; its
+/// status is the outcome's.
+pub(super) fn after(
+    messages: &Messages,
+    agent: &Agent,
+    current: DeskRoute,
+    outcome: Option<&Outcome>,
+    body: Markup,
+) -> Response {
+    let status = outcome.map_or(StatusCode::OK, |outcome| outcome.status);
+    let body = html! {
+        @if let Some(outcome) = outcome { (outcome.markup()) }
+        (body)
+    };
+    page(status, signed_in(messages, agent, current, body))
+}
+
 /// The hidden field that carries `agent`'s form token.
 pub(super) fn token(agent: &Agent) -> Markup {
     html! { input type="hidden" name=(csrf::FIELD) value=(agent.csrf); }
@@ -146,6 +163,29 @@ impl Outcome {
             status,
             sentence,
             refused: true,
+        }
+    }
+
+    /// A form or a path that could not be read (400).
+    pub(super) fn bad_form(messages: &Messages, lang: Lang) -> Outcome {
+        let said = messages.say(&messages.desk_bad_form, lang, &[]);
+        Outcome::refused(StatusCode::BAD_REQUEST, said)
+    }
+
+    /// What a call of the service's did: `done`'s sentence of what it returned, else its
+    /// refusal.
+    pub(super) fn of<T, F>(
+        messages: &Messages,
+        lang: Lang,
+        result: Result<T, ServiceError>,
+        done: F,
+    ) -> Outcome
+    where
+        F: FnOnce(T) -> String,
+    {
+        match result {
+            Ok(value) => Outcome::done(done(value)),
+            Err(error) => Outcome::of_error(messages, lang, &error),
         }
     }
 

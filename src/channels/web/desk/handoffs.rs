@@ -10,14 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::channels::web::desk::csrf::{Posted, Tokened};
 use crate::channels::web::desk::session::Agent;
-use crate::channels::web::desk::{Desk, DeskRoute, frame, page, ticket};
+use crate::channels::web::desk::{Desk, DeskRoute, frame, ticket};
 use crate::domain::Timestamp;
 use crate::knowledge::Messages;
 use crate::lang::Lang;
@@ -50,8 +49,7 @@ pub(super) async fn take(
     let bot = desk.engine.bot();
     let messages = bot.knowledge().messages();
     let Ok(id) = id.parse::<TicketId>() else {
-        let said = messages.say(&messages.desk_bad_form, agent.lang, &[]);
-        let outcome = frame::Outcome::refused(StatusCode::BAD_REQUEST, said);
+        let outcome = frame::Outcome::bad_form(messages, agent.lang);
         return inbox(&desk, &agent, Some(outcome)).await;
     };
     match desk.engine.service().take(&agent.identity, id).await {
@@ -71,23 +69,21 @@ async fn inbox(desk: &Desk, agent: &Agent, outcome: Option<frame::Outcome>) -> R
         Ok(tickets) => tickets,
         Err(error) => {
             let outcome = frame::Outcome::of_error(messages, agent.lang, &error);
-            return page(
-                outcome.status,
-                frame::signed_in(messages, agent, DeskRoute::Handoffs, outcome.markup()),
+            return frame::after(
+                messages,
+                agent,
+                DeskRoute::Handoffs,
+                Some(&outcome),
+                html! {},
             );
         }
     };
-    let status = outcome.as_ref().map_or(StatusCode::OK, |o| o.status);
     let now = desk.engine.now();
     let body = html! {
-        @if let Some(outcome) = &outcome { (outcome.markup()) }
         h2 { (messages.say(&messages.desk_nav_handoffs, agent.lang, &[])) }
         (table(messages, agent, &tickets, now))
     };
-    page(
-        status,
-        frame::signed_in(messages, agent, DeskRoute::Handoffs, body),
-    )
+    frame::after(messages, agent, DeskRoute::Handoffs, outcome.as_ref(), body)
 }
 
 /// The list of open tickets, as a part of the page the desk's script replaces when it changes.

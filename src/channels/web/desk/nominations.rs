@@ -13,8 +13,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::channels::web::desk::csrf::{Posted, Tokened};
+use crate::channels::web::desk::frame::Outcome;
 use crate::channels::web::desk::session::Agent;
-use crate::channels::web::desk::{Desk, DeskRoute, frame, page};
+use crate::channels::web::desk::{Desk, DeskRoute, frame};
 use crate::conversation::wording;
 use crate::domain::{DenyReason, GrantRole};
 use crate::knowledge::Messages;
@@ -78,32 +79,24 @@ pub(super) async fn approve(
     let messages = bot.knowledge().messages();
     let lang = agent.lang;
     let (Ok(id), Ok(role)) = (id.parse::<NominationId>(), GrantRole::parse(&form.role)) else {
-        let said = messages.say(&messages.desk_bad_form, lang, &[]);
-        return list(
-            &desk,
-            &agent,
-            None,
-            Some(frame::Outcome::refused(StatusCode::BAD_REQUEST, said)),
-        )
-        .await;
+        let outcome = Outcome::bad_form(messages, lang);
+        return list(&desk, &agent, None, Some(outcome)).await;
     };
     let service = desk.engine.service();
-    let outcome = match service.approve_nomination(&agent.identity, id, role).await {
-        Ok(approval) => {
-            let role = wording::role(messages, approval.member.role, lang);
-            frame::Outcome::done(messages.say(
-                &messages.approved,
-                lang,
-                &[
-                    ("id", &id.to_string()),
-                    ("site", approval.nomination.site.as_str()),
-                    ("ibm_id", approval.member.ibm_id.as_str()),
-                    ("role", &role),
-                ],
-            ))
-        }
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
+    let result = service.approve_nomination(&agent.identity, id, role).await;
+    let outcome = Outcome::of(messages, lang, result, |approval| {
+        let role = wording::role(messages, approval.member.role, lang);
+        messages.say(
+            &messages.approved,
+            lang,
+            &[
+                ("id", &id.to_string()),
+                ("site", approval.nomination.site.as_str()),
+                ("ibm_id", approval.member.ibm_id.as_str()),
+                ("role", &role),
+            ],
+        )
+    });
     list(&desk, &agent, None, Some(outcome)).await
 }
 
@@ -117,14 +110,8 @@ pub(super) async fn deny(
     let messages = bot.knowledge().messages();
     let lang = agent.lang;
     let Ok(id) = id.parse::<NominationId>() else {
-        let said = messages.say(&messages.desk_bad_form, lang, &[]);
-        return list(
-            &desk,
-            &agent,
-            None,
-            Some(frame::Outcome::refused(StatusCode::BAD_REQUEST, said)),
-        )
-        .await;
+        let outcome = Outcome::bad_form(messages, lang);
+        return list(&desk, &agent, None, Some(outcome)).await;
     };
     let Ok(reason) = DenyReason::parse(&form.reason) else {
         let said = messages.say(
@@ -132,17 +119,13 @@ pub(super) async fn deny(
             lang,
             &[("id", &id.to_string())],
         );
-        return list(
-            &desk,
-            &agent,
-            None,
-            Some(frame::Outcome::refused(StatusCode::BAD_REQUEST, said)),
-        )
-        .await;
+        let outcome = Outcome::refused(StatusCode::BAD_REQUEST, said);
+        return list(&desk, &agent, None, Some(outcome)).await;
     };
     let service = desk.engine.service();
-    let outcome = match service.deny_nomination(&agent.identity, id, &reason).await {
-        Ok(nomination) => frame::Outcome::done(messages.say(
+    let result = service.deny_nomination(&agent.identity, id, &reason).await;
+    let outcome = Outcome::of(messages, lang, result, |nomination| {
+        messages.say(
             &messages.denied,
             lang,
             &[
@@ -150,9 +133,8 @@ pub(super) async fn deny(
                 ("site", nomination.site.as_str()),
                 ("ibm_id", nomination.ibm_id.as_str()),
             ],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
+        )
+    });
     list(&desk, &agent, None, Some(outcome)).await
 }
 
@@ -161,7 +143,7 @@ async fn list(
     desk: &Desk,
     agent: &Agent,
     after: Option<NominationId>,
-    outcome: Option<frame::Outcome>,
+    outcome: Option<Outcome>,
 ) -> Response {
     let bot = desk.engine.bot();
     let messages = bot.knowledge().messages();
@@ -169,16 +151,17 @@ async fn list(
     let pending = match service.pending_page(&agent.identity, after, PER_PAGE).await {
         Ok(pending) => pending,
         Err(error) => {
-            let outcome = frame::Outcome::of_error(messages, agent.lang, &error);
-            return page(
-                outcome.status,
-                frame::signed_in(messages, agent, DeskRoute::Nominations, outcome.markup()),
+            let outcome = Outcome::of_error(messages, agent.lang, &error);
+            return frame::after(
+                messages,
+                agent,
+                DeskRoute::Nominations,
+                Some(&outcome),
+                html! {},
             );
         }
     };
-    let status = outcome.as_ref().map_or(StatusCode::OK, |o| o.status);
     let body = html! {
-        @if let Some(outcome) = &outcome { (outcome.markup()) }
         // The first page is live: the desk's script fetches it again when nominations change.
         @if after.is_none() {
             section #nominations data-live=(DeskRoute::Nominations.path()) {
@@ -188,9 +171,12 @@ async fn list(
             (table(messages, agent, &pending, true))
         }
     };
-    page(
-        status,
-        frame::signed_in(messages, agent, DeskRoute::Nominations, body),
+    frame::after(
+        messages,
+        agent,
+        DeskRoute::Nominations,
+        outcome.as_ref(),
+        body,
     )
 }
 

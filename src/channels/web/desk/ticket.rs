@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::answer::too_long;
 use crate::channels::web::desk::csrf::{Posted, Tokened};
@@ -21,8 +22,9 @@ use crate::channels::web::desk::session::Agent;
 use crate::channels::web::desk::{Desk, DeskRoute, frame, page};
 use crate::conversation::wording;
 use crate::knowledge::{EntryId, KnowledgeBase, Messages};
+use crate::lang::Localized;
 use crate::masking::{mask, mask_passcodes, passcodes_in};
-use crate::service::{Author, Ticket, TicketId, TicketState, TranscriptLine};
+use crate::service::{Author, ServiceError, Ticket, TicketId, TicketState, TranscriptLine};
 
 /// A text: a reply or a note.
 #[derive(Debug, Deserialize)]
@@ -40,6 +42,14 @@ pub(super) struct ChosenEntry {
     csrf: String,
     #[serde(default)]
     entry: String,
+}
+
+impl Written {
+    /// The text, trimmed; none when it is empty or longer than a message may be.
+    fn text(&self) -> Option<&str> {
+        let text = self.text.trim();
+        (!text.is_empty() && !too_long(text)).then_some(text)
+    }
 }
 
 impl Tokened for Written {
@@ -65,169 +75,166 @@ pub(super) async fn show(
     }
 }
 
-pub(super) async fn reply(
-    State(desk): State<Arc<Desk>>,
-    Path(id): Path<String>,
-    posted: Posted<Written>,
-) -> Response {
-    let Posted { agent, form } = posted;
-    let Ok(id) = id.parse::<TicketId>() else {
-        return bad_form(&desk, &agent);
+pub(super) async fn reply(State(desk): State<Arc<Desk>>, on: OnTicket<Written>) -> Response {
+    let Some(text) = on.form.text() else {
+        return on
+            .refused(&desk, StatusCode::BAD_REQUEST, |m| &m.desk_bad_form, &[])
+            .await;
     };
-    let bot = desk.engine.bot();
-    let messages = bot.knowledge().messages();
-    let lang = agent.lang;
-    let text = form.text.trim();
-    if text.is_empty() || too_long(text) {
-        let said = messages.say(&messages.desk_bad_form, lang, &[]);
-        let outcome = frame::Outcome::refused(StatusCode::BAD_REQUEST, said);
-        return page_of(&desk, &agent, id, Some(outcome)).await;
-    }
     // As in chat: a reissued passcode pasted by mistake never reaches the customer.
     if !passcodes_in(text).is_empty() {
-        let said = messages.say(&messages.desk_reply_secret, lang, &[]);
-        let outcome = frame::Outcome::refused(StatusCode::UNPROCESSABLE_ENTITY, said);
-        return page_of(&desk, &agent, id, Some(outcome)).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return on
+            .refused(&desk, status, |m| &m.desk_reply_secret, &[])
+            .await;
     }
     let masked = mask_passcodes(text);
     let service = desk.engine.service();
-    let outcome = match service
-        .agent_message(&agent.identity, id, masked.trim())
-        .await
-    {
-        Ok(_) => frame::Outcome::done(messages.say(
-            &messages.desk_replied,
-            lang,
-            &[("ticket", &id.to_string())],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
-    page_of(&desk, &agent, id, Some(outcome)).await
+    let result = service
+        .agent_message(&on.agent.identity, on.id, masked.trim())
+        .await;
+    on.answered(&desk, result, |m| &m.desk_replied, &[]).await
 }
 
 pub(super) async fn send_answer(
     State(desk): State<Arc<Desk>>,
-    Path(id): Path<String>,
-    posted: Posted<ChosenEntry>,
+    on: OnTicket<ChosenEntry>,
 ) -> Response {
-    let Posted { agent, form } = posted;
-    let Ok(id) = id.parse::<TicketId>() else {
-        return bad_form(&desk, &agent);
-    };
+    let entry = on.form.entry.trim();
     let bot = desk.engine.bot();
-    let messages = bot.knowledge().messages();
-    let lang = agent.lang;
-    let entry = form.entry.trim();
     let Some(entry) = EntryId::parse(entry)
         .ok()
         .filter(|known| bot.knowledge().entry(known).is_some())
     else {
-        let said = messages.say(&messages.ticket_no_entry, lang, &[("entry", entry)]);
-        let outcome = frame::Outcome::refused(StatusCode::BAD_REQUEST, said);
-        return page_of(&desk, &agent, id, Some(outcome)).await;
+        let values = [("entry", entry)];
+        return on
+            .refused(
+                &desk,
+                StatusCode::BAD_REQUEST,
+                |m| &m.ticket_no_entry,
+                &values,
+            )
+            .await;
     };
     let service = desk.engine.service();
-    let outcome = match service
-        .send_answer(&agent.identity, id, entry.as_str())
+    let result = service
+        .send_answer(&on.agent.identity, on.id, entry.as_str())
+        .await;
+    let values = [("entry", entry.as_str())];
+    on.answered(&desk, result, |m| &m.ticket_faq_sent, &values)
         .await
-    {
-        Ok(_) => frame::Outcome::done(messages.say(
-            &messages.ticket_faq_sent,
-            lang,
-            &[("ticket", &id.to_string()), ("entry", entry.as_str())],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
-    page_of(&desk, &agent, id, Some(outcome)).await
 }
 
-pub(super) async fn note(
-    State(desk): State<Arc<Desk>>,
-    Path(id): Path<String>,
-    posted: Posted<Written>,
-) -> Response {
-    let Posted { agent, form } = posted;
-    let Ok(id) = id.parse::<TicketId>() else {
-        return bad_form(&desk, &agent);
+pub(super) async fn note(State(desk): State<Arc<Desk>>, on: OnTicket<Written>) -> Response {
+    let Some(text) = on.form.text() else {
+        return on
+            .refused(&desk, StatusCode::BAD_REQUEST, |m| &m.desk_bad_form, &[])
+            .await;
     };
-    let bot = desk.engine.bot();
-    let messages = bot.knowledge().messages();
-    let lang = agent.lang;
-    let text = form.text.trim();
-    if text.is_empty() || too_long(text) {
-        let said = messages.say(&messages.desk_bad_form, lang, &[]);
-        let outcome = frame::Outcome::refused(StatusCode::BAD_REQUEST, said);
-        return page_of(&desk, &agent, id, Some(outcome)).await;
-    }
     let masked = mask(text);
     let service = desk.engine.service();
-    let outcome = match service.note(&agent.identity, id, masked.trim()).await {
-        Ok(()) => frame::Outcome::done(messages.say(
-            &messages.ticket_noted,
-            lang,
-            &[("ticket", &id.to_string())],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
-    page_of(&desk, &agent, id, Some(outcome)).await
+    let result = service.note(&on.agent.identity, on.id, masked.trim()).await;
+    on.answered(&desk, result, |m| &m.ticket_noted, &[]).await
 }
 
-pub(super) async fn transfer(
-    State(desk): State<Arc<Desk>>,
-    Path(id): Path<String>,
-    posted: Posted<TokenOnly>,
-) -> Response {
-    let agent = posted.agent;
-    let Ok(id) = id.parse::<TicketId>() else {
-        return bad_form(&desk, &agent);
-    };
-    let bot = desk.engine.bot();
-    let messages = bot.knowledge().messages();
-    let lang = agent.lang;
-    let outcome = match desk.engine.service().transfer(&agent.identity, id).await {
-        Ok(()) => frame::Outcome::done(messages.say(
-            &messages.ticket_transferred,
-            lang,
-            &[("ticket", &id.to_string())],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
-    page_of(&desk, &agent, id, Some(outcome)).await
+pub(super) async fn transfer(State(desk): State<Arc<Desk>>, on: OnTicket<TokenOnly>) -> Response {
+    let result = desk
+        .engine
+        .service()
+        .transfer(&on.agent.identity, on.id)
+        .await;
+    on.answered(&desk, result, |m| &m.ticket_transferred, &[])
+        .await
 }
 
-pub(super) async fn close(
-    State(desk): State<Arc<Desk>>,
-    Path(id): Path<String>,
-    posted: Posted<TokenOnly>,
-) -> Response {
-    let agent = posted.agent;
-    let Ok(id) = id.parse::<TicketId>() else {
-        return bad_form(&desk, &agent);
-    };
-    let bot = desk.engine.bot();
-    let messages = bot.knowledge().messages();
-    let lang = agent.lang;
+pub(super) async fn close(State(desk): State<Arc<Desk>>, on: OnTicket<TokenOnly>) -> Response {
     let service = desk.engine.service();
-    let outcome = match service.close_ticket(&agent.identity, id).await {
-        Ok(_) => frame::Outcome::done(messages.say(
-            &messages.ticket_closed_notice,
-            lang,
-            &[("ticket", &id.to_string())],
-        )),
-        Err(error) => frame::Outcome::of_error(messages, lang, &error),
-    };
-    page_of(&desk, &agent, id, Some(outcome)).await
+    let result = service.close_ticket(&on.agent.identity, on.id).await;
+    on.answered(&desk, result, |m| &m.ticket_closed_notice, &[])
+        .await
+}
+
+/// One of the desk's sentences, picked from the messages of the FAQ in use.
+type Sentence = for<'m> fn(&'m Messages) -> &'m Localized;
+
+/// A form posted about one ticket by a signed-in agent with their session's token: the
+/// agent, the ticket, the form. A path that names no ticket is answered with the page saying
+/// the form could not be read.
+pub(super) struct OnTicket<T> {
+    agent: Agent,
+    id: TicketId,
+    form: T,
+}
+
+impl<T> FromRequest<Arc<Desk>> for OnTicket<T>
+where
+    T: DeserializeOwned + Tokened + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, desk: &Arc<Desk>) -> Result<OnTicket<T>, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, desk)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let request = Request::from_parts(parts, body);
+        let Posted { agent, form } = Posted::<T>::from_request(request, desk).await?;
+        let Ok(id) = id.parse::<TicketId>() else {
+            return Err(bad_form(desk, &agent));
+        };
+        Ok(OnTicket { agent, id, form })
+    }
+}
+
+impl<T> OnTicket<T> {
+    /// The ticket's page below `sentence` (filled with `values`): why what was posted is
+    /// refused before it reaches the service.
+    async fn refused(
+        &self,
+        desk: &Desk,
+        status: StatusCode,
+        sentence: Sentence,
+        values: &[(&str, &str)],
+    ) -> Response {
+        let bot = desk.engine.bot();
+        let messages = bot.knowledge().messages();
+        let said = messages.say(sentence(messages), self.agent.lang, values);
+        let outcome = frame::Outcome::refused(status, said);
+        page_of(desk, &self.agent, self.id, Some(outcome)).await
+    }
+
+    /// The ticket's page below what the service answered: `done` (filled with the ticket's
+    /// number and `values`), else the service's refusal.
+    async fn answered<R>(
+        &self,
+        desk: &Desk,
+        result: Result<R, ServiceError>,
+        done: Sentence,
+        values: &[(&str, &str)],
+    ) -> Response {
+        let bot = desk.engine.bot();
+        let messages = bot.knowledge().messages();
+        let lang = self.agent.lang;
+        let outcome = frame::Outcome::of(messages, lang, result, |_| {
+            let id = self.id.to_string();
+            let values = [&[("ticket", id.as_str())], values].concat();
+            messages.say(done(messages), lang, &values)
+        });
+        page_of(desk, &self.agent, self.id, Some(outcome)).await
+    }
 }
 
 /// The page saying a form or a path could not be read.
 fn bad_form(desk: &Desk, agent: &Agent) -> Response {
     let bot = desk.engine.bot();
     let messages = bot.knowledge().messages();
-    let said = messages.say(&messages.desk_bad_form, agent.lang, &[]);
-    let outcome = frame::Outcome::refused(StatusCode::BAD_REQUEST, said);
-    page(
-        outcome.status,
-        frame::signed_in(messages, agent, DeskRoute::Handoffs, outcome.markup()),
+    let outcome = frame::Outcome::bad_form(messages, agent.lang);
+    frame::after(
+        messages,
+        agent,
+        DeskRoute::Handoffs,
+        Some(&outcome),
+        html! {},
     )
 }
 
@@ -255,23 +262,18 @@ pub(super) async fn page_of(
             );
         }
     };
-    let status = outcome.as_ref().map_or(StatusCode::OK, |o| o.status);
     let title = messages.say(
         &messages.desk_ticket_title,
         agent.lang,
         &[("ticket", &id.to_string())],
     );
     let body = html! {
-        @if let Some(outcome) = &outcome { (outcome.markup()) }
         h2 { (title) }
         (summary(messages, agent, &ticket))
         (transcript(kb, agent, &ticket, &lines))
         (compose(kb, agent, &ticket))
     };
-    page(
-        status,
-        frame::signed_in(messages, agent, DeskRoute::Handoffs, body),
-    )
+    frame::after(messages, agent, DeskRoute::Handoffs, outcome.as_ref(), body)
 }
 
 /// Who, where, in which language, since when; and take, hand back and close.
