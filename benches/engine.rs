@@ -45,6 +45,9 @@
 //! engine -- limits`): a 1 MB message, refused unread, and one of 4,096 characters (the
 //! limit), read and answered; each with its turn's read and write of the conversation.
 
+#[path = "support/fresh.rs"]
+mod fresh;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +62,6 @@ use pao_bot::domain::{Channel, ChatIdentity, SiteNumber};
 use pao_bot::lang::Lang;
 use pao_bot::service::{Clock, SystemClock};
 use tempfile::TempDir;
-use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
 const CHATS: u64 = 1_000;
@@ -117,8 +119,7 @@ struct Bench {
 
 impl Bench {
     async fn new(through: Through) -> Bench {
-        let dir = TempDir::new().expect("a temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let (url, dir) = fresh::sqlite();
         let db = Database::connect(&url).await.expect("the database opens");
         add_sites(&db).await;
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
@@ -381,15 +382,8 @@ fn check(before: Counts, after: Counts) {
     );
 }
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn engine(c: &mut Criterion) {
-    let runtime = runtime();
+    let runtime = fresh::runtime();
     let mut group = c.benchmark_group("engine");
     group
         .sampling_mode(SamplingMode::Flat)
@@ -420,7 +414,7 @@ fn engine(c: &mut Criterion) {
 
 /// One message of `text` at a time, each from a new message id, on a fresh database.
 fn limits(c: &mut Criterion) {
-    let runtime = runtime();
+    let runtime = fresh::runtime();
     let bench = runtime.block_on(Bench::new(Through::Engine));
     let refused = "パスワードを忘れた forgot my password ".repeat(1_000_000 / 42);
     let question = "I forgot my password ";

@@ -12,6 +12,9 @@
 //! relayed messages per second; at the end the per-message latencies of every burst are
 //! printed as their median and 99th percentile (the README's figure).
 
+#[path = "support/fresh.rs"]
+mod fresh;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,8 +25,6 @@ use pao_bot::conversation::{Content, Engine, Incoming};
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity};
 use pao_bot::service::TicketId;
-use tempfile::TempDir;
-use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -72,9 +73,8 @@ fn incoming(customer: u64, text: String) -> Incoming {
 }
 
 /// 100 customers handed over, each ticket taken by one of 10 agents, the outbox drained.
-async fn handed_over(dir: &TempDir) -> Arc<Engine> {
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let db = Database::connect(&url).await.expect("the database opens");
+async fn handed_over(url: &str) -> Arc<Engine> {
+    let db = Database::connect(url).await.expect("the database opens");
     let bot = Arc::new(Answerer::load(std::path::Path::new("faq")).expect("faq/ loads"));
     let engine = Arc::new(Engine::on_database(bot, db));
     let service = engine.service();
@@ -131,9 +131,9 @@ async fn deliver(engine: Arc<Engine>, delivered: Arc<Delivered>, stop: Arc<Notif
 }
 
 fn relay(c: &mut Criterion) {
-    let runtime = Runtime::new().expect("a runtime");
-    let dir = TempDir::new().expect("a temporary folder");
-    let engine = runtime.block_on(handed_over(&dir));
+    let runtime = fresh::runtime();
+    let (url, _dir) = fresh::sqlite();
+    let engine = runtime.block_on(handed_over(&url));
     let delivered: Arc<Delivered> = Arc::default();
     let stop = Arc::new(Notify::new());
     let loop_task = runtime.spawn(deliver(engine.clone(), delivered.clone(), stop.clone()));

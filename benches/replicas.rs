@@ -19,18 +19,14 @@
 //! each post answered by its replica once the update has been handled and its reply sent; a
 //! chat's posts go to the replicas in turn. Criterion's throughput is updates per second.
 
-// `cargo clippy --all-targets` builds this with `cfg(test)` but no test harness: the
-// helpers' own tests are left out here (they run in `tests/it`), and what only they use.
-#[cfg_attr(test, allow(dead_code, unused_imports))]
-#[path = "../tests/it/databases/cluster.rs"]
-mod cluster;
 #[path = "../tests/it/telegram/fake.rs"]
 mod fake;
+#[path = "support/postgres.rs"]
+mod postgres;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -41,7 +37,6 @@ use pao_bot::conversation::Engine;
 use pao_bot::database::Database;
 use secrecy::SecretString;
 use serde_json::json;
-use sqlx::{AnyConnection, Connection, Executor};
 use tokio::runtime::Runtime;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -65,7 +60,7 @@ struct Replicas {
 impl Replicas {
     /// `count` replicas on a fresh database of the PostgreSQL server.
     async fn start(count: usize) -> Replicas {
-        let url = fresh_database().await;
+        let url = postgres::database("pao_replicas").await;
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
         let bot = Arc::new(Answerer::load(&faq).expect("the shipped FAQ loads"));
         let questions = bot
@@ -162,24 +157,6 @@ impl Replicas {
             "one reply per update"
         );
     }
-}
-
-/// A new database on the PostgreSQL server, named for this process and a counter.
-async fn fresh_database() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    sqlx::any::install_default_drivers();
-    let server = cluster::server_url("-c max_connections=100");
-    let name = format!(
-        "pao_replicas_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = AnyConnection::connect(server).await.expect("the server");
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("a bench database");
-    cluster::with_database(server, &name)
 }
 
 /// A free port on 127.0.0.1 for a replica's webhook.

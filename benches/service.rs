@@ -13,15 +13,13 @@
 //! settings. A custom harness rather than criterion: what matters is throughput under N
 //! concurrent callers, not the latency of one call.
 
-// `cargo clippy --all-targets` builds this with `cfg(test)` but no test harness: the
-// helper's own tests are left out here (they run in `tests/it`), and what only they use.
-#[cfg_attr(test, allow(dead_code, unused_imports))]
-#[path = "../tests/it/databases/cluster.rs"]
-mod cluster;
+#[path = "support/fresh.rs"]
+mod fresh;
+#[path = "support/postgres.rs"]
+mod postgres;
 
 use std::env;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pao_bot::database::Database;
@@ -29,7 +27,6 @@ use pao_bot::domain::{ChatIdentity, IbmId, Passcode, Program, SiteNumber};
 use pao_bot::service::{
     AccountService, Action, Clock, FirstAccess, HASH_COST, SqlService, SystemClock,
 };
-use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 use tokio::task::JoinSet;
 
@@ -53,10 +50,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let backends = [("sqlite", Backend::Sqlite), ("postgres", Backend::Postgres)];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = fresh::runtime();
     println!(
         "argon2id cost: {} KiB, {} passes, {} lane",
         HASH_COST.memory_kib, HASH_COST.passes, HASH_COST.lanes
@@ -88,28 +82,12 @@ async fn bench(name: &str, backend: Backend) {
 
 /// A fresh database; the returned folder (SQLite) must outlive the service.
 async fn fresh(backend: Backend) -> (Arc<SqlService>, Option<TempDir>) {
-    sqlx::any::install_default_drivers();
     let (url, dir) = match backend {
         Backend::Sqlite => {
-            let dir = TempDir::new().expect("a temporary folder");
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            let (url, dir) = fresh::sqlite();
             (url, Some(dir))
         }
-        Backend::Postgres => {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let server = cluster::server_url("-c max_connections=100");
-            let name = format!(
-                "pao_bench_{}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::SeqCst)
-            );
-            let mut admin = AnyConnection::connect(server).await.expect("the server");
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("a bench database");
-            (cluster::with_database(server, &name), None)
-        }
+        Backend::Postgres => (postgres::database("pao_bench").await, None),
     };
     let service = SqlService::connect(&url, Arc::new(SystemClock))
         .await

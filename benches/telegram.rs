@@ -28,6 +28,8 @@
 
 #[path = "../tests/it/telegram/fake.rs"]
 mod fake;
+#[path = "support/fresh.rs"]
+mod fresh;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,7 +48,6 @@ use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters};
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 use tempfile::TempDir;
-use tokio::runtime::Runtime;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -71,8 +72,7 @@ struct Bench {
 
 impl Bench {
     async fn start() -> Bench {
-        let dir = TempDir::new().expect("a temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let (url, dir) = fresh::sqlite();
         let db = Database::connect(&url).await.expect("the database opens");
         let faq = Path::new(env!("CARGO_MANIFEST_DIR")).join("faq");
         let bot = Arc::new(Answerer::load(&faq).expect("the shipped FAQ loads"));
@@ -260,15 +260,8 @@ fn one_reply_press(data: &str) -> bool {
     data.starts_with("fb:") || data.starts_with("entry:")
 }
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn telegram(c: &mut Criterion) {
-    let runtime = runtime();
+    let runtime = fresh::runtime();
     let mut group = c.benchmark_group("telegram");
     group
         .sampling_mode(SamplingMode::Flat)
