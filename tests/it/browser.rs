@@ -11,11 +11,9 @@ pub mod driver;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use pao_bot::domain::{ChatIdentity, Program, SiteNumber};
-use pao_bot::service::AccountService;
 
 use crate::browser::driver::{Browser, screenshot_path};
-use crate::databases::{TestDb, on_both_databases};
+use crate::databases::{TestDb, made_site, on_both_databases};
 use crate::web::server::WebChat;
 
 on_both_databases!(
@@ -25,6 +23,18 @@ on_both_databases!(
 
 /// How long the page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The web chat served on `db`, and a browser on its page.
+async fn on_the_chat_page(db: &TestDb) -> (WebChat, Browser) {
+    let chat = WebChat::start(db).await;
+    let browser = Browser::open().await;
+    browser
+        .client
+        .goto(&chat.url("/chat"))
+        .await
+        .expect("the page opens");
+    (chat, browser)
+}
 
 /// Sends `text` from the chat's text box.
 async fn say(browser: &Browser, text: &str) {
@@ -72,13 +82,7 @@ async fn press(browser: &Browser, label: &str) {
 }
 
 async fn a_customer_asks_in_japanese_and_presses_a_choice_and_feedback(db: TestDb) {
-    let chat = WebChat::start(&db).await;
-    let browser = Browser::open().await;
-    browser
-        .client
-        .goto(&chat.url("/chat"))
-        .await
-        .expect("the page opens");
+    let (_chat, browser) = on_the_chat_page(&db).await;
     shown(&browser, "パスポート・アドバンテージ").await;
     say(&browser, "アクセスできない").await;
     shown(&browser, "次のご質問のいずれかでしょうか").await;
@@ -114,20 +118,8 @@ async fn a_customer_asks_in_japanese_and_presses_a_choice_and_feedback(db: TestD
 }
 
 async fn a_customer_completes_the_first_access_with_the_passcode_hidden(db: TestDb) {
-    let site = SiteNumber::parse("1234567").expect("a site number");
-    let passcode = db
-        .service
-        .add_site(&ChatIdentity::local_operator(), &site, Program::Pa)
-        .await
-        .expect("the site is made");
-    let passcode = passcode.expose_secret().to_owned();
-    let chat = WebChat::start(&db).await;
-    let browser = Browser::open().await;
-    browser
-        .client
-        .goto(&chat.url("/chat"))
-        .await
-        .expect("the page opens");
+    let passcode = made_site(&db, "1234567").await;
+    let (_chat, browser) = on_the_chat_page(&db).await;
     say(&browser, "/passcode").await;
     shown(&browser, "7桁を入力してください").await;
     say(&browser, "1234567").await;

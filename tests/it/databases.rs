@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pao_bot::domain::{ChatIdentity, Timestamp};
+use pao_bot::domain::{ChatIdentity, Program, SiteNumber, Timestamp};
 use pao_bot::service::{AccountService, ManualClock, SqlService};
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use tempfile::TempDir;
@@ -199,6 +199,17 @@ pub async fn registered_agent(db: &TestDb, identity: &str) -> ChatIdentity {
         .await
         .expect("the local operator registers agents");
     agent
+}
+
+/// Site `number` (Passport Advantage) made by the local operator, and its first passcode.
+pub async fn made_site(db: &TestDb, number: &str) -> String {
+    let site = SiteNumber::parse(number).expect("a site number");
+    let passcode = db
+        .service
+        .add_site(&ChatIdentity::local_operator(), &site, Program::Pa)
+        .await
+        .expect("the site is made");
+    passcode.expose_secret().to_owned()
 }
 
 /// Instantiates each named `async fn(TestDb)` as a `sqlite` and a `postgres` test.

@@ -11,17 +11,16 @@ mod desk_guards;
 mod desk_handoffs;
 mod desk_insight;
 mod desk_pages;
+pub mod events;
 pub mod server;
 
 use std::time::Duration;
 
-use pao_bot::conversation::{Content, Incoming, Response};
-use pao_bot::domain::{Channel, ChatIdentity, Program, SiteNumber};
-use pao_bot::service::AccountService;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use pao_bot::conversation::Response;
+use pao_bot::domain::ChatIdentity;
 use tokio::process::Command;
 
-use crate::databases::{TestDb, on_both_databases};
+use crate::databases::{TestDb, made_site, on_both_databases};
 use crate::support::faq_dir;
 use crate::web::client::Client;
 use crate::web::server::WebChat;
@@ -179,13 +178,7 @@ async fn a_message_over_4096_characters_is_refused_and_not_shown(db: TestDb) {
 }
 
 async fn the_first_access_passcode_is_in_no_table_and_no_page(db: TestDb) {
-    let site = SiteNumber::parse("1234567").expect("a site number");
-    let passcode = db
-        .service
-        .add_site(&ChatIdentity::local_operator(), &site, Program::Pa)
-        .await
-        .expect("the site is made");
-    let passcode = passcode.expose_secret().to_owned();
+    let passcode = made_site(&db, "1234567").await;
     let chat = WebChat::start(&db).await;
     let mut browser = Client::new(chat.address, JA);
     browser.get("/chat").await;
@@ -214,20 +207,8 @@ async fn the_first_access_passcode_is_in_no_table_and_no_page(db: TestDb) {
 }
 
 async fn a_decision_on_a_nomination_is_on_the_page_when_it_next_opens(db: TestDb) {
-    let site = SiteNumber::parse("1234567").expect("a site number");
+    let (chat, mut browser) = access_requested(&db).await;
     let operator = ChatIdentity::local_operator();
-    db.service
-        .add_site(&operator, &site, Program::Pa)
-        .await
-        .expect("the site is made");
-    let chat = WebChat::start(&db).await;
-    let mut browser = Client::new(chat.address, JA);
-    browser.get("/chat").await;
-    browser.say("/nominate").await;
-    browser.say("1234567").await;
-    browser.say("jiro@example.co.jp").await;
-    let sent = browser.say("はい").await;
-    assert!(sent.contains("リクエスト(番号 1)を送信しました"), "{sent}");
 
     let approved = approve_as_operator(&chat, &operator).await;
     assert!(
@@ -246,70 +227,37 @@ async fn a_decision_on_a_nomination_is_on_the_page_when_it_next_opens(db: TestDb
 }
 
 async fn a_decision_reaches_an_open_page_by_server_sent_events(db: TestDb) {
-    let site = SiteNumber::parse("1234567").expect("a site number");
+    let (chat, mut browser) = access_requested(&db).await;
     let operator = ChatIdentity::local_operator();
-    db.service
-        .add_site(&operator, &site, Program::Pa)
-        .await
-        .expect("the site is made");
-    let chat = WebChat::start(&db).await;
-    let mut browser = Client::new(chat.address, JA);
-    browser.get("/chat").await;
-    for text in ["/nominate", "1234567", "jiro@example.co.jp", "はい"] {
-        browser.say(text).await;
-    }
     // The page's event stream, open before the decision.
-    let mut events = tokio::net::TcpStream::connect(chat.address)
-        .await
-        .expect("the web chat accepts");
-    let cookie = browser.cookie.clone().expect("the browser's cookie");
-    let request = format!(
-        "GET /chat/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
-        chat.address
-    );
-    events
-        .write_all(request.as_bytes())
-        .await
-        .expect("request sent");
-    let mut seen = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head = events.read(&mut chunk).await.expect("the stream's head");
-    seen.extend_from_slice(&chunk[..head]);
-    assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+    let mut events = browser.events("/chat/events").await;
+    assert!(events.seen().contains("text/event-stream"));
 
     approve_as_operator(&chat, &operator).await;
-    let decided = async {
-        loop {
-            let n = events.read(&mut chunk).await.expect("the stream read");
-            assert!(n > 0, "the stream ended");
-            seen.extend_from_slice(&chunk[..n]);
-            if String::from_utf8_lossy(&seen).contains("が承認されました") {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), decided)
-        .await
-        .expect("the decision came on the stream");
+    events.wait_for("が承認されました").await;
     // Delivered once: the page, reloaded, shows it without taking it again.
     let page = browser.get("/chat").await;
     assert_eq!(page.body.matches("が承認されました").count(), 1);
 }
 
+/// The web chat, and a customer on its page who asked it for access to site 1234567: the
+/// nomination request numbered 1.
+async fn access_requested(db: &TestDb) -> (WebChat, Client) {
+    made_site(db, "1234567").await;
+    let chat = WebChat::start(db).await;
+    let mut browser = Client::new(chat.address, JA);
+    browser.get("/chat").await;
+    for text in ["/nominate", "1234567", "jiro@example.co.jp"] {
+        browser.say(text).await;
+    }
+    let sent = browser.say("はい").await;
+    assert!(sent.contains("リクエスト(番号 1)を送信しました"), "{sent}");
+    (chat, browser)
+}
+
 /// `/approve 1` from the local operator's console.
 async fn approve_as_operator(chat: &WebChat, operator: &ChatIdentity) -> Response {
-    chat.engine
-        .handle(Incoming {
-            channel: Channel::Console,
-            chat: operator.id().to_owned(),
-            private: true,
-            sender: operator.clone(),
-            lang_hint: None,
-            content: Content::Text("/approve 1".to_owned()),
-            message_id: None,
-            replied_to: None,
-        })
-        .await
+    chat.message(operator, "/approve 1", true).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

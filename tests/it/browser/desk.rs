@@ -6,6 +6,7 @@
 //! questions asked in the web chat.
 //! Screenshots under `target/screenshots/`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ const REQUESTER: i64 = 100;
 /// `serve` with the web on a free loopback port and Telegram against its fake.
 pub(super) struct Serving {
     telegram: FakeTelegram,
+    address: SocketAddr,
     pub(super) base: String,
     shutdown: CancellationToken,
 }
@@ -87,9 +89,38 @@ impl Serving {
         }
         Serving {
             telegram,
+            address,
             base: format!("http://{address}"),
             shutdown,
         }
+    }
+
+    /// A web-chat customer whose browser asks for `accept_language`.
+    pub(super) fn customer(&self, accept_language: &'static str) -> Client {
+        Client::new(self.address, accept_language)
+    }
+
+    /// A browser window of `size` signed in to the desk as `agent` by a link of theirs, on
+    /// the desk's first page.
+    pub(super) async fn signed_in(
+        &self,
+        db: &TestDb,
+        agent: &ChatIdentity,
+        (width, height): (u32, u32),
+    ) -> Browser {
+        let link = db.service.web_link(agent, agent).await.expect("a link");
+        let browser = Browser::open().await;
+        browser
+            .client
+            .set_window_size(width, height)
+            .await
+            .expect("a desktop's window");
+        let url = format!("{}/desk/login/{}", self.base, link.secret.expose_secret());
+        browser.client.goto(&url).await.expect("the link opens");
+        click(&browser, "main form button").await;
+        let signed_in = format!("{agent} としてサインインしています");
+        shown(&browser, &signed_in).await;
+        browser
     }
 }
 
@@ -137,21 +168,7 @@ async fn an_agent_approves_a_nomination_and_the_requester_hears_on_telegram(db: 
     requested(&db).await;
     let agent = registered_agent(&db, "telegram:900").await;
     let serving = Serving::start(&db).await;
-    let link = db.service.web_link(&agent, &agent).await.expect("a link");
-    let browser = Browser::open().await;
-    browser
-        .client
-        .set_window_size(1100, 720)
-        .await
-        .expect("a desktop's window");
-    let url = format!(
-        "{}/desk/login/{}",
-        serving.base,
-        link.secret.expose_secret()
-    );
-    browser.client.goto(&url).await.expect("the link opens");
-    click(&browser, "main form button").await;
-    shown(&browser, "telegram:900 としてサインインしています").await;
+    let browser = serving.signed_in(&db, &agent, (1100, 720)).await;
     click(&browser, "nav a[href='/desk/nominations']").await;
     shown(&browser, "jiro@example.co.jp").await;
     browser.screenshot("desk_nominations").await;
@@ -252,12 +269,7 @@ async fn a_non_agent_and_a_stale_link_are_refused(db: TestDb) {
 async fn the_insight_page_shows_a_group_of_unanswered_questions(db: TestDb) {
     let agent = registered_agent(&db, "telegram:900").await;
     let serving = Serving::start(&db).await;
-    let address = serving
-        .base
-        .trim_start_matches("http://")
-        .parse()
-        .expect("the web's address");
-    let mut customer = Client::new(address, "en-US,en;q=0.9");
+    let mut customer = serving.customer("en-US,en;q=0.9");
     customer.get("/chat").await;
     for question in [
         "how do I knit a scarf",
@@ -267,21 +279,7 @@ async fn the_insight_page_shows_a_group_of_unanswered_questions(db: TestDb) {
         customer.say(question).await;
     }
 
-    let link = db.service.web_link(&agent, &agent).await.expect("a link");
-    let browser = Browser::open().await;
-    browser
-        .client
-        .set_window_size(1100, 900)
-        .await
-        .expect("a desktop's window");
-    let url = format!(
-        "{}/desk/login/{}",
-        serving.base,
-        link.secret.expose_secret()
-    );
-    browser.client.goto(&url).await.expect("the link opens");
-    click(&browser, "main form button").await;
-    shown(&browser, "telegram:900 としてサインインしています").await;
+    let browser = serving.signed_in(&db, &agent, (1100, 900)).await;
     click(&browser, "nav a[href='/desk/insight']").await;
     shown(&browser, "how can I knit a scarf").await;
     let group = browser

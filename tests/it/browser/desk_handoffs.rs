@@ -5,45 +5,23 @@
 //! stream). Screenshots under `target/screenshots/`, at a desk's and a phone's width.
 
 use fantoccini::Locator;
-use pao_bot::service::WebSignIn;
-use secrecy::ExposeSecret;
 
 use crate::browser::desk::{PATIENCE, Serving, click, shown};
-use crate::browser::driver::{Browser, screenshot_path};
+use crate::browser::driver::screenshot_path;
 use crate::databases::{TestDb, on_both_databases, registered_agent};
-use crate::web::client::Client;
 
 on_both_databases!(an_agent_takes_a_ticket_replies_and_sees_the_next_message_live);
 
 async fn an_agent_takes_a_ticket_replies_and_sees_the_next_message_live(db: TestDb) {
     let agent = registered_agent(&db, "telegram:900").await;
     let serving = Serving::start(&db).await;
-    let address = serving
-        .base
-        .trim_start_matches("http://")
-        .parse()
-        .expect("the web's address");
-    let mut customer = Client::new(address, "ja-JP,ja;q=0.9");
+    let mut customer = serving.customer("ja-JP,ja;q=0.9");
     customer.get("/chat").await;
     customer.say("請求書の宛名を変更したい").await;
     let queued = customer.say("人と話したい").await;
     assert!(queued.contains("受付番号 #1"), "{queued}");
 
-    let link = db.service.web_link(&agent, &agent).await.expect("a link");
-    let browser = Browser::open().await;
-    browser
-        .client
-        .set_window_size(1100, 820)
-        .await
-        .expect("a desktop's window");
-    let url = format!(
-        "{}/desk/login/{}",
-        serving.base,
-        link.secret.expose_secret()
-    );
-    browser.client.goto(&url).await.expect("the link opens");
-    click(&browser, "main form button").await;
-    shown(&browser, "telegram:900 としてサインインしています").await;
+    let browser = serving.signed_in(&db, &agent, (1100, 820)).await;
     click(&browser, "nav a[href='/desk/handoffs']").await;
     shown(&browser, "請求書の宛名を変更したい").await;
     browser.screenshot("desk_handoffs_inbox").await;

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::web::events::Events;
+
 /// How long a request may take before it is taken for a hang.
 const HANG: Duration = Duration::from_secs(20);
 
@@ -73,6 +75,12 @@ impl Client {
         let answer = self.post(&[("text", text)], true).await;
         assert_eq!(answer.status, 200, "{answer:?}");
         answer.json("html").as_str().expect("lines").to_owned()
+    }
+
+    /// Opens the event stream at `path` with this browser's cookie, as its page's script does.
+    pub async fn events(&self, path: &str) -> Events {
+        let cookie = self.cookie.as_deref().expect("the browser's cookie");
+        Events::open(self.address, path, cookie).await
     }
 
     async fn request(&mut self, method: &str, path: &str, body: &str, accept: &str) -> Answer {

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use pao_bot::conversation::{Content, Incoming, Response};
-use pao_bot::domain::{Channel, ChatIdentity};
+use pao_bot::domain::ChatIdentity;
 use pao_bot::service::WebSignIn;
 use secrecy::ExposeSecret;
 
@@ -21,22 +20,6 @@ on_both_databases!(
 );
 
 const JA: &str = "ja-JP,ja;q=0.9";
-
-/// `text` sent by `sender` in a Telegram chat, private or not.
-async fn telegram(chat: &WebChat, sender: &ChatIdentity, text: &str, private: bool) -> Response {
-    chat.engine
-        .handle(Incoming {
-            channel: Channel::Telegram,
-            chat: sender.id().to_owned(),
-            private,
-            sender: sender.clone(),
-            lang_hint: None,
-            content: Content::Text(text.to_owned()),
-            message_id: None,
-            replied_to: None,
-        })
-        .await
-}
 
 /// The form token in a desk page.
 pub fn token_in(page: &str) -> String {
@@ -78,7 +61,7 @@ async fn an_agent_signs_in_once_by_the_link_of_web_and_out_again(db: TestDb) {
         refused.body
     );
 
-    let response = telegram(&chat, &agent, "/web", true).await;
+    let response = chat.message(&agent, "/web", true).await;
     let reply = &response.replies[0];
     assert!(reply.private);
     assert!(
@@ -155,14 +138,14 @@ async fn stale_links_non_agents_groups_and_old_sessions_are_refused(db: TestDb) 
     let chat = WebChat::start(&db).await;
 
     let customer = ChatIdentity::parse("telegram:100").expect("an identity");
-    let refused = telegram(&chat, &customer, "/web", true).await;
+    let refused = chat.message(&customer, "/web", true).await;
     assert!(
         refused.replies[0].text.contains("ヘルプデスク担当者のみ"),
         "{:?}",
         refused
     );
     assert!(!refused.replies[0].text.contains("/desk/login/"));
-    let group = telegram(&chat, &agent, "/web", false).await;
+    let group = chat.message(&agent, "/web", false).await;
     assert!(
         group.replies[0].text.contains("個別チャットでのみ"),
         "{:?}",

@@ -6,12 +6,8 @@
 //! desk racing a take from chat has one winner, and the loser is told who. The desk's event
 //! stream says `changed` when a customer queues a ticket.
 
-use std::time::Duration;
-
-use pao_bot::conversation::{Content, Incoming, Response};
 use pao_bot::domain::ChatIdentity;
 use pao_bot::service::{HelpDesk, TicketId, TicketState};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::databases::{TestDb, on_both_databases, registered_agent};
 use crate::web::client::Client;
@@ -190,7 +186,7 @@ async fn a_take_from_the_desk_racing_one_from_chat_has_one_winner(db: TestDb) {
     let fields = [("csrf", token.as_str())];
     let (from_desk, from_chat) = tokio::join!(
         desk.post_to("/desk/handoffs/1/take", &fields),
-        private_message(&chat, &in_chat, "/take 1"),
+        chat.message(&in_chat, "/take 1", true),
     );
     let chat_text = from_chat.replies[0].text.clone();
     let (ticket, _) = db
@@ -230,56 +226,12 @@ async fn the_desk_event_stream_says_when_a_customer_queues_a_ticket(db: TestDb) 
     let script = desk.get("/assets/desk.js").await;
     assert_eq!(script.status, 200, "{script:?}");
     assert!(script.body.contains("new EventSource('/desk/events')"));
-    let mut events = tokio::net::TcpStream::connect(chat.address)
-        .await
-        .expect("the web chat accepts");
-    let cookie = desk.cookie.clone().expect("the session cookie");
-    let request = format!(
-        "GET /desk/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
-        chat.address
-    );
-    events
-        .write_all(request.as_bytes())
-        .await
-        .expect("request sent");
-    let mut seen = Vec::new();
-    let mut chunk = [0u8; 4096];
     // The stream's head: it is open, and has read the desk's pulse, before the customer asks.
-    let head = events.read(&mut chunk).await.expect("the stream's head");
-    seen.extend_from_slice(&chunk[..head]);
-    let head = String::from_utf8_lossy(&seen).into_owned();
+    let mut events = desk.events("/desk/events").await;
+    let head = events.seen();
     assert!(head.contains("text/event-stream"), "{head}");
     assert!(!head.contains("event: changed"), "{head}");
 
     queued_customer(&chat).await;
-    let changed = async {
-        loop {
-            let n = events.read(&mut chunk).await.expect("the stream read");
-            assert!(n > 0, "the stream ended");
-            seen.extend_from_slice(&chunk[..n]);
-            if String::from_utf8_lossy(&seen).contains("event: changed") {
-                return;
-            }
-        }
-    };
-    // A bound for a hang only: the event comes with the ticket's commit.
-    tokio::time::timeout(Duration::from_secs(20), changed)
-        .await
-        .expect("the change came on the stream");
-}
-
-/// `text` from `sender` in their private chat with the bot.
-async fn private_message(chat: &WebChat, sender: &ChatIdentity, text: &str) -> Response {
-    chat.engine
-        .handle(Incoming {
-            channel: sender.channel(),
-            chat: sender.id().to_owned(),
-            private: true,
-            sender: sender.clone(),
-            lang_hint: None,
-            content: Content::Text(text.to_owned()),
-            message_id: None,
-            replied_to: None,
-        })
-        .await
+    events.wait_for("event: changed").await;
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use pao_bot::answer::Answerer;
 use pao_bot::channels::web;
 use pao_bot::config::WebSettings;
-use pao_bot::conversation::Engine;
+use pao_bot::conversation::{Content, Engine, Incoming, Response};
+use pao_bot::domain::ChatIdentity;
 use tokio_util::sync::CancellationToken;
 
 use crate::databases::TestDb;
@@ -45,6 +46,23 @@ impl WebChat {
             engine,
             shutdown,
         }
+    }
+
+    /// `text` from `sender`, on their platform, in their private chat with the bot or in a
+    /// group, as the engine behind the web chat answers it.
+    pub async fn message(&self, sender: &ChatIdentity, text: &str, private: bool) -> Response {
+        self.engine
+            .handle(Incoming {
+                channel: sender.channel(),
+                chat: sender.id().to_owned(),
+                private,
+                sender: sender.clone(),
+                lang_hint: None,
+                content: Content::Text(text.to_owned()),
+                message_id: None,
+                replied_to: None,
+            })
+            .await
     }
 
     /// The address of `path` on the web chat.
