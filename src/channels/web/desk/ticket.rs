@@ -276,13 +276,22 @@ pub(super) async fn page_of(
     frame::after(messages, agent, DeskRoute::Handoffs, outcome.as_ref(), body)
 }
 
+/// The path of `route` for `ticket`.
+fn path(route: DeskRoute, ticket: &Ticket) -> String {
+    route.path().replace("{id}", &ticket.id.to_string())
+}
+
+/// Whether `agent` holds `ticket`: took it, and has neither handed it back nor closed it.
+fn holds(agent: &Agent, ticket: &Ticket) -> bool {
+    ticket.state == TicketState::Taken && ticket.agent.as_ref() == Some(&agent.identity)
+}
+
 /// Who, where, in which language, since when; and take, hand back and close.
 fn summary(messages: &Messages, agent: &Agent, ticket: &Ticket) -> Markup {
     let lang = agent.lang;
     let say = |sentence| messages.say(sentence, lang, &[]);
-    let id = ticket.id.to_string();
-    let action = |route: DeskRoute| route.path().replace("{id}", &id);
-    let held = ticket.state == TicketState::Taken && ticket.agent.as_ref() == Some(&agent.identity);
+    let action = |route| path(route, ticket);
+    let held = holds(agent, ticket);
     html! {
         section #ticket data-live=(action(DeskRoute::Ticket)) data-state=(ticket.state.as_str()) {
             dl.ticket {
@@ -335,9 +344,7 @@ fn transcript(
 ) -> Markup {
     let messages = kb.messages();
     let lang = agent.lang;
-    let path = DeskRoute::Ticket
-        .path()
-        .replace("{id}", &ticket.id.to_string());
+    let path = path(DeskRoute::Ticket, ticket);
     html! {
         @if !ticket.recent.is_empty() {
             section #recent {
@@ -398,9 +405,8 @@ fn compose(kb: &KnowledgeBase, agent: &Agent, ticket: &Ticket) -> Markup {
     let messages = kb.messages();
     let lang = agent.lang;
     let say = |sentence| messages.say(sentence, lang, &[]);
-    let id = ticket.id.to_string();
-    let action = |route: DeskRoute| route.path().replace("{id}", &id);
-    let held = ticket.state == TicketState::Taken && ticket.agent.as_ref() == Some(&agent.identity);
+    let action = |route| path(route, ticket);
+    let held = holds(agent, ticket);
     html! {
         section #compose {
             @if held {
