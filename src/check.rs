@@ -35,8 +35,8 @@ pub fn run(dir: &Path) -> Result<Summary, Diagnostics> {
         .knowledge()
         .texts()
         .enumerate()
-        .filter(|(number, (class, _, text))| {
-            let decision = matcher.decide(&matcher.rank_excluding(text, Some(*number)));
+        .filter(|(number, (class, _, _))| {
+            let decision = matcher.decide(&matcher.rank_text(*number, true));
             match class {
                 Class::Entry(own) => decision == Decision::Answer(*own),
                 Class::OutOfScope => decision == Decision::NoAnswer,
@@ -57,8 +57,8 @@ pub fn self_test(bot: &Answerer, dir: &Path) -> Diagnostics {
     let id = |entry: usize| kb.entries()[entry].id.as_str();
     let mut sources = SourceCache::default();
     let mut problems = Diagnostics::default();
-    for (class, _, text) in kb.texts() {
-        let ranking = matcher.rank(text);
+    for (number, (class, _, text)) in kb.texts().enumerate() {
+        let ranking = matcher.rank_text(number, false);
         let decision = matcher.decide(&ranking);
         let score_of = |entry: usize| {
             ranking

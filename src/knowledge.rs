@@ -106,7 +106,7 @@ impl KnowledgeBase {
 
     /// Every text the matcher learns from, in a fixed order: each entry's question and
     /// examples, then the out-of-scope examples. A text's position in this order is its
-    /// number in [`crate::matcher::Matcher::rank_excluding`].
+    /// number in [`crate::matcher::Matcher::rank_text`].
     pub fn texts(&self) -> impl Iterator<Item = (Class, Lang, &str)> {
         let entries = self.entries.iter().enumerate().flat_map(|(i, entry)| {
             entry

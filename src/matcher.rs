@@ -177,6 +177,20 @@ pub struct Matcher {
     /// Cues of `faq/` that read as common words only, and so are never found, with the
     /// class they belong to.
     unreadable: Vec<(Class, String)>,
+    /// Each text of [`KnowledgeBase::texts`] as read for the index, kept so that the check
+    /// can ask them all without reading them again (a reload checks every text).
+    known: Vec<Reading>,
+}
+
+/// A text as the matcher reads it: its features and what a ranking says of it besides its
+/// scores.
+#[derive(Debug, Clone)]
+struct Reading {
+    features: Vec<Feature>,
+    lang: Option<Lang>,
+    empty: bool,
+    greeting: bool,
+    trivial: bool,
 }
 
 impl Matcher {
@@ -195,11 +209,13 @@ impl Matcher {
         });
         // The answers' sentences come after the questions and examples, so that a text's
         // number is the same as in `KnowledgeBase::texts`.
-        let folded: Vec<(Class, String)> = kb
-            .texts()
-            .map(|(class, _, text)| (class, text.to_owned()))
-            .chain(answers)
-            .map(|(class, text)| (class, fold(&text)))
+        let texts: Vec<(Class, &str)> = kb.texts().map(|(class, _, text)| (class, text)).collect();
+        let answers: Vec<(Class, String)> = answers.collect();
+        let folded: Vec<(Class, String)> = texts
+            .iter()
+            .copied()
+            .chain(answers.iter().map(|(class, text)| (*class, text.as_str())))
+            .map(|(class, text)| (class, fold(text)))
             .collect();
         let variants: Vec<String> = kb
             .vocabulary()
@@ -252,17 +268,28 @@ impl Matcher {
             .enumerate()
             .map(|(i, e)| cues(Class::Entry(i), &e.not_about))
             .collect();
-        let texts: Vec<(u32, Vec<Feature>)> = folded
+        let known: Vec<Reading> = texts
             .iter()
-            .map(|(class, text)| (class_id(kb, *class), analyzer.features(text)))
+            .zip(&folded)
+            .map(|(&(_, text), (_, folded))| analyzer.reading(text, folded))
+            .collect();
+        let sentences: Vec<Vec<Feature>> = folded[known.len()..]
+            .iter()
+            .map(|(_, text)| analyzer.features(text))
+            .collect();
+        let indexed: Vec<(u32, &[Feature])> = folded
+            .iter()
+            .zip(known.iter().map(|r| &r.features).chain(&sentences))
+            .map(|((class, _), features)| (class_id(kb, *class), features.as_slice()))
             .collect();
         Matcher {
-            index: Index::build(&texts, kb.entries().len() + 1),
+            index: Index::build(&indexed, kb.entries().len() + 1),
             analyzer,
             thresholds,
             subjects,
             not_about,
             unreadable,
+            known,
         }
     }
 
@@ -273,17 +300,24 @@ impl Matcher {
 
     /// The entries closest to `question`.
     pub fn rank(&self, question: &str) -> Ranking {
-        self.rank_excluding(question, None)
+        let folded = fold(question);
+        self.rank_reading(&self.analyzer.reading(question, &folded), None)
     }
 
-    /// [`Matcher::rank`] as if text number `exclude` of [`KnowledgeBase::texts`] were not
-    /// there: how the check asks an example without it answering itself.
-    pub fn rank_excluding(&self, question: &str, exclude: Option<usize>) -> Ranking {
-        let folded = fold(question);
-        let prepared = self.analyzer.prepare(&folded);
-        let mut features = Vec::new();
-        features::extract(&prepared, &mut features);
-        let query = self.index.query(&features);
+    /// [`Matcher::rank`] of text number `number` of [`KnowledgeBase::texts`], as read when
+    /// the matcher was built; with `left_out`, as if that text were not there: how the check
+    /// asks an example without it answering itself.
+    ///
+    /// # Panics
+    ///
+    /// When the knowledge base the matcher was built from has no text `number`.
+    pub fn rank_text(&self, number: usize, left_out: bool) -> Ranking {
+        self.rank_reading(&self.known[number], left_out.then_some(number))
+    }
+
+    fn rank_reading(&self, reading: &Reading, exclude: Option<usize>) -> Ranking {
+        let features = &reading.features;
+        let query = self.index.query(features);
         let scores = self.index.score(&query, CLOSEST_TEXTS, exclude);
         let out_of_scope_class = self.index.classes() - 1;
         let mut keys: Vec<u64> = features.iter().map(|f| f.key).collect();
@@ -319,12 +353,12 @@ impl Matcher {
         }
         entries.sort_by(best_first);
         Ranking {
-            lang: Lang::detect(question),
+            lang: reading.lang,
             entries,
             out_of_scope: scores[out_of_scope_class],
-            empty: !folded.chars().any(char::is_alphanumeric),
-            greeting: self.analyzer.is_greeting(&folded),
-            trivial: is_trivial(&prepared),
+            empty: reading.empty,
+            greeting: reading.greeting,
+            trivial: reading.trivial,
             elsewhere,
         }
     }
@@ -365,6 +399,20 @@ struct Analyzer {
 }
 
 impl Analyzer {
+    /// `text`, folded as `folded`, read for ranking.
+    fn reading(&self, text: &str, folded: &str) -> Reading {
+        let prepared = self.prepare(folded);
+        let mut features = Vec::new();
+        features::extract(&prepared, &mut features);
+        Reading {
+            features,
+            lang: Lang::detect(text),
+            empty: !folded.chars().any(char::is_alphanumeric),
+            greeting: self.is_greeting(folded),
+            trivial: is_trivial(&prepared),
+        }
+    }
+
     /// Folded text to features: typos corrected, vocabulary terms replaced.
     fn features(&self, folded: &str) -> Vec<Feature> {
         let mut features = Vec::new();

@@ -7,15 +7,27 @@
 //! of spaces to one space; a space between two Japanese characters is dropped, since Japanese
 //! is written without them.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 use crate::lang::is_japanese;
 
 /// The folded form of `text`: see the module documentation.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    // Most text is NFKC already, and its quick check costs far less than normalizing.
+    match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => fold_normalized(text.chars(), text.len()),
+        IsNormalized::No | IsNormalized::Maybe => fold_normalized(text.nfkc(), text.len()),
+    }
+}
+
+/// [`fold`] of characters already in NFKC.
+fn fold_normalized<I>(chars: I, capacity: usize) -> String
+where
+    I: Iterator<Item = char>,
+{
+    let mut out = String::with_capacity(capacity);
     let mut pending_space = false;
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    for c in chars.flat_map(char::to_lowercase) {
         let c = katakana_to_hiragana(c);
         if is_dropped(c) {
             continue;

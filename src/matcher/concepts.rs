@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use regex::Regex;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use crate::knowledge::Term;
 use crate::text::fold;
@@ -11,10 +11,10 @@ use crate::text::fold;
 /// The vocabulary, compiled for replacing variants in folded text.
 #[derive(Debug, Clone)]
 pub struct Concepts {
-    /// All folded variants, longest first, so the longest spelling wins.
-    pattern: Option<Regex>,
-    /// Folded variant -> the character standing for its term.
-    symbols: HashMap<String, char>,
+    /// All folded variants; where several start at the same place, the longest wins.
+    pattern: Option<AhoCorasick>,
+    /// The character standing for each variant's term, by the variant's number in `pattern`.
+    symbols: Vec<char>,
 }
 
 /// The first character of the private-use area that stands for term number 0.
@@ -32,11 +32,12 @@ impl Concepts {
                 }
             }
         }
-        let mut variants: Vec<&String> = symbols.keys().collect();
-        variants.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let (variants, symbols): (Vec<String>, Vec<char>) = symbols.into_iter().unzip();
         let pattern = (!variants.is_empty()).then(|| {
-            let alternation: Vec<String> = variants.iter().map(|v| regex::escape(v)).collect();
-            Regex::new(&alternation.join("|")).expect("escaped literals always compile")
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&variants)
+                .expect("the vocabulary's variants fit in an automaton")
         });
         Concepts { pattern, symbols }
     }
@@ -49,10 +50,10 @@ impl Concepts {
         };
         let mut out = String::with_capacity(folded.len());
         let mut at = 0;
-        while let Some(m) = pattern.find_at(folded, at) {
+        while let Some(m) = pattern.find(Input::new(folded).range(at..)) {
             if is_whole_word(folded, m.start(), m.end()) {
                 out.push_str(&folded[at..m.start()]);
-                out.push(self.symbols[m.as_str()]);
+                out.push(self.symbols[m.pattern().as_usize()]);
                 at = m.end();
             } else {
                 let next = m.start() + folded[m.start()..].chars().next().map_or(1, char::len_utf8);

@@ -44,7 +44,7 @@ impl Query {
 
 impl Index {
     /// Indexes `texts`, each a class and its features; `classes` is the number of classes.
-    pub fn build(texts: &[(ClassNumber, Vec<Feature>)], classes: usize) -> Index {
+    pub fn build(texts: &[(ClassNumber, &[Feature])], classes: usize) -> Index {
         let mut ids: HashMap<u64, u32> = HashMap::new();
         let mut feature_classes: Vec<Vec<ClassNumber>> = Vec::new();
         let counted: Vec<Vec<(u32, f32, FeatureKind)>> = texts
@@ -194,12 +194,16 @@ mod tests {
     }
 
     fn index() -> Index {
-        let texts = vec![
+        let texts = [
             (0, features(&[1, 2, 9])),
             (0, features(&[1, 3, 9])),
             (1, features(&[4, 5, 9])),
             (2, features(&[6, 7, 9])),
         ];
+        let texts: Vec<(ClassNumber, &[Feature])> = texts
+            .iter()
+            .map(|(class, f)| (*class, f.as_slice()))
+            .collect();
         Index::build(&texts, 3)
     }
 
