@@ -44,7 +44,10 @@ use tokio::sync::Notify;
 use tracing::Instrument;
 
 pub use message::{Button, ButtonAction, Content, Handled, Incoming, Reply, ReplyRoute, Response};
-pub use store::{Cleared, DayCounts, EntryStats, NotHelpedStats, Period, Store, UnansweredStats};
+pub use store::{
+    Cleared, DayCounts, EntryStats, Figures, GRACE_MS, NotHelpedStats, Period, Store,
+    UnansweredStats,
+};
 
 use crate::answer::{Answerer, lang_of_start, too_long};
 use crate::commands::SlashCommand;

@@ -34,7 +34,9 @@ use crate::policy::{LOCKOUT_WINDOW, MAX_SECONDARIES, minutes};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::deliver_once;
 pub use desk_pulse::{DeskPulse, Pulse};
-pub use desk_views::{AuditFilter, AuditId, DeskViews, Paged, Person};
+pub use desk_views::{
+    AuditFilter, AuditId, DeskViews, MemberKey, MemberKeyError, Paged, Person, SitePage, SiteWindow,
+};
 pub use handoff::{
     Author, HelpDesk, NewTicket, Queued, RECENT_LINES, Rating, RatingError, Taken, Ticket,
     TicketId, TicketState, TranscriptLine, UnknownTicketState,

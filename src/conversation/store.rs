@@ -25,6 +25,7 @@ mod insight;
 mod memory;
 mod sqlite;
 mod statistics;
+mod summaries;
 mod writes;
 
 use std::fmt;
@@ -45,6 +46,7 @@ use crate::service::{MessageId, TicketId};
 
 pub use insight::DayCounts;
 pub use statistics::{Cleared, EntryStats, NotHelpedStats, Period, UnansweredStats};
+pub use summaries::{Figures, GRACE_MS};
 
 use writes::{Claim, Committer, statements, write_each};
 

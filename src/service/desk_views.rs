@@ -1,14 +1,14 @@
 //! What the help desk's web pages list, a page at a time so that each stays quick however
-//! long the list: the pending nominations, oldest first, and the audit log, newest first,
-//! filtered by site, person, action and time. Agents only; each read is audited as the
+//! long the list: the pending nominations, oldest first, a site's members and pending
+//! nominations, and the audit log, newest first, filtered by site, person, action and time. Agents only; each read is audited as the
 //! chat's `/pending` and the audit log's reading are.
 
 use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::domain::{ChatIdentity, ChatIdentityError, IbmId, SiteNumber, Timestamp};
-use crate::service::{Action, AuditEntry, Nomination, NominationId, ServiceError};
+use crate::domain::{ChatIdentity, ChatIdentityError, IbmId, Role, SiteNumber, Timestamp};
+use crate::service::{Action, AuditEntry, Nomination, NominationId, ServiceError, SiteView};
 
 /// A page of a list, and where the next page starts, when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,55 @@ pub struct AuditFilter {
     pub until: Option<Timestamp>,
 }
 
+/// A member's place in a site's list of members (primary, secondary members, then users; by
+/// IBM ID within a role), where the next page starts: written `role:ibm_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberKey {
+    pub role: Role,
+    pub ibm_id: IbmId,
+}
+
+/// Why a text is not a member's place in the list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a member's place is `role:IBM ID`")]
+pub struct MemberKeyError;
+
+impl fmt::Display for MemberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.role.as_str(), self.ibm_id.as_str())
+    }
+}
+
+impl std::str::FromStr for MemberKey {
+    type Err = MemberKeyError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (role, ibm_id) = text.split_once(':').ok_or(MemberKeyError)?;
+        Ok(MemberKey {
+            role: Role::parse(role).map_err(|_| MemberKeyError)?,
+            ibm_id: IbmId::parse(ibm_id).map_err(|_| MemberKeyError)?,
+        })
+    }
+}
+
+/// Which page of a site's members and of its pending nominations to read: up to `limit` of
+/// each, after the places given (from the start otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteWindow {
+    pub members_after: Option<MemberKey>,
+    pub pending_after: Option<NominationId>,
+    pub limit: u32,
+}
+
+/// A site as `show_site` tells it, with one page of its members and one of its pending
+/// nominations, and where each next page starts, when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitePage {
+    pub view: SiteView,
+    pub next_member: Option<MemberKey>,
+    pub next_pending: Option<NominationId>,
+}
+
 /// The desk's lists.
 #[async_trait]
 pub trait DeskViews: Send + Sync {
@@ -86,4 +135,13 @@ pub trait DeskViews: Send + Sync {
         before: Option<AuditId>,
         limit: u32,
     ) -> Result<Paged<(AuditId, AuditEntry), AuditId>, ServiceError>;
+
+    /// A site with a page of its members and of its pending nominations (agents, and the
+    /// site's managers), audited as `show_site` is.
+    async fn site_page(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+        window: &SiteWindow,
+    ) -> Result<SitePage, ServiceError>;
 }

@@ -17,6 +17,7 @@ mod first_run;
 mod handoff_turns;
 mod health;
 mod hostile_input;
+mod insight_summaries;
 mod json_logs;
 mod learn;
 mod reload;

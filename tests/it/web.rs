@@ -11,6 +11,7 @@ mod desk_guards;
 mod desk_handoffs;
 mod desk_insight;
 mod desk_pages;
+mod desk_site_pages;
 pub mod events;
 pub mod server;
 

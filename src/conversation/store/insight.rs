@@ -8,8 +8,8 @@ use crate::conversation::{Period, Store, UnansweredStats};
 
 /// A day's length, and Japan Standard Time's offset from UTC, in milliseconds: the desk reads
 /// days in JST.
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const JST_MS: i64 = 9 * 60 * 60 * 1000;
+pub(super) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub(super) const JST_MS: i64 = 9 * 60 * 60 * 1000;
 
 /// One day's questions (JST), by what became of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +34,11 @@ impl DayCounts {
     /// The day (JST) of `millis` since the epoch.
     pub fn of(millis: i64) -> i64 {
         (millis + JST_MS).div_euclid(DAY_MS)
+    }
+
+    /// When `day` (JST) begins, in milliseconds since the epoch.
+    pub fn start(day: i64) -> i64 {
+        day * DAY_MS - JST_MS
     }
 }
 

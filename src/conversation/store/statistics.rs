@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use crate::conversation::Store;
+use crate::conversation::{DayCounts, Store};
 use crate::domain::Timestamp;
 
 /// From `from` (included) to `to` (left out).
@@ -114,7 +114,7 @@ impl Store {
     }
 
     /// Removes the answers (with their feedback) and unanswered questions older than
-    /// `before`, in one transaction.
+    /// `before`, with the insight summaries of the days they were in, in one transaction.
     pub async fn clear_before(&self, before: Timestamp) -> Result<Cleared, sqlx::Error> {
         let mut write = self.db.begin().await?;
         let result = async {
@@ -128,6 +128,14 @@ impl Store {
                 .execute(&mut *write.tx)
                 .await?
                 .rows_affected();
+            // The summaries of every day the clearing touched, so that none outlives the
+            // rows: the next view counts those days again from what is left.
+            for table in ["insight_days", "insight_entries", "insight_stale"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE day <= $1"))
+                    .bind(DayCounts::of(before.as_millis().saturating_sub(1)))
+                    .execute(&mut *write.tx)
+                    .await?;
+            }
             Ok(Cleared {
                 answers,
                 unanswered,

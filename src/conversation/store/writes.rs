@@ -6,7 +6,9 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection};
 
+use super::insight::{DAY_MS, JST_MS};
 use super::{Change, SAVE};
+use crate::conversation::DayCounts;
 use crate::conversation::state::{ChatState, Flow};
 use crate::database::Backend;
 use crate::domain::Timestamp;
@@ -179,10 +181,14 @@ pub(super) fn statements(
                 ],
             ),
             // Only the person who got the answer rates it.
-            Change::Feedback { answer, helped } => (
-                "UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3",
-                vec![Int(i64::from(*helped)), Int(*answer), text(person)],
-            ),
+            Change::Feedback { answer, helped } => {
+                statements.push((
+                    "UPDATE answers SET helped = $1 WHERE id = $2 AND person = $3",
+                    vec![Int(i64::from(*helped)), Int(*answer), text(person)],
+                ));
+                statements.push(stale_summary(person, *answer, now));
+                continue;
+            }
             Change::Preference(lang) => (
                 "INSERT INTO preferences (person, lang, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (person) DO UPDATE SET lang = $2, updated_at = $3",
@@ -213,6 +219,25 @@ pub(super) fn statements(
         statements.push(statement);
     }
     statements
+}
+
+/// Feedback on an answer of an earlier day than `now`'s marks that day's insight summary
+/// stale ([`summaries`](super::summaries)); an answer of today has none yet. Only such late
+/// feedback writes the marker, so turns answering today share no row.
+fn stale_summary(person: &str, answer: i64, now: i64) -> Statement {
+    (
+        "INSERT INTO insight_stale (day) \
+         SELECT (answered_at + $3) / $4 FROM answers \
+         WHERE id = $1 AND person = $2 AND answered_at < $5 \
+         ON CONFLICT (day) DO NOTHING",
+        vec![
+            Value::Int(answer),
+            Value::text(person),
+            Value::Int(JST_MS),
+            Value::Int(DAY_MS),
+            Value::Int(DayCounts::start(DayCounts::of(now))),
+        ],
+    )
 }
 
 /// A relayed message's statements: its transcript line, its outbox message and, on

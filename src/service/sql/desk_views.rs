@@ -6,7 +6,9 @@
 use sqlx::FromRow;
 
 use crate::domain::{ChatIdentity, SiteNumber, Timestamp};
-use crate::service::desk_views::{AuditFilter, AuditId, DeskViews, Paged, Person};
+use crate::service::desk_views::{
+    AuditFilter, AuditId, DeskViews, Paged, Person, SitePage, SiteWindow,
+};
 use crate::service::sql::SqlService;
 use crate::service::sql::audit::Target;
 use crate::service::sql::authorisation::Allowed;
@@ -54,6 +56,17 @@ impl DeskViews for SqlService {
         let run = self.read_audit_page(actor, filter, before, limit);
         let target = Target::optional_site(filter.site.as_ref());
         self.audited(actor, Action::AuditRead, target, run).await
+    }
+
+    async fn site_page(
+        &self,
+        actor: &ChatIdentity,
+        site: &SiteNumber,
+        window: &SiteWindow,
+    ) -> Result<SitePage, ServiceError> {
+        let run = self.read_site(actor, site, Some(window));
+        self.audited(actor, Action::SiteShow, Target::site(site), run)
+            .await
     }
 }
 
@@ -178,7 +191,7 @@ impl SqlService {
 
 /// Drops the one row read beyond a page of `limit`; returns the page's last row when there
 /// was one, as where the next page starts.
-fn more<T>(items: &mut Vec<T>, limit: u32) -> Option<&T> {
+pub(super) fn more<T>(items: &mut Vec<T>, limit: u32) -> Option<&T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if items.len() <= limit {
         return None;

@@ -237,7 +237,7 @@ fn link(asked: &AuditQuery, before: Option<AuditId>) -> String {
 }
 
 /// `text` percent-encoded for a query string.
-fn encoded(text: &str) -> String {
+pub(super) fn encoded(text: &str) -> String {
     text.bytes().fold(String::new(), |mut out, b| {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

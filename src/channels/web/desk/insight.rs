@@ -5,7 +5,10 @@
 //! answers given with their "helped" and "did not help" rates.
 //!
 //! The groups come from the latest [`SAMPLE`] unanswered questions of the period, counted in
-//! SQL by their folded text: the page costs the same with a hundred or a hundred thousand.
+//! SQL by their folded text: the page costs the same with a hundred or a hundred thousand. The
+//! figures per day and per entry come from the summaries of the days that ended
+//! ([`Store::insight`](crate::conversation::Store::insight)), with today's counted live, so
+//! that 90 days cost about what 7 do.
 
 use std::sync::Arc;
 
@@ -20,7 +23,7 @@ use crate::channels::web::desk::chart;
 use crate::channels::web::desk::frame::Outcome;
 use crate::channels::web::desk::session::Agent;
 use crate::channels::web::desk::{Desk, DeskRoute, frame, page};
-use crate::conversation::{DayCounts, EntryStats, Period, UnansweredStats};
+use crate::conversation::{DayCounts, EntryStats, Figures, Period, UnansweredStats};
 use crate::domain::Timestamp;
 use crate::knowledge::{EntryId, Messages};
 use crate::lang::Lang;
@@ -34,8 +37,6 @@ const WORDINGS: i64 = 50;
 
 /// The periods offered, in days; the first page shows the middle one.
 const PERIODS: [i64; 3] = [7, 30, 90];
-
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct InsightQuery {
@@ -68,13 +69,9 @@ pub(super) async fn show(
         );
     }
     // Whole days (JST), today's included.
-    let today = DayCounts::of(desk.engine.now().as_millis());
-    let first = today - days + 1;
-    let period = Period {
-        from: Timestamp::from_millis(first * DAY_MS - 9 * 60 * 60 * 1000),
-        to: Timestamp::from_millis(i64::MAX),
-    };
-    let insight = match read(&desk, &bot, period).await {
+    let now = desk.engine.now();
+    let first = DayCounts::of(now.as_millis()) - days + 1;
+    let insight = match read(&desk, &bot, first, now).await {
         Ok(insight) => insight,
         Err(error) => {
             tracing::warn!(%error, "the insight page could not be read");
@@ -102,9 +99,18 @@ pub(super) async fn show(
     )
 }
 
-async fn read(desk: &Desk, bot: &Answerer, period: Period) -> Result<Insight, sqlx::Error> {
+async fn read(
+    desk: &Desk,
+    bot: &Answerer,
+    first: i64,
+    now: Timestamp,
+) -> Result<Insight, sqlx::Error> {
     let store = desk.engine.store();
-    let days = store.per_day(period).await?;
+    let Figures { days, entries } = store.insight(first, now).await?;
+    let period = Period {
+        from: Timestamp::from_millis(DayCounts::start(first)),
+        to: Timestamp::from_millis(i64::MAX),
+    };
     let asked: Vec<(String, i64)> = store
         .recent_unanswered(SAMPLE, WORDINGS, period)
         .await?
@@ -114,7 +120,7 @@ async fn read(desk: &Desk, bot: &Answerer, period: Period) -> Result<Insight, sq
     Ok(Insight {
         days,
         groups: group(bot, &asked, None),
-        entries: store.entry_stats(period).await?,
+        entries,
     })
 }
 

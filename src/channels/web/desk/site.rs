@@ -4,6 +4,11 @@
 //! reissue the passcode, through the service's `show_site`, `unlock` and `reissue_passcode`
 //! as `/site`, `/unlock` and `/reissue` in chat. A reissued passcode is shown on the page
 //! that answers the form and nowhere else: never stored, never logged, never cached.
+//!
+//! The members and the pending nominations are shown [`PER_PAGE`] at a time, each list with a
+//! link to its next page (`?members=role:IBM ID`, `?pending=N`: where the page before ended),
+//! read by the service's `site_page`: a site of a thousand members costs what one of a
+//! hundred does.
 
 use std::sync::Arc;
 
@@ -16,11 +21,21 @@ use serde::Deserialize;
 use crate::channels::web::desk::csrf::{Posted, Tokened};
 use crate::channels::web::desk::frame::Outcome;
 use crate::channels::web::desk::session::Agent;
-use crate::channels::web::desk::{Desk, DeskRoute, frame, nominations, page};
+use crate::channels::web::desk::{Desk, DeskRoute, audit, frame, nominations, page};
 use crate::conversation::wording;
 use crate::domain::SiteNumber;
 use crate::policy::{LOCKOUT_WINDOW, minutes};
-use crate::service::{Lockout, Paged};
+use crate::service::{Lockout, MemberKey, NominationId, Paged, SiteWindow};
+
+/// How many members, and how many pending nominations, a page shows.
+const PER_PAGE: u32 = 100;
+
+/// Where the site's lists start: after the member and the nomination given.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Window {
+    members: Option<String>,
+    pending: Option<String>,
+}
 
 /// The box's query.
 #[derive(Debug, Default, Deserialize)]
@@ -66,8 +81,28 @@ pub(super) async fn show(
     State(desk): State<Arc<Desk>>,
     agent: Agent,
     Path(number): Path<String>,
+    Query(window): Query<Window>,
 ) -> Response {
-    view(&desk, &agent, &number, None).await
+    let members_after = window.members.as_deref().map(str::parse::<MemberKey>);
+    let pending_after = window.pending.as_deref().map(str::parse::<NominationId>);
+    let (Ok(members_after), Ok(pending_after)) =
+        (members_after.transpose(), pending_after.transpose())
+    else {
+        let bot = desk.engine.bot();
+        let messages = bot.knowledge().messages();
+        let said = messages.say(&messages.desk_bad_filter, agent.lang, &[]);
+        let outcome = Outcome::refused(StatusCode::BAD_REQUEST, said);
+        return page(
+            outcome.status,
+            frame::signed_in(messages, &agent, DeskRoute::Site, outcome.markup()),
+        );
+    };
+    let window = SiteWindow {
+        members_after,
+        pending_after,
+        limit: PER_PAGE,
+    };
+    view_at(&desk, &agent, &number, &window, None).await
 }
 
 pub(super) async fn unlock(
@@ -121,8 +156,25 @@ pub(super) fn path_of(site: &SiteNumber) -> String {
     DeskRoute::Site.path().replace("{number}", site.as_str())
 }
 
-/// The page of the site numbered `number`, below what was just done, if anything.
+/// The first page of the site numbered `number`, below what was just done, if anything.
 async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>) -> Response {
+    let window = SiteWindow {
+        members_after: None,
+        pending_after: None,
+        limit: PER_PAGE,
+    };
+    view_at(desk, agent, number, &window, outcome).await
+}
+
+/// The page of the site numbered `number` that `window` asks for, below what was just done,
+/// if anything.
+async fn view_at(
+    desk: &Desk,
+    agent: &Agent,
+    number: &str,
+    window: &SiteWindow,
+    outcome: Option<Outcome>,
+) -> Response {
     let bot = desk.engine.bot();
     let messages = bot.knowledge().messages();
     let lang = agent.lang;
@@ -134,13 +186,13 @@ async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>
             frame::signed_in(messages, agent, DeskRoute::Site, outcome.markup()),
         );
     };
-    let view = match desk
+    let shown = match desk
         .engine
         .service()
-        .show_site(&agent.identity, &site)
+        .site_page(&agent.identity, &site, window)
         .await
     {
-        Ok(view) => view,
+        Ok(shown) => shown,
         Err(error) => {
             let refused = Outcome::of_error(messages, lang, &error);
             let body = html! {
@@ -154,6 +206,8 @@ async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>
             );
         }
     };
+    let view = &shown.view;
+    let here = path_of(&site);
     let program = view.program.to_string().to_uppercase();
     let heading = messages.say(
         &messages.site_heading,
@@ -177,10 +231,12 @@ async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>
     };
     let unlock_path = DeskRoute::Unlock.path().replace("{number}", site.as_str());
     let reissue_path = DeskRoute::Reissue.path().replace("{number}", site.as_str());
+    // The nominations' own links lead to the nominations' page: the site's are below.
     let pending = Paged {
         items: view.pending.clone(),
         next: None,
     };
+    let paged = window.members_after.is_some() || window.pending_after.is_some();
     let body = html! {
         @if let Some(outcome) = &outcome {
             div.outcome { (outcome.markup()) }
@@ -209,6 +265,11 @@ async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>
                 }
             }
         }
+        @if let Some(next) = &shown.next_member {
+            nav.pages.members {
+                a href={ (here) "?members=" (audit::encoded(&next.to_string())) } { (say(&messages.desk_next_page)) }
+            }
+        }
         h2 { (say(&messages.desk_site_access)) }
         @if view.passcode_outstanding {
             p { (say(&messages.site_passcode_outstanding)) }
@@ -232,6 +293,14 @@ async fn view(desk: &Desk, agent: &Agent, number: &str, outcome: Option<Outcome>
             button.danger.reissue type="submit" { (say(&messages.desk_reissue)) }
         }
         (nominations::table(messages, agent, &pending, false))
+        nav.pages.pending {
+            @if paged {
+                a href=(here) { (say(&messages.desk_first_page)) }
+            }
+            @if let Some(next) = shown.next_pending {
+                a href={ (here) "?pending=" (next) } { (say(&messages.desk_next_page)) }
+            }
+        }
     };
     let status = outcome.map_or(StatusCode::OK, |o| o.status);
     page(
