@@ -284,6 +284,7 @@ impl Engine {
                 // Sent at the passcode step, it may hold one.
                 delete_incoming: awaiting == Some(Slot::Passcode),
                 awaiting,
+                lang: Some(lang),
             };
             return (out, None);
         }
@@ -327,6 +328,7 @@ impl Engine {
             state.remember(text);
         }
         out.awaiting = flow::awaited(bot.knowledge(), state.flow.as_ref());
+        out.lang = Some(lang);
         if state.lang.is_none() || state.preference.is_none() {
             state.lang = Some(lang);
         }

@@ -520,6 +520,19 @@ pub trait AccountService: HelpDesk + WebSignIn + DeskViews + DeskPulse + Send + 
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, ServiceError>;
 
+    /// Undelivered messages for `recipient`, oldest first: what a page that shows them
+    /// (the web chat's) has waiting, however many wait for others. On behalf of no one.
+    async fn pending_messages_to(
+        &self,
+        recipient: &ChatIdentity,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError>;
+
+    /// The people on `channel` with undelivered messages: one read for every page of a
+    /// channel whose pages look only for their own (the web chat's).
+    async fn waiting_recipients(&self, channel: Channel)
+    -> Result<Vec<ChatIdentity>, ServiceError>;
+
     /// Claims up to `limit` of `channel`'s messages that are due, a message of each recipient
     /// before a second of any, returned oldest first, for this service's delivery for the
     /// database's outbox lease

@@ -13,7 +13,8 @@
 //! The parts: `routes` (the chat's handlers), `desk` (the desk's routes and pages), `pages`
 //! (the chat's HTML, by maud), `layout` (the `<head>` every page shares), `assets` (the CSS
 //! and scripts), `identity` (the cookie), `language` (Accept-Language), `history`,
-//! `rate_limit` and `headers` (the security headers every response carries).
+//! `rate_limit`, `headers` (the security headers every response carries) and `waiting` (which
+//! browsers have outbox messages waiting).
 
 mod assets;
 mod desk;
@@ -25,6 +26,7 @@ mod layout;
 mod pages;
 mod rate_limit;
 mod routes;
+mod waiting;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

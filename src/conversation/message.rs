@@ -43,6 +43,10 @@ pub struct Response {
     /// engine now waits on, `None` outside a procedure. Discord's forms hand a value over
     /// only when it is the one awaited.
     pub awaiting: Option<Slot>,
+    /// The language the replies are in, which the conversation keeps for what it is told
+    /// next (a page shows itself in it); `None` when the message was not handled (a
+    /// redelivery).
+    pub lang: Option<Lang>,
 }
 
 /// Where a turn's replies are queued in the outbox, rather than returned, so that they are

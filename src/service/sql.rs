@@ -261,6 +261,21 @@ impl AccountService for SqlService {
         self.due_messages(channel, limit).await
     }
 
+    async fn pending_messages_to(
+        &self,
+        recipient: &ChatIdentity,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        self.due_messages_to(recipient, limit).await
+    }
+
+    async fn waiting_recipients(
+        &self,
+        channel: Channel,
+    ) -> Result<Vec<ChatIdentity>, ServiceError> {
+        self.due_recipients(channel).await
+    }
+
     async fn claim_messages(
         &self,
         channel: Channel,

@@ -2,8 +2,8 @@
 //! a question answered with its buttons, the cookie that continues a conversation, the rate
 //! limit and the size limit answered in the customer's language, the first-access procedure
 //! with the passcode in no table and no page, a decision on a nomination shown when the page
-//! next opens or pushed to an open one by server-sent events, and `pao-bot serve --web` with
-//! no platform.
+//! next opens (however many messages wait for other browsers) or pushed to an open one by
+//! server-sent events, and `pao-bot serve --web` with no platform.
 
 pub mod client;
 mod desk;
@@ -18,7 +18,8 @@ pub mod server;
 use std::time::Duration;
 
 use pao_bot::conversation::Response;
-use pao_bot::domain::ChatIdentity;
+use pao_bot::domain::{ChatIdentity, SiteNumber, Timestamp};
+use pao_bot::service::OutboxEvent;
 use tokio::process::Command;
 
 use crate::databases::{TestDb, made_site, on_both_databases};
@@ -33,6 +34,7 @@ on_both_databases!(
     a_message_over_4096_characters_is_refused_and_not_shown,
     the_first_access_passcode_is_in_no_table_and_no_page,
     a_decision_on_a_nomination_is_on_the_page_when_it_next_opens,
+    a_decision_is_on_the_page_behind_other_browsers_waiting_messages,
     a_decision_reaches_an_open_page_by_server_sent_events,
 );
 
@@ -254,6 +256,34 @@ async fn access_requested(db: &TestDb) -> (WebChat, Client) {
     let sent = browser.say("はい").await;
     assert!(sent.contains("リクエスト(番号 1)を送信しました"), "{sent}");
     (chat, browser)
+}
+
+async fn a_decision_is_on_the_page_behind_other_browsers_waiting_messages(db: TestDb) {
+    let (chat, mut browser) = access_requested(&db).await;
+    let site = SiteNumber::parse("1234567").expect("a site number");
+    // More than one read of the outbox holds, for browsers whose pages are not open.
+    let locked = OutboxEvent::SiteLocked {
+        site: site.clone(),
+        failures: 5,
+        until: Timestamp::from_millis(0),
+    };
+    let payload = serde_json::to_string(&locked).expect("an event serialises");
+    let mut raw = db.raw().await;
+    for n in 0..150 {
+        sqlx::query(
+            "INSERT INTO outbox (created_at, recipient, channel, kind, payload) \
+             VALUES (0, $1, 'web', 'site_locked', $2)",
+        )
+        .bind(format!("web:{n:032x}"))
+        .bind(&payload)
+        .execute(&mut raw)
+        .await
+        .expect("a message queued");
+    }
+
+    approve_as_operator(&chat, &ChatIdentity::local_operator()).await;
+    let page = browser.get("/chat").await;
+    assert!(page.body.contains("が承認されました"), "{}", page.body);
 }
 
 /// `/approve 1` from the local operator's console.

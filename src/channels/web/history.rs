@@ -4,12 +4,13 @@
 //! passcode step not at all: a placeholder stands in its place.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use tokio::time::Instant;
 
 use crate::conversation::{Button, ButtonAction, Reply};
 use crate::domain::ChatIdentity;
+use crate::lang::Lang;
 
 /// The lines a page shows at most.
 const KEPT_LINES: usize = 100;
@@ -39,6 +40,8 @@ pub(super) struct Line {
 pub(super) struct Page {
     pub(super) lines: VecDeque<Line>,
     pub(super) awaiting_passcode: bool,
+    /// The language the conversation was last answered in, when this process answered it.
+    lang: Option<Lang>,
     batch: u64,
 }
 
@@ -58,22 +61,52 @@ pub(super) struct Pages {
 impl Pages {
     /// A copy of `identity`'s page as it is now.
     pub(super) fn page(&self, identity: &ChatIdentity) -> Page {
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages
+        self.pages()
             .get(identity)
             .map(|(page, _)| page.clone())
             .unwrap_or_default()
     }
 
+    fn pages(&self) -> MutexGuard<'_, HashMap<ChatIdentity, (Page, Instant)>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `look` says of `identity`'s page, the page itself not copied.
+    fn read<T, F>(&self, identity: &ChatIdentity, look: F) -> Option<T>
+    where
+        F: FnOnce(&Page) -> Option<T>,
+    {
+        self.pages().get(identity).and_then(|(page, _)| look(page))
+    }
+
     /// The label of the button with `payload` among those `identity`'s page shows.
     pub(super) fn label(&self, identity: &ChatIdentity, payload: &str) -> Option<String> {
-        let page = self.page(identity);
-        page.lines
-            .iter()
-            .rev()
-            .flat_map(|line| &line.buttons)
-            .find(|button| matches!(&button.action, ButtonAction::Payload(p) if p == payload))
-            .map(|button| button.label.clone())
+        self.read(identity, |page| {
+            page.lines
+                .iter()
+                .rev()
+                .flat_map(|line| &line.buttons)
+                .find(|button| matches!(&button.action, ButtonAction::Payload(p) if p == payload))
+                .map(|button| button.label.clone())
+        })
+    }
+
+    /// Whether `identity`'s page waits for a passcode.
+    pub(super) fn awaiting_passcode(&self, identity: &ChatIdentity) -> bool {
+        self.read(identity, |page| Some(page.awaiting_passcode))
+            .unwrap_or_default()
+    }
+
+    /// The language `identity`'s conversation was last answered in by this process.
+    pub(super) fn lang(&self, identity: &ChatIdentity) -> Option<Lang> {
+        self.read(identity, |page| page.lang)
+    }
+
+    /// Keeps `lang` as the language `identity`'s conversation was answered in.
+    pub(super) fn answered_in(&self, identity: &ChatIdentity, lang: Lang) {
+        if let Some((page, _)) = self.pages().get_mut(identity) {
+            page.lang = Some(lang);
+        }
     }
 
     /// Adds a batch of lines (the customer's, when given, then `replies`) and returns them.
@@ -85,7 +118,7 @@ impl Pages {
         replies: &[Reply],
         awaiting_passcode: Option<bool>,
     ) -> Vec<Line> {
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pages = self.pages();
         if pages.len() >= KEPT_BROWSERS && !pages.contains_key(identity) {
             let oldest = pages
                 .iter()

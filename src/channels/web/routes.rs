@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, State};
@@ -24,6 +23,7 @@ use crate::answer::too_long;
 use crate::channels::web::history::{Line, Pages};
 use crate::channels::web::identity::{self, Browser};
 use crate::channels::web::rate_limit::{MessageLimit, PER_MINUTE};
+use crate::channels::web::waiting::Waiting;
 use crate::channels::web::{assets, desk, headers, language, pages};
 use crate::conversation::{Content, Engine, Incoming, Reply};
 use crate::domain::{Channel, ChatIdentity};
@@ -35,12 +35,8 @@ use crate::masking::mask_passcodes;
 /// in full, so that a long message is refused with a sentence rather than a bare 413.
 const MAX_BODY: usize = 256 * 1024;
 
-/// How many outbox messages one look takes, for every web browser.
+/// How many of a browser's outbox messages one read takes.
 const OUTBOX_BATCH: u32 = 100;
-
-/// How often an open page looks at the outbox when nothing in this process wakes it: another
-/// process may have queued its messages.
-const OUTBOX_EVERY: Duration = Duration::from_secs(10);
 
 /// The web chat's shared state.
 struct Web {
@@ -49,6 +45,8 @@ struct Web {
     secure: bool,
     pages: Pages,
     limit: MessageLimit,
+    /// The browsers with outbox messages waiting.
+    waiting: Arc<Waiting>,
     /// One delivery at a time, so that two open pages do not both show a message.
     delivering: Mutex<()>,
     shutdown: CancellationToken,
@@ -68,6 +66,7 @@ pub(super) fn router(engine: Arc<Engine>, secure: bool, shutdown: CancellationTo
         secure,
         pages: Pages::default(),
         limit: MessageLimit::default(),
+        waiting: Waiting::start(engine.clone(), shutdown.clone()),
         delivering: Mutex::new(()),
         shutdown: shutdown.clone(),
     });
@@ -97,7 +96,10 @@ async fn page(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
         web.pages
             .add(identity, None, &[Reply::text(greeting)], None);
     }
-    web.deliver(identity).await;
+    // A page opened reads its outbox whatever the last look found: another process may have
+    // queued its messages since.
+    web.waiting.take(identity);
+    web.read_outbox(identity).await;
     let bot = web.engine.bot();
     let html = pages::chat(bot.knowledge().messages(), lang, &web.pages.page(identity));
     fresh(&browser, web.secure, Html(html.into_string()))
@@ -122,7 +124,7 @@ async fn send(
     let lang = web.lang(identity, &headers).await;
     let body = serde_json::json!({
         "html": pages::lines(&added).into_string(),
-        "passcode": web.pages.page(identity).awaiting_passcode,
+        "passcode": web.pages.awaiting_passcode(identity),
         "lang": lang.code(),
     });
     fresh(&browser, web.secure, Json(body))
@@ -133,23 +135,21 @@ async fn events(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
         // A browser without its cookie has nothing waiting; 204 stops it asking again.
         return StatusCode::NO_CONTENT.into_response();
     };
-    let stream = futures::stream::unfold((web, identity), |(web, identity)| async move {
+    let looks = web.waiting.looks();
+    let open = (web, identity, looks);
+    let stream = futures::stream::unfold(open, |(web, identity, mut looks)| async move {
         loop {
-            let engine = web.engine.clone();
-            let mut written = std::pin::pin!(engine.outbox_written().notified());
-            written.as_mut().enable();
             let added = web.deliver(&identity).await;
             if !added.is_empty() {
                 let data = serde_json::json!({
                     "html": pages::lines(&added).into_string(),
-                    "passcode": web.pages.page(&identity).awaiting_passcode,
+                    "passcode": web.pages.awaiting_passcode(&identity),
                 });
                 let event = Event::default().data(data.to_string());
-                return Some((Ok::<_, Infallible>(event), (web, identity)));
+                return Some((Ok::<_, Infallible>(event), (web, identity, looks)));
             }
             tokio::select! {
-                () = written => {}
-                () = tokio::time::sleep(OUTBOX_EVERY) => {}
+                changed = looks.changed() => changed.ok()?,
                 () = web.shutdown.cancelled() => return None,
             }
         }
@@ -244,28 +244,41 @@ impl Web {
         let mut added = self
             .pages
             .add(identity, said, &response.replies, Some(awaiting_passcode));
+        if let Some(lang) = response.lang {
+            self.pages.answered_in(identity, lang);
+        }
         added.extend(self.deliver(identity).await);
         added
     }
 
-    /// The outbox's messages for `identity`, added to its page and marked delivered; those for
-    /// other browsers stay queued until their pages look.
+    /// The outbox's messages for `identity`, when the last look found some: added to its page
+    /// and marked delivered. Those for other browsers stay queued until their pages look.
     async fn deliver(&self, identity: &ChatIdentity) -> Vec<Line> {
+        if !self.waiting.take(identity) {
+            return Vec::new();
+        }
+        self.read_outbox(identity).await
+    }
+
+    /// Reads `identity`'s outbox messages, adds them to its page and marks them delivered.
+    async fn read_outbox(&self, identity: &ChatIdentity) -> Vec<Line> {
         let _one = self.delivering.lock().await;
         let service = self.engine.service();
-        let pending = match service.pending_messages(Channel::Web, OUTBOX_BATCH).await {
-            Ok(pending) => pending,
+        let mine = match service.pending_messages_to(identity, OUTBOX_BATCH).await {
+            Ok(mine) => mine,
             Err(error) => {
                 tracing::warn!(%error, "outbox not read");
+                // Read again at the next message or wake-up.
+                self.waiting.keep(identity);
                 return Vec::new();
             }
         };
-        let mine: Vec<_> = pending
-            .iter()
-            .filter(|message| &message.recipient == identity)
-            .collect();
         if mine.is_empty() {
             return Vec::new();
+        }
+        // More than one read holds: the rest at the next message or wake-up.
+        if mine.len() == OUTBOX_BATCH as usize {
+            self.waiting.keep(identity);
         }
         let mut replies = Vec::with_capacity(mine.len());
         for message in &mine {
@@ -280,8 +293,12 @@ impl Web {
         added
     }
 
-    /// The language `identity`'s page is in: the conversation's, else the browser's.
+    /// The language `identity`'s page is in: the conversation's (as this process last answered
+    /// it, else as stored), else the browser's.
     async fn lang(&self, identity: &ChatIdentity, headers: &HeaderMap) -> Lang {
+        if let Some(lang) = self.pages.lang(identity) {
+            return lang;
+        }
         let browser = language::accepted(headers).unwrap_or(Lang::Ja);
         match self.engine.store().lang_of(&identity.to_string()).await {
             Ok(lang) => lang.unwrap_or(browser),

@@ -95,6 +95,47 @@ impl SqlService {
         rows.into_iter().map(message).collect()
     }
 
+    /// Undelivered messages for `recipient` whose next try is due, oldest first (by the
+    /// recipient's index, whatever waits for others).
+    pub(super) async fn due_messages_to(
+        &self,
+        recipient: &ChatIdentity,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        let rows = sqlx::query_as::<_, OutboxRow>(
+            "SELECT id, recipient, created_at, payload FROM outbox \
+             WHERE recipient = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+               AND next_attempt_at <= $3 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(recipient.to_string())
+        .bind(i64::from(limit))
+        .bind(self.clock.now().as_millis())
+        .fetch_all(&mut *self.db.acquire().await?)
+        .await?;
+        rows.into_iter().map(message).collect()
+    }
+
+    /// The recipients on `channel` with undelivered messages due.
+    pub(super) async fn due_recipients(
+        &self,
+        channel: Channel,
+    ) -> Result<Vec<ChatIdentity>, ServiceError> {
+        let recipients: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT recipient FROM outbox \
+             WHERE channel = $1 AND delivered_at IS NULL AND abandoned_at IS NULL \
+               AND next_attempt_at <= $2",
+        )
+        .bind(channel.as_str())
+        .bind(self.clock.now().as_millis())
+        .fetch_all(&mut *self.db.acquire().await?)
+        .await?;
+        recipients
+            .iter()
+            .map(|recipient| stored(ChatIdentity::parse(recipient)))
+            .collect()
+    }
+
     /// Claims up to `limit` of `channel`'s due messages whose lease (if any) has run out, for
     /// the database's outbox lease, taken in rotation among their recipients (each one's
     /// oldest, then each one's next, ...) and returned oldest first; none behind an earlier
