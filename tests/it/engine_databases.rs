@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pao_bot::answer::Answerer;
 use pao_bot::conversation::{
-    ButtonAction, Content, Engine, Incoming, Period, Reply, ReplyRoute, Response, Store,
+    Content, Engine, Incoming, Period, Reply, ReplyRoute, Response, Store,
 };
 use pao_bot::database::Database;
 use pao_bot::domain::{Channel, ChatIdentity, Timestamp};
@@ -27,6 +27,7 @@ use tokio::task::JoinSet;
 
 use crate::databases::{START, TestDb, on_both_databases, registered_agent};
 use crate::service::{ibm, identity, new_site, operator, site};
+use crate::support::payload_ending;
 use crate::support::relay::Relay;
 
 on_both_databases!(
@@ -816,20 +817,6 @@ async fn faq_answers_come_quickly_when_the_server_goes_away(db: TestDb) {
 
     relay.stop();
     answered_and_refused(&engine, &customer, &local, Lang::Ja).await;
-}
-
-/// The payload of the button of `response` whose payload ends with `end` (a feedback
-/// button's `:y` or `:n`).
-fn payload_ending(response: &Response, end: &str) -> String {
-    response
-        .replies
-        .iter()
-        .flat_map(|reply| &reply.buttons)
-        .find_map(|button| match &button.action {
-            ButtonAction::Payload(payload) if payload.ends_with(end) => Some(payload.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no button ending {end:?} in {response:?}"))
 }
 
 async fn the_report_groups_questions_whose_answer_did_not_help_and_suggests_another_entry(

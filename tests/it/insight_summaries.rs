@@ -8,15 +8,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pao_bot::answer::Answerer;
-use pao_bot::conversation::{
-    ButtonAction, Content, DayCounts, Engine, Figures, Incoming, Period, Response, Store,
-};
+use pao_bot::conversation::{Content, DayCounts, Engine, Figures, Incoming, Period, Store};
 use pao_bot::domain::Timestamp;
 use pao_bot::service::Clock;
 
 use crate::databases::{TestDb, on_both_databases};
 use crate::service::identity;
-use crate::support::faq_dir;
+use crate::support::{faq_dir, payload_ending};
 
 on_both_databases!(
     the_figures_equal_a_live_count_of_the_rows,
@@ -49,19 +47,6 @@ fn says(id: &str, content: Content) -> Incoming {
     }
 }
 
-/// The payload of the button of `response` ending with `end`.
-fn button(response: &Response, end: &str) -> String {
-    response
-        .replies
-        .iter()
-        .flat_map(|reply| &reply.buttons)
-        .find_map(|button| match &button.action {
-            ButtonAction::Payload(payload) if payload.ends_with(end) => Some(payload.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no button ending {end:?} in {response:?}"))
-}
-
 /// A day's questions from one customer: `answered` answered (the first rated "helped", the
 /// second "did not help"), `unanswered` unanswered, and one ticket handed off; returns the
 /// payload of a "did not help" button of its last answer, left unpressed.
@@ -78,10 +63,10 @@ async fn a_days_questions(
             .handle(says(customer, Content::Text("How do I log out?".into())))
             .await;
         let pressed = match n {
-            0 => button(&response, ":y"),
-            1 => button(&response, ":n"),
+            0 => payload_ending(&response, ":y"),
+            1 => payload_ending(&response, ":n"),
             _ => {
-                unpressed = button(&response, ":n");
+                unpressed = payload_ending(&response, ":n");
                 continue;
             }
         };

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use pao_bot::answer::Answerer;
+use pao_bot::conversation::{ButtonAction, Response};
 use pao_bot::knowledge::EntryId;
 use pao_bot::lang::Lang;
 use pao_bot::markup::plain_links;
@@ -134,4 +135,18 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     let text = fs::read_to_string(path).expect("file read");
     assert!(text.contains(from), "{} has no {from:?}", path.display());
     fs::write(path, text.replacen(from, to, 1)).expect("file written");
+}
+
+/// The payload of the button of `response` whose payload ends with `end` (a feedback
+/// button's `:y` or `:n`).
+pub fn payload_ending(response: &Response, end: &str) -> String {
+    response
+        .replies
+        .iter()
+        .flat_map(|reply| &reply.buttons)
+        .find_map(|button| match &button.action {
+            ButtonAction::Payload(payload) if payload.ends_with(end) => Some(payload.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no button ending {end:?} in {response:?}"))
 }
