@@ -117,4 +117,21 @@ mod tests {
         assert_ne!(c.replace("pwを忘れた"), "pwを忘れた");
         assert_eq!(c.replace("logins"), "logins");
     }
+
+    #[test]
+    fn the_longest_spelling_starting_at_a_place_wins() {
+        let term = |term: &str, variant: &str| Term {
+            term: term.into(),
+            variants: vec![variant.to_owned()],
+        };
+        let c = Concepts::new(&[term("site", "サイト"), term("site number", "サイト番号")]);
+        assert_eq!(
+            c.replace(&fold("サイト番号を忘れた")),
+            format!("{}を忘れた", symbol(1))
+        );
+        assert_eq!(
+            c.replace(&fold("サイトの番号")),
+            format!("{}の番号", symbol(0))
+        );
+    }
 }
