@@ -23,8 +23,7 @@ use pao_bot::lang::Lang;
 use pao_bot::matcher::Decision;
 use pao_bot::service::{AccountService, Nomination, NominationStatus};
 use secrecy::SecretString;
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -784,34 +783,6 @@ fn free_address() -> SocketAddr {
         .expect("a free port")
 }
 
-/// POSTs `update` to the webhook as Telegram would, with `secret`; returns the status code.
-async fn post_update(address: SocketAddr, secret: &str, update: &Value) -> u16 {
-    let body = update.to_string();
-    let request = format!(
-        "POST /telegram HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("the webhook listens");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("the update is posted");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("an answer");
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("an HTTP answer: {response:?}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_takes_updates_from_telegrams_posts() {
     sqlite(|db| async move {
@@ -857,8 +828,14 @@ async fn webhook_mode_takes_updates_from_telegrams_posts() {
             .fake
             .message(&taro.private_chat(), &taro, "/help", None);
         let update = json!({"update_id": 1, "message": message});
-        assert_eq!(post_update(address, "not-the-secret", &update).await, 401);
-        assert_eq!(post_update(address, &secret, &update).await, 200);
+        assert_eq!(
+            fake::post_update(address, "not-the-secret", &update).await,
+            Some(401)
+        );
+        assert_eq!(
+            fake::post_update(address, &secret, &update).await,
+            Some(200)
+        );
         let sent = running.fake.wait_for_messages(taro.id, 1).await;
         assert_says(&sent[0], &["/nominate"]);
 
